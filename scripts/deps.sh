@@ -1,0 +1,28 @@
+#!/bin/sh
+# Installs the Debian bookworm packages hoist needs to build and test.
+# Idempotent: does nothing when everything is present.  Run as root (or
+# with sudo available); CI and fresh machines run it through `make`.
+set -e
+
+pkgs="build-essential pkg-config git libgit2-dev libcurl4-openssl-dev libyaml-dev
+libarchive-dev zlib1g-dev libssl-dev libcmocka-dev docker-registry apache2-utils
+openssl curl ca-certificates python3"
+
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+echo "hoist: installing:$missing" >&2
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >&2
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >&2
+# Debian starts the system registry on install; tests start their own.
+if command -v systemctl >/dev/null 2>&1; then
+	$SUDO systemctl disable --now docker-registry >/dev/null 2>&1 || true
+fi

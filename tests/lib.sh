@@ -1,0 +1,141 @@
+# tests/lib.sh - the integration test library, after git's test-lib.sh.
+#
+# A script sources this, calls test_expect_success / test_expect_failure
+# with a description and a shell snippet, and ends with test_done.  Each
+# script runs in its own trash directory, removed when every test passed.
+# Services a test starts (registries, daemons) are registered with
+# test_cleanup and stopped when the script exits, whatever happens.
+set -u
+
+TEST_TOP=$(cd "$(dirname "$0")/../.." && pwd)
+HOIST_BUILD=${HOIST_BUILD:-$TEST_TOP/build}
+TEST_NAME=$(basename "$0" .sh)
+TRASH=$(mktemp -d "${TMPDIR:-/tmp}/hoist-$TEST_NAME.XXXXXX")
+test_count=0
+test_failed=0
+_cleanups=""
+
+export HOME="$TRASH/home"
+mkdir -p "$HOME"
+export GIT_CONFIG_NOSYSTEM=1
+export GIT_AUTHOR_NAME="Hoist Test" GIT_AUTHOR_EMAIL="test@example.com"
+export GIT_COMMITTER_NAME="Hoist Test" GIT_COMMITTER_EMAIL="test@example.com"
+export GIT_AUTHOR_DATE="2026-01-02T03:04:05Z" GIT_COMMITTER_DATE="2026-01-02T03:04:05Z"
+export PATH="$HOIST_BUILD:$PATH"
+unset HOIST_REGISTRY_USER HOIST_REGISTRY_PASSWORD GITHUB_ACTIONS GITLAB_CI CI 2>/dev/null || true
+git config --global init.defaultBranch main
+git config --global protocol.file.allow always
+
+hoist() {
+	"$HOIST_BUILD/hoist" "$@"
+}
+
+test_cleanup() {
+	_cleanups="$1;$_cleanups"
+}
+
+_run_cleanups() {
+	eval "$_cleanups" >/dev/null 2>&1
+	if [ "$test_failed" = 0 ]; then
+		rm -rf "$TRASH"
+	else
+		echo "# trash directory kept: $TRASH"
+	fi
+}
+trap _run_cleanups EXIT
+
+cd "$TRASH" || exit 1
+
+_run_test() {
+	# Runs in a subshell so a test cannot change the script's state by
+	# accident; tests that must share state write files in $TRASH.
+	(cd "$TRASH" && set -e && eval "$1") >"$TRASH/.out" 2>&1
+}
+
+test_expect_success() {
+	test_count=$((test_count + 1))
+	if _run_test "$2"; then
+		echo "ok $test_count - $1"
+	else
+		test_failed=$((test_failed + 1))
+		echo "not ok $test_count - $1"
+		sed 's/^/#   /' "$TRASH/.out" | tail -n 40
+	fi
+}
+
+test_done() {
+	echo "1..$test_count"
+	[ "$test_failed" = 0 ]
+	exit $?
+}
+
+# A command that must fail (non-zero, but not a crash or a sanitizer report).
+test_must_fail() {
+	"$@"
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		echo "test_must_fail: command succeeded: $*" >&2
+		return 1
+	fi
+	if [ $rc -gt 128 ] || [ $rc -eq 99 ]; then
+		echo "test_must_fail: command crashed ($rc): $*" >&2
+		return 1
+	fi
+	return 0
+}
+
+test_grep() {
+	if ! grep "$@"; then
+		echo "test_grep: no match for: $*" >&2
+		return 1
+	fi
+}
+
+# A free TCP port on 127.0.0.1.
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+wait_for_http() {
+	i=0
+	while [ $i -lt 100 ]; do
+		curl -s -o /dev/null "$1" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "service at $1 did not come up" >&2
+	return 1
+}
+
+# start_registry NAME [htpasswd-file]: Debian's docker-registry on 127.0.0.1
+# with its own config and storage; sets REGISTRY_<NAME> to host:port.
+start_registry() {
+	_name=$1
+	_auth=${2:-}
+	_port=$(free_port)
+	_dir="$TRASH/registry-$_name"
+	mkdir -p "$_dir/data"
+	{
+		echo "version: 0.1"
+		echo "log: {level: error, accesslog: {disabled: true}}"
+		echo "storage:"
+		echo "  filesystem: {rootdirectory: $_dir/data}"
+		echo "  delete: {enabled: true}"
+		echo "http:"
+		echo "  addr: 127.0.0.1:$_port"
+		if [ -n "$_auth" ]; then
+			echo "auth:"
+			echo "  htpasswd: {realm: hoist-test, path: $_auth}"
+		fi
+	} >"$_dir/config.yml"
+	docker-registry serve "$_dir/config.yml" >"$_dir/log" 2>&1 &
+	echo $! >"$_dir/pid"
+	test_cleanup "kill $(cat "$_dir/pid") 2>/dev/null"
+	eval "REGISTRY_$_name=127.0.0.1:$_port"
+	wait_for_http "http://127.0.0.1:$_port/v2/" || { cat "$_dir/log" >&2; return 1; }
+}
+
+stop_registry() {
+	kill "$(cat "$TRASH/registry-$1/pid")" 2>/dev/null
+	sleep 0.2
+}
