@@ -1,0 +1,31 @@
+/*
+ * repo.h - the Git repository facts hoist needs, read through libgit2.
+ *
+ * libgit2 errors are translated here, once, into err_set() messages.
+ */
+#ifndef HOIST_REPO_H
+#define HOIST_REPO_H
+
+#include "compat.h"
+
+struct repo;
+
+struct repo_commit {
+	char sha[41];
+	int64_t time;      /* committer time, seconds since the epoch */
+	int tz_offset;     /* minutes east of UTC */
+};
+
+/* Opens the repository at `path` (work tree, .git dir or bare repo). */
+int repo_open(struct repo **out, const char *path);
+void repo_free(struct repo *r);
+/* Resolves a revision to a commit; ERR_NOTFOUND when it does not exist. */
+int repo_resolve(struct repo *r, const char *rev, struct repo_commit *out);
+/* The libgit2 repository handle, for backends built on it. */
+void *repo_handle(struct repo *r);
+/* Records the last libgit2 error as ours; returns `code`. */
+int repo_error(int code, const char *what);
+/* Initialises libgit2 once per process. */
+void repo_lib_init(void);
+
+#endif

@@ -1,0 +1,94 @@
+/*
+ * src-tree.c - path handling shared by the backends, and the dispatch.
+ */
+#include "compat.h"
+#include "src-tree.h"
+#include "err.h"
+#include "strbuf.h"
+
+int src_path_normalize(struct strbuf *out, const char *in)
+{
+	const char *p = in;
+	size_t start = out->len;
+
+	if (*in == '/')
+		return err_set(ERR_INVALID, "path '%s' is absolute; paths are relative to the tree",
+			       in);
+	while (*p) {
+		const char *seg = p;
+		size_t len;
+
+		while (*p && *p != '/')
+			p++;
+		len = (size_t)(p - seg);
+		while (*p == '/')
+			p++;
+		if (!len || (len == 1 && seg[0] == '.'))
+			continue;
+		if (len == 2 && seg[0] == '.' && seg[1] == '.') {
+			char *slash;
+
+			if (out->len == start) {
+				strbuf_setlen(out, start);
+				return err_set(ERR_INVALID, "path '%s' leaves the tree", in);
+			}
+			slash = strrchr(out->buf + start, '/');
+			strbuf_setlen(out, slash ? (size_t)(slash - out->buf) : start);
+			continue;
+		}
+		if (out->len > start)
+			strbuf_addch(out, '/');
+		strbuf_add(out, seg, len);
+	}
+	return 0;
+}
+
+int src_path_join(struct strbuf *out, const char *dir, const char *rel)
+{
+	struct strbuf tmp = STRBUF_INIT;
+	int r;
+
+	if (*rel == '/') {
+		return err_set(ERR_INVALID, "path '%s' is absolute; paths are relative to the tree",
+			       rel);
+	}
+	if (*dir)
+		strbuf_addf(&tmp, "%s/%s", dir, rel);
+	else
+		strbuf_addstr(&tmp, rel);
+	r = src_path_normalize(out, tmp.buf);
+	strbuf_release(&tmp);
+	return r;
+}
+
+int src_tree_read(struct src_tree *t, const char *path, struct strbuf *out, size_t max)
+{
+	return t->ops->read(t, path, out, max);
+}
+
+int src_tree_list(struct src_tree *t, const char *path, struct src_entry **out, size_t *n)
+{
+	return t->ops->list(t, path, out, n);
+}
+
+int src_tree_stat(struct src_tree *t, const char *path, enum src_type *type)
+{
+	return t->ops->stat(t, path, type);
+}
+
+void src_tree_free(struct src_tree *t)
+{
+	if (t)
+		t->ops->free(t);
+}
+
+void src_entries_free(struct src_entry *e, size_t n)
+{
+	size_t i;
+
+	if (!e)
+		return;
+	for (i = 0; i < n; i++)
+		free(e[i].name);
+	free(e);
+}

@@ -1,0 +1,70 @@
+/*
+ * src-tree.h - a read-only file tree, the only way renderers read input.
+ *
+ * Two backends: a directory on disk, and a Git tree at any revision read
+ * from the object database through libgit2 (no checkout).  A receive hook
+ * renders straight from the pushed objects and a test renders a folder,
+ * with the same renderer code.
+ *
+ * Paths are relative, '/'-separated and normalised ("a/b/c.yaml"); "" is
+ * the root.  Paths that would leave the tree ("..", absolute paths, or a
+ * symlink pointing outside it) are refused with ERR_INVALID.
+ */
+#ifndef HOIST_SRC_TREE_H
+#define HOIST_SRC_TREE_H
+
+#include "compat.h"
+
+struct strbuf;
+
+enum src_type { SRC_NONE = 0, SRC_FILE, SRC_DIR };
+
+struct src_entry {
+	char *name; /* a single path component */
+	enum src_type type;
+};
+
+struct src_tree;
+
+struct src_tree_ops {
+	int (*read)(struct src_tree *t, const char *path, struct strbuf *out, size_t max);
+	int (*list)(struct src_tree *t, const char *path, struct src_entry **out, size_t *n);
+	int (*stat)(struct src_tree *t, const char *path, enum src_type *type);
+	void (*free)(struct src_tree *t);
+};
+
+struct src_tree {
+	const struct src_tree_ops *ops;
+	char *name; /* for messages: the directory, or "REV:" */
+};
+
+/* A directory backend rooted at `root`. */
+int src_tree_open_dir(struct src_tree **out, const char *root);
+
+/*
+ * A Git backend: the tree of commit `rev` (anything git rev-parse takes) in
+ * the repository at `repo` (a work tree or a bare repository).
+ */
+int src_tree_open_git(struct src_tree **out, const char *repo, const char *rev);
+
+/*
+ * Reads a whole file, bounded by `max` bytes (ERR_TOOBIG naming the file);
+ * ERR_NOTFOUND when missing.
+ */
+int src_tree_read(struct src_tree *t, const char *path, struct strbuf *out, size_t max);
+/* Lists a directory, entries sorted by name (bytewise). */
+int src_tree_list(struct src_tree *t, const char *path, struct src_entry **out, size_t *n);
+void src_entries_free(struct src_entry *e, size_t n);
+/* SRC_NONE when the path does not exist (not an error). */
+int src_tree_stat(struct src_tree *t, const char *path, enum src_type *type);
+void src_tree_free(struct src_tree *t);
+
+/*
+ * Normalises `in` (relative to the tree root) into `out`: collapses "." and
+ * "x/..", strips slashes; ERR_INVALID when it escapes the root.
+ */
+int src_path_normalize(struct strbuf *out, const char *in);
+/* Joins a directory and a relative path, then normalises. */
+int src_path_join(struct strbuf *out, const char *dir, const char *rel);
+
+#endif

@@ -1,0 +1,59 @@
+/*
+ * hoist - render, pack, publish and promote Kubernetes manifests.
+ *
+ * This file is only the command table; each command lives with its module.
+ */
+#include "core/compat.h"
+#include "core/cmd.h"
+#include "core/log.h"
+
+static int cmd_version(int argc, char **argv);
+static int cmd_help(int argc, char **argv);
+
+static const struct cmd commands[] = {
+	{ "render", cmd_render, "render PATH [--ref REV] [--repo DIR]",
+	  "print the objects of a folder (or a Git revision) as one canonical YAML stream" },
+	{ "pack", cmd_pack,
+	  "pack PATH -o FILE [--app N] [--version V] [--source URL] [--revision R] [--created T]",
+	  "render and write a reproducible artifact (tar.gz); prints its sha256" },
+	{ "inspect", cmd_inspect, "inspect FILE",
+	  "verify an artifact file and print its hoist.json summary" },
+	{ "version", cmd_version, "version", "print the version" },
+	{ "help", cmd_help, "help", "list the commands" },
+	{ NULL, NULL, NULL, NULL },
+};
+
+static int cmd_version(int argc, char **argv)
+{
+	printf("hoist %s\n", HOIST_VERSION);
+	return cmd_finish_stdout(0);
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	const struct cmd *c;
+
+	printf("usage: hoist <command> [options]\n\ncommands:\n");
+	for (c = commands; c->name; c++)
+		printf("  %-10s %s\n", c->name, c->summary);
+	printf("\nexit status: 0 ok, 1 error, 2 usage error\n");
+	return cmd_finish_stdout(0);
+}
+
+int main(int argc, char **argv)
+{
+	const struct cmd *c;
+
+	log_init_from_env();
+	if (argc < 2)
+		return cmd_help(0, NULL) ? 1 : EXIT_USAGE;
+	if (!strcmp(argv[1], "--version"))
+		return cmd_version(0, NULL);
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+		return cmd_help(0, NULL);
+	for (c = commands; c->name; c++)
+		if (!strcmp(c->name, argv[1]))
+			return c->fn(argc - 2, argv + 2);
+	fprintf(stderr, "hoist: '%s' is not a hoist command; see 'hoist help'\n", argv[1]);
+	return EXIT_USAGE;
+}
