@@ -340,9 +340,50 @@ static int write_out(const char *dir, struct file *files, size_t n)
 	return r;
 }
 
+/*
+ * Inflates the whole gzip stream first, bounded, so its CRC and length are
+ * always checked (libarchive stops at the tar end marker and would not see
+ * a damaged trailer) and trailing garbage is refused.
+ */
+static int gunzip_buf(struct strbuf *out, const void *in, size_t len)
+{
+	z_stream z;
+	unsigned char chunk[65536];
+	int zr;
+
+	memset(&z, 0, sizeof(z));
+	if (inflateInit2(&z, 15 + 16) != Z_OK)
+		return err_set(ERR_GENERIC, "zlib: cannot initialise inflate");
+	out->limit = ARTIFACT_MAX_UNPACKED + (1u << 20);
+	z.next_in = (unsigned char *)in;
+	z.avail_in = (uInt)len;
+	do {
+		z.next_out = chunk;
+		z.avail_out = sizeof(chunk);
+		zr = inflate(&z, Z_NO_FLUSH);
+		if (zr != Z_OK && zr != Z_STREAM_END)
+			break;
+		if (strbuf_add(out, chunk, sizeof(chunk) - z.avail_out)) {
+			inflateEnd(&z);
+			return err_set(ERR_TOOBIG, "artifact unpacks to more than %u bytes",
+				       ARTIFACT_MAX_UNPACKED);
+		}
+	} while (zr == Z_OK && (z.avail_in || !z.avail_out));
+	inflateEnd(&z);
+	if (zr != Z_STREAM_END)
+		return err_set(ERR_INVALID, "artifact is truncated or corrupt (gzip: %s)",
+			       zr == Z_OK || zr == Z_BUF_ERROR ? "unexpected end of data"
+			       : z.msg ? z.msg : "bad data");
+	if (z.avail_in)
+		return err_set(ERR_INVALID, "artifact has %u bytes of trailing garbage",
+			       (unsigned)z.avail_in);
+	return 0;
+}
+
 int artifact_read(struct artifact_info *info, const void *targz, size_t len,
 		  const char *dir, bool want_manifests)
 {
+	struct strbuf tar = STRBUF_INIT;
 	struct archive *a;
 	struct archive_entry *e;
 	struct file files[MAX_FILES];
@@ -352,9 +393,11 @@ int artifact_read(struct artifact_info *info, const void *targz, size_t len,
 
 	memset(info, 0, sizeof(*info));
 	a = archive_read_new();
-	archive_read_support_filter_gzip(a);
 	archive_read_support_format_tar(a);
-	if (archive_read_open_memory(a, targz, len) != ARCHIVE_OK) {
+	r = gunzip_buf(&tar, targz, len);
+	if (r)
+		goto out;
+	if (archive_read_open_memory(a, tar.buf, tar.len) != ARCHIVE_OK) {
 		r = err_set(ERR_INVALID, "artifact is not a tar.gz: %s", archive_error_string(a));
 		goto out;
 	}
@@ -418,6 +461,7 @@ int artifact_read(struct artifact_info *info, const void *targz, size_t len,
 	}
 out:
 	archive_read_free(a);
+	strbuf_release(&tar);
 	for (i = 0; i < nfiles; i++) {
 		free(files[i].name);
 		strbuf_release(&files[i].data);

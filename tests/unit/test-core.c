@@ -1,0 +1,281 @@
+/*
+ * Unit tests for the core building blocks: strbuf, errors, arena, paths,
+ * the object set and artifacts.
+ */
+#include "core/compat.h"
+#include <stdarg.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include "core/arena.h"
+#include "core/artifact.h"
+#include "core/doc.h"
+#include "core/err.h"
+#include "core/objset.h"
+#include "core/src-tree.h"
+#include "core/strbuf.h"
+
+static void strbuf_addf_appends_and_stays_terminated(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	assert_string_equal(sb.buf, "");
+	strbuf_addf(&sb, "%s-%d", "a", 42);
+	strbuf_addstr(&sb, "!");
+	assert_string_equal(sb.buf, "a-42!");
+	assert_int_equal(sb.len, 5);
+	strbuf_release(&sb);
+}
+
+static void strbuf_limit_refuses_growth_and_keeps_content(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	sb.limit = 8;
+	assert_int_equal(strbuf_addstr(&sb, "12345"), 0);
+	assert_int_equal(strbuf_addstr(&sb, "6789"), ERR_TOOBIG);
+	assert_string_equal(sb.buf, "12345");
+	strbuf_release(&sb);
+}
+
+static void strbuf_detach_hands_over_ownership(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t len;
+	char *p;
+
+	strbuf_addstr(&sb, "xyz");
+	p = strbuf_detach(&sb, &len);
+	assert_string_equal(p, "xyz");
+	assert_int_equal(len, 3);
+	assert_int_equal(sb.len, 0);
+	assert_string_equal(sb.buf, "");
+	free(p);
+}
+
+static void err_prefix_keeps_one_line(void **state)
+{
+	err_set(ERR_NOTFOUND, "x.yaml: missing");
+	assert_int_equal(err_prefix(ERR_NOTFOUND, "app %s", "web"), ERR_NOTFOUND);
+	assert_string_equal(err_msg(), "app web: x.yaml: missing");
+	assert_int_equal(err_code(), ERR_NOTFOUND);
+}
+
+static void arena_blocks_are_zeroed_and_aligned(void **state)
+{
+	struct arena *a = arena_new();
+	size_t i;
+
+	for (i = 1; i < 200; i += 7) {
+		unsigned char *p = arena_alloc(a, i);
+		size_t k;
+		assert_int_equal((uintptr_t)p % 16, 0);
+		for (k = 0; k < i; k++)
+			assert_int_equal(p[k], 0);
+		memset(p, 0xAB, i);
+	}
+	assert_non_null(arena_alloc(a, 1 << 20));
+	arena_free(a);
+}
+
+static void path_normalize_collapses_dots(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	assert_int_equal(src_path_normalize(&sb, "./a//b/../c/"), 0);
+	assert_string_equal(sb.buf, "a/c");
+	strbuf_reset(&sb);
+	assert_int_equal(src_path_join(&sb, "apps/web", "../db/x.yaml"), 0);
+	assert_string_equal(sb.buf, "apps/db/x.yaml");
+	strbuf_release(&sb);
+}
+
+static void path_normalize_refuses_escapes(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	assert_int_equal(src_path_normalize(&sb, "a/../../etc/passwd"), ERR_INVALID);
+	strbuf_reset(&sb);
+	assert_int_equal(src_path_normalize(&sb, "/etc/passwd"), ERR_INVALID);
+	strbuf_release(&sb);
+}
+
+static int add(struct objset *set, const char *yaml)
+{
+	return objset_add_yaml(set, yaml, strlen(yaml), "t.yaml");
+}
+
+static const char *kinds(const struct objset *set, char *buf, size_t size)
+{
+	size_t i, k = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < set->n; i++)
+		k += (size_t)snprintf(buf + k, size - k, "%s%s/%s", i ? " " : "",
+				      set->objs[i].kind, set->objs[i].name);
+	return buf;
+}
+
+static void objset_sorts_in_kustomize_legacy_order(void **state)
+{
+	struct objset set = OBJSET_INIT;
+	char buf[512];
+
+	/* Expected order taken from kubectl kustomize (v5.5) on the same input. */
+	assert_int_equal(add(&set,
+			     "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\n"
+			     "apiVersion: zeta.io/v1\nkind: Aaa\nmetadata: {name: a}\n---\n"
+			     "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: a}\n---\n"
+			     "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\nmetadata: {name: w}\n---\n"
+			     "apiVersion: alpha.io/v1\nkind: Zzz\nmetadata: {name: a}\n---\n"
+			     "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a.x}\n---\n"
+			     "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: b}\n---\n"
+			     "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, namespace: a}\n---\n"
+			     "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n"),
+			 0);
+	objset_sort_legacy(&set);
+	assert_string_equal(kinds(&set, buf, sizeof(buf)),
+			    "Namespace/a ConfigMap/b ConfigMap/a ConfigMap/a.x Zzz/a DaemonSet/a "
+			    "Aaa/a Pod/a ValidatingWebhookConfiguration/w");
+	objset_release(&set);
+}
+
+static void objset_flattens_list_kinds(void **state)
+{
+	struct objset set = OBJSET_INIT;
+
+	assert_int_equal(add(&set, "apiVersion: v1\nkind: List\nitems:\n"
+				   "- {apiVersion: v1, kind: Secret, metadata: {name: s1}}\n"
+				   "- {apiVersion: v1, kind: Secret, metadata: {name: s2}}\n"),
+			 0);
+	assert_int_equal(set.n, 2);
+	assert_string_equal(set.objs[1].name, "s2");
+	objset_release(&set);
+}
+
+static void objset_rejects_object_without_kind_with_line(void **state)
+{
+	struct objset set = OBJSET_INIT;
+
+	assert_int_equal(add(&set, "apiVersion: v1\nkind: A\nmetadata: {name: x}\n---\n"
+				   "apiVersion: v1\nmetadata:\n  name: y\n"),
+			 ERR_INVALID);
+	assert_non_null(strstr(err_msg(), "t.yaml:5:1"));
+	assert_non_null(strstr(err_msg(), "kind"));
+	objset_release(&set);
+}
+
+static void objset_duplicates_name_both_places(void **state)
+{
+	struct objset set = OBJSET_INIT;
+
+	assert_int_equal(add(&set, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n---\n"
+				   "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: y}\n---\n"
+				   "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: default}\n"),
+			 0);
+	assert_int_equal(objset_check_duplicates(&set), ERR_INVALID);
+	assert_non_null(strstr(err_msg(), "t.yaml:1:1"));
+	assert_non_null(strstr(err_msg(), "t.yaml:9:1"));
+	objset_release(&set);
+}
+
+static void pack(struct strbuf *out, const char *yaml, const char *version)
+{
+	struct objset set = OBJSET_INIT;
+	struct artifact_meta m = { .app = "web", .version = version, .engine = "plain" };
+
+	assert_int_equal(add(&set, yaml), 0);
+	assert_int_equal(artifact_pack(out, &set, &m), 0);
+	objset_release(&set);
+}
+
+static const char *one_cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {a: b}\n";
+
+static void artifact_pack_is_deterministic_and_reads_back(void **state)
+{
+	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+	struct artifact_info info;
+
+	pack(&a, one_cm, "1.0.0");
+	pack(&b, one_cm, "1.0.0");
+	assert_int_equal(a.len, b.len);
+	assert_memory_equal(a.buf, b.buf, a.len);
+	/* gzip header: no name flag, zero mtime, OS 255 */
+	assert_int_equal((unsigned char)a.buf[3], 0);
+	assert_int_equal(a.buf[4] | a.buf[5] | a.buf[6] | a.buf[7], 0);
+	assert_int_equal((unsigned char)a.buf[9], 255);
+	assert_int_equal(artifact_read(&info, a.buf, a.len, NULL, true), 0);
+	assert_string_equal(info.app, "web");
+	assert_string_equal(info.version, "1.0.0");
+	assert_int_equal(info.nobjects, 1);
+	assert_string_equal(info.manifests,
+			    "apiVersion: v1\ndata:\n  a: b\nkind: ConfigMap\nmetadata:\n  name: x\n");
+	artifact_info_release(&info);
+	strbuf_release(&a);
+	strbuf_release(&b);
+}
+
+static void artifact_version_changes_digest(void **state)
+{
+	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+
+	pack(&a, one_cm, "1.0.0");
+	pack(&b, one_cm, "1.0.1");
+	assert_true(a.len != b.len || memcmp(a.buf, b.buf, a.len));
+	strbuf_release(&a);
+	strbuf_release(&b);
+}
+
+static void artifact_read_refuses_truncation_at_every_length(void **state)
+{
+	struct strbuf a = STRBUF_INIT;
+	struct artifact_info info;
+	size_t cut;
+
+	pack(&a, one_cm, "1.0.0");
+	for (cut = 0; cut < a.len; cut += 7) {
+		int r = artifact_read(&info, a.buf, cut, NULL, false);
+		assert_true(r == ERR_INVALID || r == ERR_VERIFY);
+	}
+	strbuf_release(&a);
+}
+
+static void artifact_read_refuses_bit_flips(void **state)
+{
+	struct strbuf a = STRBUF_INIT;
+	struct artifact_info info;
+	size_t i;
+
+	pack(&a, one_cm, "1.0.0");
+	/* Flip a bit in every byte past the gzip header: gzip's CRC, tar's
+	 * structure or our sha256 must catch each one. */
+	for (i = 10; i < a.len; i++) {
+		a.buf[i] ^= 0x04;
+		assert_int_not_equal(artifact_read(&info, a.buf, a.len, NULL, false), 0);
+		a.buf[i] ^= 0x04;
+	}
+	assert_int_equal(artifact_read(&info, a.buf, a.len, NULL, false), 0);
+	artifact_info_release(&info);
+	strbuf_release(&a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(strbuf_addf_appends_and_stays_terminated),
+		cmocka_unit_test(strbuf_limit_refuses_growth_and_keeps_content),
+		cmocka_unit_test(strbuf_detach_hands_over_ownership),
+		cmocka_unit_test(err_prefix_keeps_one_line),
+		cmocka_unit_test(arena_blocks_are_zeroed_and_aligned),
+		cmocka_unit_test(path_normalize_collapses_dots),
+		cmocka_unit_test(path_normalize_refuses_escapes),
+		cmocka_unit_test(objset_sorts_in_kustomize_legacy_order),
+		cmocka_unit_test(objset_flattens_list_kinds),
+		cmocka_unit_test(objset_rejects_object_without_kind_with_line),
+		cmocka_unit_test(objset_duplicates_name_both_places),
+		cmocka_unit_test(artifact_pack_is_deterministic_and_reads_back),
+		cmocka_unit_test(artifact_version_changes_digest),
+		cmocka_unit_test(artifact_read_refuses_truncation_at_every_length),
+		cmocka_unit_test(artifact_read_refuses_bit_flips),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
