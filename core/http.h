@@ -1,0 +1,68 @@
+/*
+ * http.h - a small HTTP client over libcurl, for the registry and the agent.
+ *
+ * One request, one response: the body (bounded by `limit`), the status and
+ * the response headers of the final hop.  libcurl errors are translated
+ * here, once: a connection that cannot be made, a 5xx or a 429 are
+ * ERR_RETRY (after the retries the request allowed), a body over the
+ * ceiling is ERR_TOOBIG, everything else ERR_GENERIC.  Any HTTP status is a
+ * successful *exchange*; callers decide what a 404 or 401 means.
+ *
+ * Plain HTTP is refused unless the request allows it (see http_allow_plain),
+ * and redirects never downgrade from https to http.
+ */
+#ifndef HOIST_HTTP_H
+#define HOIST_HTTP_H
+
+#include "compat.h"
+#include "strbuf.h"
+
+struct http_request {
+	const char *method; /* "GET", "HEAD", "POST", "PUT", "DELETE" */
+	const char *url;
+	const char *const *headers; /* "Name: value" strings, NULL-terminated */
+	const void *body;           /* request body for POST/PUT, may be NULL */
+	size_t body_len;
+	size_t limit;   /* response body ceiling in bytes; 0 means 1 MiB */
+	bool allow_plain; /* http:// allowed (loopback or --insecure) */
+	/*
+	 * Transient failures (no connection, 5xx, 429) are retried with
+	 * exponential backoff when set.  Leave it off for requests that must
+	 * not be repeated blindly (an upload session's final PUT).
+	 */
+	bool retry;
+};
+
+struct http_response {
+	long status;
+	struct strbuf body;
+	struct strbuf headers; /* "name: value\n" lines of the final response, names lowercased */
+	char *effective_url;   /* after redirects */
+};
+
+void http_response_init(struct http_response *res);
+void http_response_release(struct http_response *res);
+
+/* Performs the request; on success `res->status` holds the HTTP status. */
+int http_do(struct http_response *res, const struct http_request *req);
+
+/*
+ * The value of response header `name` (case-insensitive), copied into
+ * `out`; ERR_NOTFOUND when absent.  With repeated headers, the first wins.
+ */
+int http_header_get(const struct http_response *res, const char *name, struct strbuf *out);
+
+/* Retry policy: at most HOIST_RETRY_MAX tries (default 4), 200 ms base delay. */
+int http_retry_max(void);
+
+/*
+ * Whether `host` (as in a URL: "name", "name:port", "[v6]:port") names a
+ * loopback address: localhost, 127.0.0.0/8 or ::1.  Plain HTTP is allowed
+ * for these without --insecure.
+ */
+bool http_host_is_loopback(const char *host);
+
+/* Percent-encodes `s` for use in a query string. */
+void http_urlencode(struct strbuf *out, const char *s);
+
+#endif
