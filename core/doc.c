@@ -95,6 +95,102 @@ struct doc_node *doc_map_get(const struct doc_node *map, const char *key)
 	return NULL;
 }
 
+bool doc_is_merge_key(const struct doc_node *k)
+{
+	if (k->kind != DOC_SCALAR || k->len != 2 || memcmp(k->str, "<<", 2))
+		return false;
+	if (k->tag && !strcmp(k->tag, "tag:yaml.org,2002:merge"))
+		return true;
+	return (!k->tag || !strcmp(k->tag, "!")) && k->style == DOC_STYLE_PLAIN;
+}
+
+struct pair_list {
+	struct doc_node **kv;
+	size_t n, alloc;
+};
+
+static bool pair_list_has(const struct pair_list *l, const struct doc_node *k)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		const struct doc_node *o = l->kv[2 * i];
+		if (o->kind == DOC_SCALAR && k->kind == DOC_SCALAR && o->len == k->len &&
+		    !memcmp(o->str, k->str, k->len))
+			return true;
+	}
+	return false;
+}
+
+static int collect_pairs(struct pair_list *l, const struct doc_node *map)
+{
+	const struct doc_node *merge = NULL;
+	char where[256];
+	size_t i;
+	int r;
+
+	for (i = 0; i < map->n; i++) {
+		struct doc_node *k = map->kids[2 * i];
+
+		if (doc_is_merge_key(k)) {
+			merge = map->kids[2 * i + 1];
+			continue;
+		}
+		if (pair_list_has(l, k))
+			continue;
+		ALLOC_GROW(l->kv, 2 * (l->n + 1), l->alloc);
+		l->kv[2 * l->n] = k;
+		l->kv[2 * l->n + 1] = map->kids[2 * i + 1];
+		l->n++;
+	}
+	if (!merge)
+		return 0;
+	if (merge->kind == DOC_MAP)
+		return collect_pairs(l, merge);
+	if (merge->kind == DOC_SEQ) {
+		for (i = 0; i < merge->n; i++) {
+			if (merge->kids[i]->kind != DOC_MAP)
+				break;
+			r = collect_pairs(l, merge->kids[i]);
+			if (r)
+				return r;
+		}
+		if (i == merge->n)
+			return 0;
+	}
+	return err_set(ERR_INVALID,
+		       "%s: map merge requires map or sequence of maps as the value",
+		       doc_where(merge, where, sizeof(where)));
+}
+
+int doc_map_pairs(const struct doc_node *map, struct doc_node ***pairs, size_t *n,
+		  bool *owned)
+{
+	struct pair_list l = { NULL, 0, 0 };
+	size_t i;
+	int r;
+
+	*pairs = map->kids;
+	*n = map->n;
+	*owned = false;
+	for (i = 0; i < map->n; i++)
+		if (doc_is_merge_key(map->kids[2 * i]))
+			break;
+	if (i == map->n)
+		return 0;
+	r = collect_pairs(&l, map);
+	if (r) {
+		free(l.kv);
+		*pairs = NULL;
+		*n = 0;
+		return r;
+	}
+	*pairs = l.kv;
+	*n = l.n;
+	*owned = true;
+	return 0;
+}
+
 const char *doc_str(const struct doc_node *n)
 {
 	return n && n->kind == DOC_SCALAR ? n->str : NULL;
@@ -458,8 +554,10 @@ bool yaml_v2_plain_is_nonstr(const char *s, size_t len)
 
 	if (strlen(s) != len)
 		return false; /* embedded NUL: never a plain scalar anyway */
-	if (!strcmp(s, "<<"))
-		return true;
+	/*
+	 * "<<" stays plain: go-yaml v2's resolver only looks up scalars whose
+	 * first byte hints at a special value, and '<' is not one of them.
+	 */
 	resolve_plain(s, true, &v);
 	if (v.type != DOC_T_STR)
 		return true;
@@ -502,6 +600,9 @@ int doc_resolve(const struct doc_node *n, struct doc_value *out)
 	const char *t = n->tag;
 	char where[256];
 
+	/* The non-specific tag "!" is no tag at all to go-yaml v3's parser. */
+	if (t && !strcmp(t, "!"))
+		t = NULL;
 	memset(out, 0, sizeof(*out));
 	if (n->kind != DOC_SCALAR)
 		return err_set(ERR_INVALID, "%s: expected a scalar",

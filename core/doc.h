@@ -76,6 +76,19 @@ void doc_map_append(struct arena *a, struct doc_node *map, struct doc_node *key,
 		    struct doc_node *value);
 void doc_seq_append(struct arena *a, struct doc_node *seq, struct doc_node *item);
 
+/*
+ * The pairs a mapping stands for once YAML merge keys ("<<: *base", or a
+ * list of maps) are applied as go-yaml v3 applies them: the mapping's own
+ * keys win, then each merged map in order, first definition winning.
+ * *pairs is flat (key, value, key, value, ...) with *n pairs; it borrows
+ * map->kids when there is nothing to merge, else it is allocated and
+ * *owned is set (free it).  Fails with ERR_INVALID when a merge value is
+ * not a map or a list of maps.
+ */
+int doc_map_pairs(const struct doc_node *map, struct doc_node ***pairs, size_t *n,
+		  bool *owned);
+bool doc_is_merge_key(const struct doc_node *key);
+
 /* Lookups borrow. */
 struct doc_node *doc_map_get(const struct doc_node *map, const char *key);
 /* The scalar's string, or NULL when `n` is missing or not a scalar. */
@@ -104,7 +117,7 @@ struct doc_value {
 	int64_t i;
 	uint64_t u;
 	double f;
-	char time[48]; /* RFC 3339, as Go's time.Time marshals to JSON */
+	char time[64]; /* RFC 3339, as Go's time.Time marshals to JSON */
 };
 
 int doc_resolve(const struct doc_node *n, struct doc_value *out);

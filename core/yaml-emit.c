@@ -20,6 +20,7 @@
 #include "doc.h"
 #include "err.h"
 #include "strbuf.h"
+#include "yaml-trip.h"
 #include <math.h>
 #include <wctype.h>
 #include <locale.h>
@@ -34,6 +35,9 @@ struct emitter {
 	int column;
 	bool whitespace;
 	bool indention;
+	struct strbuf tmp;      /* a string rewritten by the JSON round trip */
+	struct strbuf tmp_fold; /* a folded scalar rewritten by go-yaml v3 */
+	int depth;              /* mappings open, 1 at the object's top level */
 };
 
 /* --- UTF-8 helpers matching go-yaml's yamlprivateh.go -------------------- */
@@ -586,8 +590,8 @@ static void emit_raw(struct emitter *e, const char *s)
  * The text a scalar takes after the JSON round trip.  Strings are returned
  * with *is_str set; everything else is final text.
  */
-static int scalar_text(const struct doc_node *n, char *buf, size_t size,
-		       const char **str, size_t *len, bool *is_str)
+static int scalar_text(struct emitter *e, const struct doc_node *n, char *buf,
+		       size_t size, const char **str, size_t *len, bool *is_str)
 {
 	struct doc_value v;
 	char where[256];
@@ -602,7 +606,9 @@ static int scalar_text(const struct doc_node *n, char *buf, size_t size,
 		*is_str = true;
 		*str = n->str;
 		*len = n->len;
-		return 0;
+		if (n->style == DOC_STYLE_FOLDED)
+			yaml_trip_folded(*str, *len, e->indent, &e->tmp_fold, str, len);
+		return yaml_trip_json(n, *str, *len, &e->tmp, str, len);
 	case DOC_T_NULL:
 		snprintf(buf, size, "null");
 		break;
@@ -727,6 +733,9 @@ static bool key_less_runes(const uint32_t *ar, size_t an_, const uint32_t *br,
 
 struct sort_key {
 	const struct doc_node *key, *value;
+	const char *str; /* the key's text after the JSON round trip */
+	size_t len;
+	char *owned;     /* str, when the round trip changed it */
 	uint32_t *runes;
 	size_t nrunes;
 };
@@ -766,7 +775,7 @@ static int emit_inline(struct emitter *e, const struct doc_node *n)
 		write_indicator(e, "[]", true, false, false);
 		return 0;
 	}
-	r = scalar_text(n, buf, sizeof(buf), &s, &len, &is_str);
+	r = scalar_text(e, n, buf, sizeof(buf), &s, &len, &is_str);
 	if (r)
 		return r;
 	if (is_str)
@@ -778,13 +787,20 @@ static int emit_inline(struct emitter *e, const struct doc_node *n)
 
 static int emit_map(struct emitter *e, const struct doc_node *m, int indent)
 {
-	struct sort_key *keys;
-	size_t i;
-	int r = 0;
+	struct sort_key *keys = NULL;
+	struct doc_node **pairs;
+	size_t i, n;
+	bool owned;
+	int r;
 
-	keys = xcalloc(m->n, sizeof(*keys));
-	for (i = 0; i < m->n; i++) {
-		const struct doc_node *k = m->kids[2 * i];
+	r = doc_map_pairs(m, &pairs, &n, &owned);
+	if (r)
+		return r;
+	keys = xcalloc(n, sizeof(*keys));
+	e->depth++;
+	for (i = 0; i < n; i++) {
+		const struct doc_node *k = pairs[2 * i];
+		struct doc_value kv;
 		char where[256];
 
 		if (k->kind != DOC_SCALAR) {
@@ -792,29 +808,56 @@ static int emit_map(struct emitter *e, const struct doc_node *m, int indent)
 				    doc_where(k, where, sizeof(where)));
 			goto out;
 		}
+		/*
+		 * kustomize decodes nested maps into interface{} values, where a
+		 * key that reads as a number, bool, null or time makes a map JSON
+		 * cannot encode; only the object's top level is string-keyed.
+		 */
+		if (e->depth > 1) {
+			r = doc_resolve(k, &kv);
+			if (r)
+				goto out;
+			if (kv.type != DOC_T_STR) {
+				r = err_set(ERR_INVALID,
+					    "%s: mapping key \"%s\" is not a string "
+					    "(quote it)",
+					    doc_where(k, where, sizeof(where)), k->str);
+				goto out;
+			}
+		}
 		keys[i].key = k;
-		keys[i].value = m->kids[2 * i + 1];
-		keys[i].runes = xmalloc((k->len + 1) * sizeof(uint32_t));
-		keys[i].nrunes = decode_runes(k->str, k->len, keys[i].runes);
+		keys[i].value = pairs[2 * i + 1];
+		r = yaml_trip_json(k, k->str, k->len, &e->tmp, &keys[i].str, &keys[i].len);
+		if (r)
+			goto out;
+		if (keys[i].str != k->str) {
+			keys[i].owned = xmalloc(keys[i].len + 1);
+			memcpy(keys[i].owned, keys[i].str, keys[i].len + 1);
+			keys[i].str = keys[i].owned;
+		}
+		keys[i].runes = xmalloc((keys[i].len + 1) * sizeof(uint32_t));
+		keys[i].nrunes = decode_runes(keys[i].str, keys[i].len, keys[i].runes);
 	}
-	qsort(keys, m->n, sizeof(*keys), key_cmp);
+	qsort(keys, n, sizeof(*keys), key_cmp);
 
-	for (i = 0; i < m->n; i++) {
-		const struct doc_node *k = keys[i].key, *v = keys[i].value;
+	for (i = 0; i < n; i++) {
+		const struct doc_node *v = keys[i].value;
+		const char *ks = keys[i].str;
+		size_t kl = keys[i].len;
 		struct analysis a;
 		bool simple;
 
 		e->indent = indent;
 		write_indent(e);
-		analyze((const unsigned char *)k->str, k->len, &a);
-		simple = k->len <= MAX_SIMPLE_KEY && !a.multiline;
+		analyze((const unsigned char *)ks, kl, &a);
+		simple = kl <= MAX_SIMPLE_KEY && !a.multiline;
 		if (simple) {
-			emit_string(e, k->str, k->len, true);
+			emit_string(e, ks, kl, true);
 			write_indicator(e, ":", false, false, false);
 		} else {
 			write_indicator(e, "?", true, false, true);
 			e->indent = indent + BEST_INDENT;
-			emit_string(e, k->str, k->len, false);
+			emit_string(e, ks, kl, false);
 			e->indent = indent;
 			write_indent(e);
 			write_indicator(e, ":", true, false, true);
@@ -832,9 +875,14 @@ static int emit_map(struct emitter *e, const struct doc_node *m, int indent)
 			goto out;
 	}
 out:
-	for (i = 0; i < m->n; i++)
+	for (i = 0; i < n; i++) {
 		free(keys[i].runes);
+		free(keys[i].owned);
+	}
 	free(keys);
+	if (owned)
+		free(pairs);
+	e->depth--;
 	e->indent = indent;
 	return r;
 }
@@ -874,7 +922,8 @@ static int emit_node(struct emitter *e, const struct doc_node *n, int indent)
 int doc_emit_canonical(struct strbuf *out, const struct doc_node *root)
 {
 	struct emitter e = { .out = out, .indent = 0, .column = 0,
-			     .whitespace = true, .indention = true };
+			     .whitespace = true, .indention = true, .tmp = STRBUF_INIT,
+			     .tmp_fold = STRBUF_INIT };
 	size_t start = out->len;
 	int r;
 
@@ -882,6 +931,8 @@ int doc_emit_canonical(struct strbuf *out, const struct doc_node *root)
 		r = emit_inline(&e, root);
 	else
 		r = emit_node(&e, root, 0);
+	strbuf_release(&e.tmp);
+	strbuf_release(&e.tmp_fold);
 	if (r) {
 		strbuf_setlen(out, start);
 		return r;
