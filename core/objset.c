@@ -194,8 +194,8 @@ int objset_check_duplicates(const struct objset *set)
  * kustomize's legacy order (kyaml/resid gvk.go): these kinds first, in this
  * order, then every other kind, then the webhook configurations.  Within a
  * rank, group_version_kind with "~G"/"~V"/"~K" for empty parts; within one
- * kind, namespace (objects without one last) and then name.  Measured
- * against kubectl kustomize: see tests/conformance.
+ * kind, the string "namespace|name" ("~X" standing for no namespace), so
+ * "ns-10" sorts before "ns-1".  Measured against kubectl kustomize.
  */
 static const char *const order_first[] = {
 	"Namespace", "ResourceQuota", "StorageClass", "CustomResourceDefinition",
@@ -225,6 +225,7 @@ struct sort_ent {
 	struct object obj;
 	int rank;
 	char *gvk;  /* stable sort string */
+	char *id;   /* "namespace|name" */
 };
 
 static int legacy_cmp(const void *x, const void *y)
@@ -239,9 +240,7 @@ static int legacy_cmp(const void *x, const void *y)
 		if ((c = strcmp(a->gvk, b->gvk)))
 			return c;
 	}
-	c = strcmp(*a->obj.namespace ? a->obj.namespace : "~X",
-		   *b->obj.namespace ? b->obj.namespace : "~X");
-	return c ? c : strcmp(a->obj.name, b->obj.name);
+	return strcmp(a->id, b->id);
 }
 
 static char *make_gvk(const struct object *o)
@@ -250,6 +249,14 @@ static char *make_gvk(const struct object *o)
 
 	strbuf_addf(&sb, "%s_%s_%s", *o->group ? o->group : "~G",
 		    *o->version ? o->version : "~V", *o->kind ? o->kind : "~K");
+	return strbuf_detach(&sb, NULL);
+}
+
+static char *make_id(const struct object *o)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_addf(&sb, "%s|%s", *o->namespace ? o->namespace : "~X", o->name);
 	return strbuf_detach(&sb, NULL);
 }
 
@@ -265,11 +272,13 @@ void objset_sort_legacy(struct objset *set)
 		v[i].obj = set->objs[i];
 		v[i].rank = kind_rank(set->objs[i].kind);
 		v[i].gvk = make_gvk(&set->objs[i]);
+		v[i].id = make_id(&set->objs[i]);
 	}
 	qsort(v, set->n, sizeof(*v), legacy_cmp);
 	for (i = 0; i < set->n; i++) {
 		set->objs[i] = v[i].obj;
 		free(v[i].gvk);
+		free(v[i].id);
 	}
 	free(v);
 }

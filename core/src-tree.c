@@ -61,6 +61,20 @@ int src_path_join(struct strbuf *out, const char *dir, const char *rel)
 	return r;
 }
 
+const char *src_tree_where(const struct src_tree *t, const char *path, char *buf, size_t size)
+{
+	size_t nl = strlen(t->name);
+	bool git = nl && t->name[nl - 1] == ':';
+
+	if (!*path)
+		snprintf(buf, size, "%s", t->name);
+	else if (git)
+		snprintf(buf, size, "%s%s", t->name, path);
+	else
+		snprintf(buf, size, "%s/%s", t->name, path);
+	return buf;
+}
+
 int src_tree_read(struct src_tree *t, const char *path, struct strbuf *out, size_t max)
 {
 	return t->ops->read(t, path, out, max);

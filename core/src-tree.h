@@ -60,6 +60,12 @@ int src_tree_stat(struct src_tree *t, const char *path, enum src_type *type);
 void src_tree_free(struct src_tree *t);
 
 /*
+ * How to name `path` in `t` for people: "DIR/path" for a directory tree,
+ * "REV:path" for a Git tree.  Returns `buf`.
+ */
+const char *src_tree_where(const struct src_tree *t, const char *path, char *buf, size_t size);
+
+/*
  * Normalises `in` (relative to the tree root) into `out`: collapses "." and
  * "x/..", strips slashes; ERR_INVALID when it escapes the root.
  */

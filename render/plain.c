@@ -24,13 +24,14 @@ static int walk(struct objset *out, struct render_result *res, struct src_tree *
 		const char *dir, const struct render_opts *opts, unsigned depth)
 {
 	struct doc_limits lim = doc_limits_default;
+	char where[512];
 	struct src_entry *ents = NULL;
 	struct strbuf path = STRBUF_INIT, data = STRBUF_INIT;
 	size_t i, n = 0;
 	int r;
 
 	if (depth > 64)
-		return err_set(ERR_TOOBIG, "%s%s: directories nested too deep", t->name, dir);
+		return err_set(ERR_TOOBIG, "%s: directories nested too deep", src_tree_where(t, dir, where, sizeof(where)));
 	if (opts->max_file)
 		lim.max_bytes = opts->max_file;
 	r = src_tree_list(t, dir, &ents, &n);
@@ -54,8 +55,8 @@ static int walk(struct objset *out, struct render_result *res, struct src_tree *
 		res->files++;
 		res->bytes += data.len;
 		if (res->bytes > opts->max_total) {
-			r = err_set(ERR_TOOBIG, "%s%s: manifests exceed %zu bytes in all",
-				    t->name, dir, opts->max_total);
+			r = err_set(ERR_TOOBIG, "%s: manifests exceed %zu bytes in all",
+				    src_tree_where(t, dir, where, sizeof(where)), opts->max_total);
 			break;
 		}
 		{
@@ -74,12 +75,13 @@ static int walk(struct objset *out, struct render_result *res, struct src_tree *
 int render_plain(struct objset *out, struct render_result *res, struct src_tree *t,
 		 const char *path, const struct render_opts *opts)
 {
+	char where[512];
 	int r = walk(out, res, t, path, opts, 0);
 
 	if (r)
 		return r;
 	if (!out->n)
-		return err_set(ERR_INVALID, "%s%s: no Kubernetes manifests found (.yaml, .yml, .json)",
-			       t->name, *path ? path : ".");
+		return err_set(ERR_INVALID, "%s: no Kubernetes manifests found (.yaml, .yml, .json)",
+			       src_tree_where(t, path, where, sizeof(where)));
 	return 0;
 }

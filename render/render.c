@@ -48,6 +48,7 @@ int render_detect(struct src_tree *t, const char *path, enum render_engine *out)
 	static const char *const kust[] = { "kustomization.yaml", "kustomization.yml",
 					    "Kustomization" };
 	enum src_type ty;
+	char where[512];
 	bool found;
 	size_t i;
 	int r;
@@ -56,8 +57,8 @@ int render_detect(struct src_tree *t, const char *path, enum render_engine *out)
 	if (r)
 		return r;
 	if (ty != SRC_DIR)
-		return err_set(ERR_NOTFOUND, "%s%s: no such directory", t->name,
-			       *path ? path : ".");
+		return err_set(ERR_NOTFOUND, "%s: no such directory",
+			       src_tree_where(t, path, where, sizeof(where)));
 	if ((r = has_file(t, path, "Chart.yaml", &found)))
 		return r;
 	if (found) {
@@ -80,6 +81,7 @@ int render_app(struct objset *out, struct render_result *res, struct src_tree *t
 	       const char *path, const struct render_opts *opts)
 {
 	struct render_opts o = *opts;
+	char where[512];
 	int r;
 
 	memset(res, 0, sizeof(*res));
@@ -98,8 +100,9 @@ int render_app(struct objset *out, struct render_result *res, struct src_tree *t
 	case RENDER_KUSTOMIZE:
 	case RENDER_HELM:
 		/* NEEDSWORK: the native kustomize and helm engines are their own issues. */
-		return err_set(ERR_INVALID, "%s%s: %s rendering is not available in this build yet",
-			       t->name, *path ? path : ".", render_engine_name(o.engine));
+		return err_set(ERR_INVALID, "%s: %s rendering is not available in this build yet",
+			       src_tree_where(t, path, where, sizeof(where)),
+			       render_engine_name(o.engine));
 	default:
 		return err_set(ERR_INVALID, "no render engine selected");
 	}
