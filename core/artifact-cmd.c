@@ -4,12 +4,12 @@
 #include "compat.h"
 #include "artifact.h"
 #include "cmd.h"
+#include "digest.h"
 #include "err.h"
 #include "objset.h"
 #include "strbuf.h"
 #include "render/render.h"
 #include "render/source.h"
-#include <openssl/evp.h>
 #include <time.h>
 
 #define PACK_USAGE                                                                    \
@@ -80,7 +80,7 @@ int cmd_pack(int argc, char **argv)
 	struct strbuf tgz = STRBUF_INIT, appname = STRBUF_INIT, rev = STRBUF_INIT;
 	struct source src = SOURCE_INIT;
 	struct artifact_meta meta = { 0 };
-	char ctime_buf[32], digest[72];
+	char ctime_buf[32], digest[DIGEST_STR_SIZE];
 	char **pos;
 	int n, r;
 
@@ -121,15 +121,10 @@ int cmd_pack(int argc, char **argv)
 	r = artifact_pack(&tgz, &set, &meta);
 	if (!r)
 		r = write_file_atomic(out, tgz.buf, tgz.len, 0644);
-	if (!r) {
-		unsigned char md[EVP_MAX_MD_SIZE];
-		unsigned int mdlen = 0, i;
-		EVP_Digest(tgz.buf, tgz.len, md, &mdlen, EVP_sha256(), NULL);
-		memcpy(digest, "sha256:", 8);
-		for (i = 0; i < mdlen; i++)
-			snprintf(digest + 7 + 2 * i, 3, "%02x", md[i]);
+	if (!r)
+		r = digest_sha256(digest, tgz.buf, tgz.len);
+	if (!r)
 		printf("%s %s (%zu objects)\n", digest, out, set.n);
-	}
 out:
 	objset_release(&set);
 	source_release(&src);

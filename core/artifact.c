@@ -10,6 +10,7 @@
  */
 #include "compat.h"
 #include "artifact.h"
+#include "digest.h"
 #include "doc.h"
 #include "err.h"
 #include "objset.h"
@@ -17,7 +18,6 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -25,21 +25,6 @@
 #define MANIFESTS "manifests.yaml"
 #define METADATA "hoist.json"
 #define MAX_FILES 64
-
-static void sha256_hex(const void *data, size_t len, char out[72])
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
-
-	EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
-	memcpy(out, "sha256:", 7);
-	for (i = 0; i < mdlen; i++) {
-		out[7 + 2 * i] = hex[md[i] >> 4];
-		out[8 + 2 * i] = hex[md[i] & 15];
-	}
-	out[7 + 2 * mdlen] = '\0';
-}
 
 /* --- writing --------------------------------------------------------------- */
 
@@ -154,7 +139,7 @@ int artifact_pack(struct strbuf *out, const struct objset *set,
 {
 	struct strbuf manifests = STRBUF_INIT, json = STRBUF_INIT, tar = STRBUF_INIT;
 	struct archive *a = NULL;
-	char digest[72];
+	char digest[DIGEST_STR_SIZE];
 	int r;
 
 	if (!meta->app || !*meta->app || !meta->version || !*meta->version)
@@ -162,7 +147,7 @@ int artifact_pack(struct strbuf *out, const struct objset *set,
 	r = objset_emit(set, &manifests);
 	if (r)
 		goto out;
-	sha256_hex(manifests.buf, manifests.len, digest);
+	digest_sha256(digest, manifests.buf, manifests.len);
 	build_meta(&json, set, meta, digest);
 
 	a = archive_write_new();
@@ -257,7 +242,7 @@ static int verify_meta(struct artifact_info *info, struct file *files, size_t nf
 	/* Every file but hoist.json must be listed, and match its digest. */
 	for (i = 0; i < nfiles; i++) {
 		const char *want;
-		char got[72];
+		char got[DIGEST_STR_SIZE];
 
 		if (&files[i] == meta)
 			continue;
@@ -267,7 +252,7 @@ static int verify_meta(struct artifact_info *info, struct file *files, size_t nf
 				    files[i].name, METADATA);
 			goto out;
 		}
-		sha256_hex(files[i].data.buf, files[i].data.len, got);
+		digest_sha256(got, files[i].data.buf, files[i].data.len);
 		if (strcmp(want, got)) {
 			r = err_set(ERR_VERIFY, "artifact file %s: sha256 mismatch (%s says %s, content is %s)",
 				    files[i].name, METADATA, want, got);
