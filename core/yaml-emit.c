@@ -38,6 +38,7 @@ struct emitter {
 	struct strbuf tmp;      /* a string rewritten by the JSON round trip */
 	struct strbuf tmp_fold; /* a folded scalar rewritten by go-yaml v3 */
 	int depth;              /* mappings open, 1 at the object's top level */
+	const struct doc_node *metadata; /* the object's metadata mapping */
 };
 
 /* --- UTF-8 helpers matching go-yaml's yamlprivateh.go -------------------- */
@@ -668,67 +669,78 @@ static bool is_digit(uint32_t c)
 	return c >= '0' && c <= '9';
 }
 
-static size_t decode_runes(const char *s, size_t len, uint32_t *out)
+/* Decodes the rune at s[*i] and advances; invalid bytes read as U+FFFD. */
+static uint32_t next_rune(const unsigned char *s, size_t len, size_t *i)
 {
-	const unsigned char *v = (const unsigned char *)s;
-	size_t i = 0, n = 0;
+	int w = width(s[*i]), k;
+	uint32_t cp;
 
-	while (i < len) {
-		int w = width(v[i]), k;
-		uint32_t cp;
-
-		if (w == 0 || i + (size_t)w > len) {
-			out[n++] = 0xFFFD;
-			i++;
-			continue;
-		}
-		cp = w == 1 ? v[i] : (uint32_t)(v[i] & (0x7F >> w));
-		for (k = 1; k < w; k++)
-			cp = (cp << 6) | (v[i + (size_t)k] & 0x3F);
-		out[n++] = cp;
-		i += (size_t)w;
+	if (w == 0 || *i + (size_t)w > len) {
+		(*i)++;
+		return 0xFFFD;
 	}
-	return n;
+	cp = w == 1 ? s[*i] : (uint32_t)(s[*i] & (0x7F >> w));
+	for (k = 1; k < w; k++)
+		cp = (cp << 6) | (s[*i + (size_t)k] & 0x3F);
+	*i += (size_t)w;
+	return cp;
 }
 
-static bool key_less_runes(const uint32_t *ar, size_t an_, const uint32_t *br,
-			   size_t bn_)
+/*
+ * go-yaml v2's keyList.Less for two string keys.  It is not a strict weak
+ * order: "v10" < "v1alpha1" < "v2" < "v10", for instance.  kustomize then
+ * prints such keys in an order that changes from run to run (Go randomises
+ * map iteration before sorting), so only the transitive cases can match.
+ */
+static bool key_less(const char *as, size_t alen, const char *bs, size_t blen)
 {
-	size_t i;
+	const unsigned char *a = (const unsigned char *)as, *b = (const unsigned char *)bs;
+	size_t i = 0, j = 0;
 
-	for (i = 0; i < an_ && i < bn_; i++) {
+	while (i < alen && j < blen) {
+		size_t pa = i, pb = j, ea, eb;
+		uint32_t ra = next_rune(a, alen, &i), rb = next_rune(b, blen, &j);
 		bool al, bl;
-		size_t ai, bi;
 		int64_t an = 0, bn = 0;
 
-		if (ar[i] == br[i])
+		if (ra == rb)
 			continue;
-		al = is_letter(ar[i]);
-		bl = is_letter(br[i]);
+		al = is_letter(ra);
+		bl = is_letter(rb);
 		if (al && bl)
-			return ar[i] < br[i];
+			return ra < rb;
 		if (al || bl)
 			return bl;
-		if (ar[i] == '0' || br[i] == '0') {
-			size_t j;
-			for (j = i; j-- > 0 && is_digit(ar[j]);)
-				if (ar[j] != '0') {
+		if (ra == '0' || rb == '0') {
+			size_t k;
+			for (k = pa; k-- > 0 && is_digit(a[k]);)
+				if (a[k] != '0') {
 					an = 1;
 					bn = 1;
 					break;
 				}
 		}
-		for (ai = i; ai < an_ && is_digit(ar[ai]); ai++)
-			an = an * 10 + (int64_t)(ar[ai] - '0');
-		for (bi = i; bi < bn_ && is_digit(br[bi]); bi++)
-			bn = bn * 10 + (int64_t)(br[bi] - '0');
+		/* Go adds the runs to the 1 set above: keep that arithmetic. */
+		{
+			int64_t av = an, bv = bn;
+			size_t k;
+			for (k = pa; k < alen && is_digit(a[k]); k++)
+				av = (int64_t)((uint64_t)av * 10 + (a[k] - '0'));
+			ea = k;
+			for (k = pb; k < blen && is_digit(b[k]); k++)
+				bv = (int64_t)((uint64_t)bv * 10 + (b[k] - '0'));
+			eb = k;
+			an = av;
+			bn = bv;
+		}
 		if (an != bn)
 			return an < bn;
-		if (ai != bi)
-			return ai < bi;
-		return ar[i] < br[i];
+		if (ea - pa != eb - pb)
+			return ea - pa < eb - pb;
+		return ra < rb;
 	}
-	return an_ < bn_;
+	/* One is a prefix of the other: fewer runes first. */
+	return i >= alen && j < blen;
 }
 
 struct sort_key {
@@ -736,24 +748,81 @@ struct sort_key {
 	const char *str; /* the key's text after the JSON round trip */
 	size_t len;
 	char *owned;     /* str, when the round trip changed it */
-	uint32_t *runes;
-	size_t nrunes;
 };
 
-static int key_cmp(const void *a, const void *b)
+/*
+ * A stable merge sort: unlike qsort, it stays well defined when the order
+ * is not transitive (see key_less).
+ */
+static void sort_keys(struct sort_key *k, struct sort_key *tmp, size_t n)
 {
-	const struct sort_key *x = a, *y = b;
+	size_t mid, i, j, o;
 
-	if (key_less_runes(x->runes, x->nrunes, y->runes, y->nrunes))
-		return -1;
-	if (key_less_runes(y->runes, y->nrunes, x->runes, x->nrunes))
-		return 1;
-	return 0;
+	if (n < 2)
+		return;
+	mid = n / 2;
+	sort_keys(k, tmp, mid);
+	sort_keys(k + mid, tmp, n - mid);
+	for (i = 0, j = mid, o = 0; i < mid || j < n;) {
+		if (i < mid && (j >= n || !key_less(k[j].str, k[j].len, k[i].str, k[i].len)))
+			tmp[o++] = k[i++];
+		else
+			tmp[o++] = k[j++];
+	}
+	memcpy(k, tmp, n * sizeof(*k));
 }
 
-static bool is_empty_coll(const struct doc_node *n)
+static bool is_null_or_empty_map(const struct doc_node *v)
 {
-	return n->kind != DOC_SCALAR && n->n == 0;
+	struct doc_value dv;
+
+	if (v->kind == DOC_MAP)
+		return v->n == 0;
+	return v->kind == DOC_SCALAR && !doc_resolve(v, &dv) && dv.type == DOC_T_NULL;
+}
+
+/*
+ * Keys kustomize drops on the way out: a "<<" that is not a merge (quoted,
+ * or tagged !!str) disappears with its value, and its reader's own
+ * annotations bookkeeping removes an empty or null metadata.annotations.
+ */
+static bool dropped_key(const struct emitter *e, const struct doc_node *m,
+			const struct doc_node *k, const struct doc_node *v)
+{
+	if (k->kind != DOC_SCALAR)
+		return false;
+	if (k->len == 2 && !memcmp(k->str, "<<", 2))
+		return true;
+	return m == e->metadata && k->len == 11 && !memcmp(k->str, "annotations", 11) &&
+	       is_null_or_empty_map(v);
+}
+
+/* An empty collection, after dropped keys, prints inline as [] or {}. */
+static bool is_empty_coll(const struct emitter *e, const struct doc_node *n)
+{
+	struct doc_node **pairs;
+	size_t i, np, left = 0;
+	bool owned;
+
+	if (n->kind == DOC_SCALAR)
+		return false;
+	if (n->n == 0)
+		return true;
+	if (n->kind == DOC_SEQ)
+		return false;
+	for (i = 0; i < n->n; i++)
+		if (dropped_key(e, n, n->kids[2 * i], n->kids[2 * i + 1]))
+			break;
+	if (i == n->n)
+		return false;
+	if (doc_map_pairs(n, &pairs, &np, &owned))
+		return false; /* emit_map reports the error */
+	for (i = 0; i < np; i++)
+		if (!dropped_key(e, n, pairs[2 * i], pairs[2 * i + 1]))
+			left++;
+	if (owned)
+		free(pairs);
+	return left == 0;
 }
 
 static int emit_node(struct emitter *e, const struct doc_node *n, int indent);
@@ -789,7 +858,7 @@ static int emit_map(struct emitter *e, const struct doc_node *m, int indent)
 {
 	struct sort_key *keys = NULL;
 	struct doc_node **pairs;
-	size_t i, n;
+	size_t i, j, n;
 	bool owned;
 	int r;
 
@@ -825,6 +894,10 @@ static int emit_map(struct emitter *e, const struct doc_node *m, int indent)
 				goto out;
 			}
 		}
+		if (dropped_key(e, m, k, pairs[2 * i + 1])) {
+			keys[i].key = NULL;
+			continue;
+		}
 		keys[i].key = k;
 		keys[i].value = pairs[2 * i + 1];
 		r = yaml_trip_json(k, k->str, k->len, &e->tmp, &keys[i].str, &keys[i].len);
@@ -835,10 +908,16 @@ static int emit_map(struct emitter *e, const struct doc_node *m, int indent)
 			memcpy(keys[i].owned, keys[i].str, keys[i].len + 1);
 			keys[i].str = keys[i].owned;
 		}
-		keys[i].runes = xmalloc((keys[i].len + 1) * sizeof(uint32_t));
-		keys[i].nrunes = decode_runes(keys[i].str, keys[i].len, keys[i].runes);
 	}
-	qsort(keys, n, sizeof(*keys), key_cmp);
+	for (i = j = 0; i < n; i++)
+		if (keys[i].key)
+			keys[j++] = keys[i];
+	n = j;
+	if (n > 1) {
+		struct sort_key *tmp = xmalloc(n * sizeof(*tmp));
+		sort_keys(keys, tmp, n);
+		free(tmp);
+	}
 
 	for (i = 0; i < n; i++) {
 		const struct doc_node *v = keys[i].value;
@@ -862,9 +941,15 @@ static int emit_map(struct emitter *e, const struct doc_node *m, int indent)
 			write_indent(e);
 			write_indicator(e, ":", true, false, true);
 		}
-		if (v->kind == DOC_SCALAR || is_empty_coll(v)) {
+		if (v->kind == DOC_SCALAR || is_empty_coll(e, v)) {
 			e->indent = indent + BEST_INDENT;
 			r = emit_inline(e, v);
+		} else if (!simple) {
+			/*
+			 * After "? key" and ":", go-yaml starts the collection on the
+			 * same line (": - a", ": k: v") and indents it fully.
+			 */
+			r = emit_node(e, v, indent + BEST_INDENT);
 		} else if (v->kind == DOC_MAP) {
 			r = emit_map(e, v, indent + BEST_INDENT);
 		} else {
@@ -876,7 +961,6 @@ static int emit_map(struct emitter *e, const struct doc_node *m, int indent)
 	}
 out:
 	for (i = 0; i < n; i++) {
-		free(keys[i].runes);
 		free(keys[i].owned);
 	}
 	free(keys);
@@ -898,7 +982,7 @@ static int emit_seq(struct emitter *e, const struct doc_node *s, int indent)
 		e->indent = indent;
 		write_indent(e);
 		write_indicator(e, "-", true, false, true);
-		if (v->kind == DOC_SCALAR || is_empty_coll(v)) {
+		if (v->kind == DOC_SCALAR || is_empty_coll(e, v)) {
 			e->indent = indent + BEST_INDENT;
 			r = emit_inline(e, v);
 		} else {
@@ -927,7 +1011,8 @@ int doc_emit_canonical(struct strbuf *out, const struct doc_node *root)
 	size_t start = out->len;
 	int r;
 
-	if (is_empty_coll(root) || root->kind == DOC_SCALAR)
+	e.metadata = doc_map_get(root, "metadata");
+	if (is_empty_coll(&e, root) || root->kind == DOC_SCALAR)
 		r = emit_inline(&e, root);
 	else
 		r = emit_node(&e, root, 0);

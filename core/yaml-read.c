@@ -40,6 +40,10 @@ struct reader {
 	size_t doc_weight;
 	struct doc_node **docs;
 	size_t docs_alloc;
+	/* The raw input, and a cursor mapping libyaml's character index to bytes. */
+	const unsigned char *buf;
+	size_t len, cur_char, cur_byte, base;
+	bool check_slash; /* the input has a "\\/" somewhere */
 };
 
 static int where_err(struct reader *r, int code, size_t line, size_t col,
@@ -95,6 +99,45 @@ static struct doc_node *new_node(struct reader *r, enum doc_kind kind,
 }
 
 static int check_dup_keys(struct reader *r, struct doc_node *map);
+
+/* The byte offset of libyaml's mark index (which counts characters). */
+static size_t byte_at(struct reader *r, size_t index)
+{
+	if (index < r->cur_char) {
+		r->cur_char = 0;
+		r->cur_byte = r->base;
+	}
+	while (r->cur_char < index && r->cur_byte < r->len) {
+		unsigned char c = r->buf[r->cur_byte];
+		size_t w = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : 4;
+
+		/* libyaml counts CR LF as two, like any other pair of bytes. */
+		r->cur_byte += w;
+		r->cur_char++;
+	}
+	return r->cur_byte < r->len ? r->cur_byte : r->len;
+}
+
+/*
+ * libyaml accepts "\/" in double-quoted scalars (YAML 1.2); go-yaml v3, which
+ * kustomize reads with, does not.  Only runs when the input has "\/" at all.
+ */
+static int check_escapes(struct reader *r, const yaml_event_t *ev)
+{
+	size_t i = byte_at(r, ev->start_mark.index), end = byte_at(r, ev->end_mark.index);
+
+	for (i++; i + 1 < end; i++) {
+		if (r->buf[i] != '\\')
+			continue;
+		if (r->buf[i + 1] == '/')
+			return where_err(r, ERR_INVALID, ev->start_mark.line,
+					 ev->start_mark.column,
+					 "found unknown escape character \"\\/\" while "
+					 "parsing a quoted scalar");
+		i++;
+	}
+	return 0;
+}
 
 /* Attaches a finished node to its parent (or as a document root). */
 static int attach(struct reader *r, struct doc_node *node)
@@ -241,6 +284,11 @@ static int handle_event(struct reader *r, yaml_event_t *ev, int *done)
 		node->len = ev->data.scalar.length;
 		node->style = scalar_style(ev->data.scalar.style);
 		node->tag = expand_tag(r, (const char *)ev->data.scalar.tag);
+		if (r->check_slash && node->style == DOC_STYLE_DOUBLE) {
+			int ret = check_escapes(r, ev);
+			if (ret)
+				return ret;
+		}
 		if (ev->data.scalar.anchor)
 			add_anchor(r, (const char *)ev->data.scalar.anchor, node);
 		return attach(r, node);
@@ -296,6 +344,11 @@ int doc_parse(struct doc_stream **out, const char *buf, size_t len,
 	s->file = arena_strdup(s->arena, file);
 	r.s = s;
 	r.lim = lim;
+	r.buf = (const unsigned char *)buf;
+	r.len = len;
+	if (len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3))
+		r.base = r.cur_byte = 3; /* libyaml's index starts after a BOM */
+	r.check_slash = memmem(buf, len, "\\/", 2) != NULL;
 
 	if (!yaml_parser_initialize(&parser)) {
 		ret = err_set(ERR_GENERIC, "%s: cannot initialise the YAML parser", file);
