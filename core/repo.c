@@ -37,6 +37,19 @@ int repo_open(struct repo **out, const char *path)
 	rc = git_repository_open_ext(&g, path, 0, NULL);
 	if (rc < 0)
 		return repo_error(rc == GIT_ENOTFOUND ? ERR_NOTFOUND : ERR_GENERIC, path);
+	/*
+	 * In a pre-receive hook the pushed objects sit in a quarantine
+	 * directory that git names in the environment; libgit2 must be told
+	 * to look there too.
+	 */
+	{
+		const char *q = getenv("GIT_QUARANTINE_PATH");
+		git_odb *odb = NULL;
+		if (q && *q && git_repository_odb(&odb, g) == 0) {
+			git_odb_add_disk_alternate(odb, q);
+			git_odb_free(odb);
+		}
+	}
 	*out = xcalloc(1, sizeof(**out));
 	(*out)->git = g;
 	return 0;
@@ -80,4 +93,99 @@ out:
 	git_commit_free(c);
 	git_object_free(obj);
 	return ret;
+}
+
+const char *repo_ref_name(struct repo *r, const char *rev)
+{
+	static const char *const prefixes[] = { "", "refs/heads/", "refs/tags/" };
+	git_reference *ref = NULL, *res = NULL;
+	const char *out = NULL;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(prefixes) && !out; i++) {
+		char name[512];
+		snprintf(name, sizeof(name), "%s%s", prefixes[i], rev);
+		if (git_reference_lookup(&ref, r->git, name) < 0)
+			continue;
+		if (git_reference_resolve(&res, ref) == 0) {
+			const char *n = git_reference_type(ref) == GIT_REFERENCE_SYMBOLIC
+				? git_reference_symbolic_target(ref) : git_reference_name(ref);
+			if (!strncmp(n, "refs/heads/", 11) || !strncmp(n, "refs/tags/", 10))
+				out = xstrdup(n);
+		}
+		git_reference_free(res);
+		git_reference_free(ref);
+		res = ref = NULL;
+	}
+	return out;
+}
+
+struct paths {
+	char **v;
+	size_t n, alloc;
+};
+
+static int add_delta(const git_diff_delta *d, float progress, void *payload)
+{
+	struct paths *p = payload;
+
+	ALLOC_GROW(p->v, p->n + 3, p->alloc);
+	if (d->old_file.path)
+		p->v[p->n++] = xstrdup(d->old_file.path);
+	if (d->new_file.path && (!d->old_file.path || strcmp(d->old_file.path, d->new_file.path)))
+		p->v[p->n++] = xstrdup(d->new_file.path);
+	p->v[p->n] = NULL;
+	return 0;
+}
+
+static int commit_tree(git_repository *g, const char *sha, git_tree **out)
+{
+	git_object *obj = NULL;
+	int rc = git_revparse_single(&obj, g, sha);
+
+	if (rc < 0)
+		return err_set(ERR_NOTFOUND, "revision '%s' not found", sha);
+	rc = git_object_peel((git_object **)out, obj, GIT_OBJECT_TREE);
+	git_object_free(obj);
+	return rc < 0 ? repo_error(ERR_GENERIC, sha) : 0;
+}
+
+int repo_diff_paths(struct repo *r, const char *old, const char *new_, char ***out)
+{
+	git_tree *a = NULL, *b = NULL;
+	git_diff *diff = NULL;
+	struct paths p = { NULL, 0, 0 };
+	int ret;
+
+	*out = NULL;
+	if ((old && (ret = commit_tree(r->git, old, &a))) ||
+	    (ret = commit_tree(r->git, new_, &b)))
+		goto out;
+	if (git_diff_tree_to_tree(&diff, r->git, a, b, NULL) < 0) {
+		ret = repo_error(ERR_GENERIC, "diff");
+		goto out;
+	}
+	ALLOC_GROW(p.v, 1, p.alloc);
+	p.v[0] = NULL;
+	if (git_diff_foreach(diff, add_delta, NULL, NULL, NULL, &p) < 0) {
+		ret = repo_error(ERR_GENERIC, "diff");
+		goto out;
+	}
+	*out = p.v;
+	p.v = NULL;
+out:
+	repo_paths_free(p.v);
+	git_diff_free(diff);
+	git_tree_free(a);
+	git_tree_free(b);
+	return ret;
+}
+
+void repo_paths_free(char **paths)
+{
+	size_t i;
+
+	for (i = 0; paths && paths[i]; i++)
+		free(paths[i]);
+	free(paths);
 }

@@ -28,4 +28,19 @@ int repo_error(int code, const char *what);
 /* Initialises libgit2 once per process. */
 void repo_lib_init(void);
 
+
+
+/*
+ * The full ref name ("refs/heads/main") when `rev` is a branch or tag name
+ * or "HEAD" on a branch; NULL otherwise.  The caller frees it.
+ */
+const char *repo_ref_name(struct repo *r, const char *rev);
+
+/*
+ * The paths that differ between two commits' trees (files added, removed
+ * or modified), as a NULL-terminated array the caller frees with
+ * repo_paths_free.  `old` may be NULL: every path of `new_` is listed.
+ */
+int repo_diff_paths(struct repo *r, const char *old, const char *new_, char ***out);
+void repo_paths_free(char **paths);
 #endif

@@ -130,12 +130,26 @@ start_registry() {
 	} >"$_dir/config.yml"
 	docker-registry serve "$_dir/config.yml" >"$_dir/log" 2>&1 &
 	echo $! >"$_dir/pid"
-	test_cleanup "kill $(cat "$_dir/pid") 2>/dev/null"
+	# Read the pid file at exit, so a registry restarted by a test is stopped too.
+	test_cleanup "kill \$(cat '$_dir/pid') 2>/dev/null"
 	eval "REGISTRY_$_name=127.0.0.1:$_port"
 	wait_for_http "http://127.0.0.1:$_port/v2/" || { cat "$_dir/log" >&2; return 1; }
 }
 
 stop_registry() {
 	kill "$(cat "$TRASH/registry-$1/pid")" 2>/dev/null
-	sleep 0.2
+	# Wait until the port is closed, so a client sees "connection refused".
+	_i=0
+	while [ $_i -lt 50 ] && kill -0 "$(cat "$TRASH/registry-$1/pid")" 2>/dev/null; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+}
+
+# restart_registry NAME: the same config, storage and port again (safe in a test).
+restart_registry() {
+	_dir="$TRASH/registry-$1"
+	docker-registry serve "$_dir/config.yml" >>"$_dir/log" 2>&1 &
+	echo $! >"$_dir/pid"
+	wait_for_http "http://$(eval echo \$REGISTRY_$1)/v2/"
 }

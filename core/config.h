@@ -1,0 +1,97 @@
+/*
+ * config.h - hoist.yaml, the repository's one configuration file.
+ *
+ * One declarative table per object (key, type, default, help) drives
+ * parsing, validation, `hoist help config` and docs/config.md.  Unknown
+ * keys and bad values are errors with file:line:col.  See docs/config.md.
+ */
+#ifndef HOIST_CONFIG_H
+#define HOIST_CONFIG_H
+
+#include "compat.h"
+
+struct strbuf;
+
+struct cfg_strlist {
+	char **v;
+	size_t n;
+};
+
+struct config_app {
+	char *name;
+	char *path;   /* may contain ${env} */
+	char *engine; /* auto, plain, kustomize, helm */
+	struct cfg_strlist values;
+	struct cfg_strlist environments; /* empty: every environment */
+};
+
+struct config_env {
+	char *name;
+	struct cfg_strlist branches; /* glob patterns of branches that publish here */
+	struct cfg_strlist tags;     /* glob patterns of tags that publish here */
+	char *promote_from;
+	char *soak;      /* a duration such as 30m, 2h, 1d; NULL: none */
+	char *approval;  /* none, required */
+	struct cfg_strlist clusters;
+};
+
+struct config_cluster {
+	char *name;
+	char *endpoint;
+	char *token_env;
+};
+
+struct cfg_list {
+	void *v;
+	size_t n;
+};
+
+struct config {
+	char *api_version;
+	char *kind;
+	char *registry; /* "HOST[:PORT]/PREFIX" or "oci-layout:DIR" */
+	char *source;   /* repository URL for the artifacts' source annotation */
+	char *signing_key;
+	bool insecure;
+	struct cfg_list apps;     /* struct config_app */
+	struct cfg_list envs;     /* struct config_env */
+	struct cfg_list clusters; /* struct config_cluster */
+	bool hook_async;
+	char *file; /* where it was read from, for messages */
+};
+
+#define CONFIG_FILE "hoist.yaml"
+
+/* Parses and validates; `file` names the text in messages. */
+int config_parse(struct config *cfg, const char *buf, size_t len, const char *file);
+void config_release(struct config *cfg);
+
+static inline struct config_app *config_app(const struct config *c, size_t i)
+{
+	return &((struct config_app *)c->apps.v)[i];
+}
+static inline struct config_env *config_env(const struct config *c, size_t i)
+{
+	return &((struct config_env *)c->envs.v)[i];
+}
+
+const struct config_env *config_env_find(const struct config *c, const char *name);
+const struct config_app *config_app_find(const struct config *c, const char *name);
+/* The environments whose branch (or tag) patterns match `ref` ("refs/heads/x", "refs/tags/v1"). */
+size_t config_envs_for_ref(const struct config *c, const char *ref,
+			   const struct config_env **out, size_t max);
+bool config_app_in_env(const struct config_app *a, const struct config_env *e);
+
+/* Replaces ${env} in `in`. */
+void config_expand(struct strbuf *out, const char *in, const char *env);
+
+/* The OCI reference of an app's repository: "<registry>/<app>" or "oci-layout:DIR/<app>". */
+void config_app_repo(struct strbuf *out, const struct config *c, const char *app);
+
+/* Parses "90s", "30m", "2h", "1d", "1h30m" into seconds. */
+int config_parse_duration(const char *s, int64_t *out);
+
+/* Writes the reference for every key, as Markdown (docs/config.md) or text. */
+void config_describe(struct strbuf *out, bool markdown);
+
+#endif

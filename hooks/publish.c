@@ -1,0 +1,511 @@
+/*
+ * publish.c - the publish path shared by `hoist publish`, the receive hook
+ * and `hoist ci`.  See publish.h.
+ */
+#include "core/compat.h"
+#include "hooks/publish.h"
+#include "core/artifact.h"
+#include "core/cmd.h"
+#include "core/config.h"
+#include "core/doc.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "core/objset.h"
+#include "core/oci.h"
+#include "core/oci-ref.h"
+#include "core/repo.h"
+#include "core/src-tree.h"
+#include "core/strbuf.h"
+#include "render/render.h"
+#include <time.h>
+
+#define MAX_ENVS 32
+
+/* RFC 3339 in UTC, or the compact YYYYMMDDhhmmss of version strings. */
+static void format_time(int64_t t, bool compact, char *buf, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	if (compact)
+		strftime(buf, size, "%Y%m%d%H%M%S", &tm);
+	else
+		strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Branch names may hold characters tags may not: keep [A-Za-z0-9_.-]. */
+static void add_tag_safe(struct strbuf *out, const char *s)
+{
+	for (; *s; s++) {
+		char c = *s;
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+		strbuf_addch(out, ok ? c : '-');
+	}
+}
+
+static bool is_semver_tag(const char *t)
+{
+	const char *p = t;
+	int parts = 0;
+
+	if (*p != 'v')
+		return false;
+	p++;
+	while (parts < 3) {
+		if (!(*p >= '0' && *p <= '9'))
+			return false;
+		while (*p >= '0' && *p <= '9')
+			p++;
+		parts++;
+		if (parts < 3 && *p++ != '.')
+			return false;
+	}
+	/* A pre-release suffix (v1.2.3-rc.1) is kept; build metadata is not a tag character. */
+	return *p == '\0' || *p == '-';
+}
+
+void publish_version(struct strbuf *out, const char *ref, int64_t commit_time, const char *sha)
+{
+	char ts[32];
+
+	if (ref && !strncmp(ref, "refs/tags/", 10) && is_semver_tag(ref + 10)) {
+		add_tag_safe(out, ref + 11);
+		return;
+	}
+	format_time(commit_time, true, ts, sizeof(ts));
+	strbuf_addstr(out, "0.0.0-");
+	if (ref && !strncmp(ref, "refs/heads/", 11))
+		add_tag_safe(out, ref + 11);
+	else if (ref && !strncmp(ref, "refs/tags/", 10))
+		add_tag_safe(out, ref + 10);
+	else
+		strbuf_addstr(out, "detached");
+	strbuf_addf(out, ".%s.%.7s", ts, sha);
+}
+
+int publish_load_config(struct config *cfg, const char *repo, const char *rev)
+{
+	struct src_tree *t = NULL;
+	struct strbuf buf = STRBUF_INIT, name = STRBUF_INIT;
+	int r;
+
+	memset(cfg, 0, sizeof(*cfg));
+	r = src_tree_open_git(&t, repo, rev);
+	if (r)
+		goto out;
+	r = src_tree_read(t, CONFIG_FILE, &buf, 1u << 20);
+	if (r == ERR_NOTFOUND) {
+		r = err_set(ERR_NOTFOUND, "%s has no %s", rev, CONFIG_FILE);
+		goto out;
+	}
+	if (r)
+		goto out;
+	strbuf_addf(&name, "%s:%s", rev, CONFIG_FILE);
+	r = config_parse(cfg, buf.buf, buf.len, name.buf);
+out:
+	src_tree_free(t);
+	strbuf_release(&buf);
+	strbuf_release(&name);
+	return r;
+}
+
+void publish_result_release(struct publish_result *res)
+{
+	size_t i;
+
+	for (i = 0; i < res->n; i++) {
+		struct publish_item *it = &res->items[i];
+		free(it->app);
+		free(it->env);
+		free(it->version);
+		free(it->reference);
+		free(it->env_reference);
+		free(it->manifests);
+	}
+	free(res->items);
+	memset(res, 0, sizeof(*res));
+}
+
+static bool in_list(const char *const *list, const char *s)
+{
+	for (; list && *list; list++)
+		if (!strcmp(*list, s))
+			return true;
+	return false;
+}
+
+/* Whether any changed path is the app folder or below it, or is hoist.yaml. */
+static bool app_changed(const char *const *changed, const char *app_path)
+{
+	size_t pl = strlen(app_path);
+
+	for (; *changed; changed++) {
+		const char *c = *changed;
+		if (!strcmp(c, CONFIG_FILE))
+			return true;
+		if (!pl || (!strncmp(c, app_path, pl) && (c[pl] == '/' || c[pl] == '\0')))
+			return true;
+	}
+	return false;
+}
+
+/* "created" annotation of the artifact a tag names, or "" when absent. */
+static int tag_created(struct oci_store *s, const char *tag, char *out, size_t size)
+{
+	struct strbuf m = STRBUF_INIT, mt = STRBUF_INIT;
+	struct doc_stream *ds = NULL;
+	char digest[DIGEST_STR_SIZE];
+	const char *c;
+	int r;
+
+	out[0] = '\0';
+	r = oci_manifest_get(s, &m, &mt, tag, digest);
+	if (r)
+		goto out;
+	r = doc_parse(&ds, m.buf, m.len, "manifest", NULL);
+	if (r)
+		goto out;
+	c = ds->ndocs ? doc_get_str(ds->docs[0], "annotations", OCI_ANN_CREATED, NULL) : NULL;
+	if (c)
+		snprintf(out, size, "%s", c);
+out:
+	doc_stream_free(ds);
+	strbuf_release(&m);
+	strbuf_release(&mt);
+	return r;
+}
+
+struct commit_ctx {
+	const struct publish_opts *o;
+	const struct config *cfg;
+	struct src_tree *tree;
+	struct repo_commit commit;
+	const char *ref;
+	char created[32];
+	struct strbuf revision;
+};
+
+static int publish_one(struct publish_result *res, struct commit_ctx *cx,
+		       const struct config_app *app, const struct config_env *env,
+		       bool env_specific)
+{
+	const struct publish_opts *o = cx->o;
+	struct render_opts ro = { 0 };
+	struct render_result rr;
+	struct objset set = OBJSET_INIT;
+	struct strbuf path = STRBUF_INIT, tgz = STRBUF_INIT, version = STRBUF_INIT,
+		      repo = STRBUF_INIT, ref_s = STRBUF_INIT, tag = STRBUF_INIT,
+		      title = STRBUF_INIT, manifest = STRBUF_INIT, manifests = STRBUF_INIT;
+	struct artifact_meta meta = { 0 };
+	struct oci_artifact_desc desc = { 0 };
+	struct oci_store *store = NULL;
+	struct oci_ref ref = { 0 };
+	struct oci_open_opts oo = { .insecure = o->insecure || cx->cfg->insecure, .push = true };
+	struct publish_item *it;
+	char expect[DIGEST_STR_SIZE], have[DIGEST_STR_SIZE], env_has[DIGEST_STR_SIZE];
+	int r;
+
+	config_expand(&path, app->path, env->name);
+	if (app->engine && (r = render_engine_parse(app->engine, &ro.engine)))
+		goto out;
+	ro.env = env->name;
+	r = render_app(&set, &rr, cx->tree, path.buf, &ro);
+	if (r) {
+		err_prefix(r, "app %s", app->name);
+		goto out;
+	}
+	publish_version(&version, cx->ref, cx->commit.time, cx->commit.sha);
+	meta.app = app->name;
+	meta.environment = env_specific ? env->name : NULL;
+	meta.version = version.buf;
+	meta.source = cx->cfg->source;
+	meta.revision = cx->revision.buf;
+	meta.created = cx->created;
+	meta.engine = render_engine_name(rr.engine);
+	r = artifact_pack(&tgz, &set, &meta);
+	if (!r)
+		r = objset_emit(&set, &manifests);
+	if (r)
+		goto out;
+
+	/*
+	 * The immutable tag names content: an artifact whose rendering depends
+	 * on the environment carries the environment in its tag.
+	 */
+	strbuf_addbuf(&tag, &version);
+	if (env_specific)
+		strbuf_addf(&tag, "-%s", env->name);
+	config_app_repo(&repo, cx->cfg, app->name);
+	strbuf_addf(&ref_s, "%s:%s", repo.buf, tag.buf);
+
+	/* The manifest digest we will produce, to recognise work already done. */
+	strbuf_addf(&title, "%s-%s.tar.gz", app->name, version.buf);
+	desc.title = title.buf;
+	desc.source = meta.source;
+	desc.revision = meta.revision;
+	desc.created = meta.created;
+	digest_sha256(desc.layer_digest, tgz.buf, tgz.len);
+	desc.layer_size = tgz.len;
+	digest_sha256(desc.config_digest, OCI_ARTIFACT_CONFIG, strlen(OCI_ARTIFACT_CONFIG));
+	desc.config_size = strlen(OCI_ARTIFACT_CONFIG);
+	oci_manifest_build(&manifest, &desc);
+	digest_sha256(expect, manifest.buf, manifest.len);
+
+	ALLOC_GROW(res->items, res->n + 1, res->alloc);
+	it = &res->items[res->n++];
+	memset(it, 0, sizeof(*it));
+	it->app = xstrdup(app->name);
+	it->env = xstrdup(env->name);
+	it->version = xstrdup(version.buf);
+	it->reference = xstrdup(ref_s.buf);
+	strbuf_reset(&ref_s);
+	strbuf_addf(&ref_s, "%s:%s", repo.buf, env->name);
+	it->env_reference = strbuf_detach(&ref_s, NULL);
+	it->nobjects = set.n;
+	memcpy(it->digest, expect, sizeof(expect));
+	it->manifests_len = manifests.len;
+	it->manifests = strbuf_detach(&manifests, NULL);
+	if (o->dry_run) {
+		it->status = PUBLISH_RENDERED;
+		goto out;
+	}
+
+	r = oci_ref_parse(&ref, it->reference);
+	if (!r)
+		r = oci_store_open(&store, &ref, &oo);
+	if (r)
+		goto out;
+	r = oci_resolve(store, tag.buf, have);
+	if (r && r != ERR_NOTFOUND)
+		goto out;
+	if (!r && strcmp(have, expect)) {
+		r = err_set(ERR_CONFLICT,
+			    "%s already names another artifact (%s, not %s); a version tag is never moved",
+			    it->reference, have, expect);
+		goto out;
+	}
+	if (r == ERR_NOTFOUND) {
+		struct oci_push_result pr;
+		r = oci_artifact_push(&pr, store, tag.buf, tgz.buf, tgz.len, &desc);
+		if (r)
+			goto out;
+		if (strcmp(pr.digest, expect)) {
+			r = err_set(ERR_VERIFY, "%s: the registry stored %s, expected %s",
+				    it->reference, pr.digest, expect);
+			goto out;
+		}
+		it->status = PUBLISH_PUSHED;
+	} else {
+		it->status = PUBLISH_UNCHANGED;
+	}
+
+	/* Move the environment's tag, never back to an older commit. */
+	r = oci_resolve(store, env->name, env_has);
+	if (r && r != ERR_NOTFOUND)
+		goto out;
+	if (!r && !strcmp(env_has, expect)) {
+		r = 0;
+		goto out;
+	}
+	if (!r) {
+		char theirs[64];
+		r = tag_created(store, env->name, theirs, sizeof(theirs));
+		if (r)
+			goto out;
+		if (theirs[0] && strcmp(theirs, cx->created) > 0) {
+			log_warn("%s holds a newer commit (%s); leaving it", it->env_reference, theirs);
+			it->status = PUBLISH_BEHIND;
+			goto out;
+		}
+	}
+	r = oci_manifest_put(store, env->name, OCI_MEDIA_MANIFEST, manifest.buf, manifest.len, have);
+	if (!r)
+		it->status = PUBLISH_PUSHED;
+out:
+	oci_store_free(store);
+	oci_ref_release(&ref);
+	objset_release(&set);
+	strbuf_release(&path);
+	strbuf_release(&tgz);
+	strbuf_release(&version);
+	strbuf_release(&repo);
+	strbuf_release(&ref_s);
+	strbuf_release(&tag);
+	strbuf_release(&title);
+	strbuf_release(&manifest);
+	strbuf_release(&manifests);
+	return r;
+}
+
+static bool app_env_specific(const struct config_app *a)
+{
+	size_t i;
+
+	if (strstr(a->path, "${env}"))
+		return true;
+	for (i = 0; i < a->values.n; i++)
+		if (strstr(a->values.v[i], "${env}"))
+			return true;
+	return false;
+}
+
+/* The ref a revision names, when the caller gave none. */
+static void guess_ref(struct strbuf *out, struct repo *rp, const char *rev)
+{
+	const char *name = repo_ref_name(rp, rev);
+
+	if (name) {
+		strbuf_addstr(out, name);
+		free((char *)name);
+	}
+}
+
+int publish_run(struct publish_result *res, const struct publish_opts *opts)
+{
+	struct publish_opts o = *opts;
+	struct commit_ctx cx;
+	struct config cfg;
+	struct repo *rp = NULL;
+	struct strbuf ref = STRBUF_INIT;
+	const struct config_env *envs[MAX_ENVS];
+	size_t nenvs, i, k;
+	bool have_cfg = false;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	memset(&cx, 0, sizeof(cx));
+	strbuf_init(&cx.revision, 0);
+	if (!o.repo)
+		o.repo = ".";
+	if (!o.rev)
+		o.rev = o.ref ? o.ref : "HEAD";
+	r = repo_open(&rp, o.repo);
+	if (r)
+		goto out;
+	r = repo_resolve(rp, o.rev, &cx.commit);
+	if (r)
+		goto out;
+	memcpy(res->sha, cx.commit.sha, sizeof(res->sha));
+	if (o.ref)
+		strbuf_addstr(&ref, o.ref);
+	else
+		guess_ref(&ref, rp, o.rev);
+	cx.ref = ref.len ? ref.buf : NULL;
+	r = publish_load_config(&cfg, o.repo, cx.commit.sha);
+	if (r)
+		goto out;
+	have_cfg = true;
+	if (o.env) {
+		envs[0] = config_env_find(&cfg, o.env);
+		if (!envs[0]) {
+			r = err_set(ERR_INVALID, "%s: no environment named '%s'", cfg.file, o.env);
+			goto out;
+		}
+		nenvs = 1;
+	} else {
+		nenvs = cx.ref ? config_envs_for_ref(&cfg, cx.ref, envs, MAX_ENVS) : 0;
+	}
+	for (k = 0; o.apps && o.apps[k]; k++)
+		if (!config_app_find(&cfg, o.apps[k])) {
+			r = err_set(ERR_INVALID, "%s: no app named '%s'", cfg.file, o.apps[k]);
+			goto out;
+		}
+	if (!nenvs) {
+		log_info("%s: no environment publishes %s", cfg.file, cx.ref ? cx.ref : o.rev);
+		goto out;
+	}
+	r = src_tree_open_git(&cx.tree, o.repo, cx.commit.sha);
+	if (r)
+		goto out;
+	cx.o = &o;
+	cx.cfg = &cfg;
+	format_time(cx.commit.time, false, cx.created, sizeof(cx.created));
+	{
+		const char *short_ref = cx.ref ? cx.ref : o.rev;
+		if (!strncmp(short_ref, "refs/heads/", 11))
+			short_ref += 11;
+		else if (!strncmp(short_ref, "refs/tags/", 10))
+			short_ref += 10;
+		strbuf_addf(&cx.revision, "%s@sha1:%s", short_ref, cx.commit.sha);
+	}
+	for (i = 0; i < nenvs && !r; i++) {
+		for (k = 0; k < cfg.apps.n && !r; k++) {
+			const struct config_app *a = config_app(&cfg, k);
+			struct strbuf p = STRBUF_INIT;
+			bool skip;
+
+			if (!config_app_in_env(a, envs[i]) || (o.apps && !in_list(o.apps, a->name)))
+				continue;
+			config_expand(&p, a->path, envs[i]->name);
+			skip = o.changed && !app_changed(o.changed, p.buf);
+			strbuf_release(&p);
+			if (skip)
+				continue;
+			r = publish_one(res, &cx, a, envs[i], app_env_specific(a));
+		}
+	}
+out:
+	src_tree_free(cx.tree);
+	strbuf_release(&cx.revision);
+	strbuf_release(&ref);
+	if (have_cfg)
+		config_release(&cfg);
+	repo_free(rp);
+	return r;
+}
+
+static const char *status_name(enum publish_status s)
+{
+	switch (s) {
+	case PUBLISH_PUSHED: return "published";
+	case PUBLISH_UNCHANGED: return "unchanged";
+	case PUBLISH_RENDERED: return "rendered";
+	case PUBLISH_BEHIND: return "behind";
+	}
+	return "?";
+}
+
+#define PUBLISH_USAGE \
+	"publish [--repo DIR] [--rev REV] [--ref REF] [--env NAME] [--app NAME]... [--dry-run] [--insecure]"
+
+int cmd_publish(int argc, char **argv)
+{
+	const char *repo = NULL, *rev = NULL, *ref = NULL, *env = NULL;
+	const char **apps = NULL;
+	size_t napps = 0, i;
+	bool dry = false, insecure = false;
+	const struct opt opts[] = {
+		{ "repo", &repo }, { "rev", &rev }, { "ref", &ref }, { "env", &env },
+		{ "app", NULL, NULL, &apps, &napps }, { "dry-run", NULL, &dry },
+		{ "insecure", NULL, &insecure }, { NULL },
+	};
+	struct publish_opts po = { 0 };
+	struct publish_result res;
+	char **pos;
+	int n, r;
+
+	n = opts_parse(argc, argv, opts, &pos);
+	if (n != 0) {
+		free(apps);
+		return cmd_usage(PUBLISH_USAGE);
+	}
+	po.repo = repo;
+	po.rev = rev;
+	po.ref = ref;
+	po.env = env;
+	po.apps = apps;
+	po.dry_run = dry;
+	po.insecure = insecure;
+	po.actor = "publish";
+	r = publish_run(&res, &po);
+	for (i = 0; i < res.n; i++) {
+		const struct publish_item *it = &res.items[i];
+		printf("%s %s %zu objects %s %s %s\n", it->app, it->env, it->nobjects,
+		       it->reference, it->digest, status_name(it->status));
+	}
+	publish_result_release(&res);
+	free(apps);
+	return cmd_finish_stdout(r ? cmd_fail() : 0);
+}
