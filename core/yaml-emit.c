@@ -38,6 +38,7 @@ struct emitter {
 	struct strbuf tmp;      /* a string rewritten by the JSON round trip */
 	struct strbuf tmp_fold; /* a folded scalar rewritten by go-yaml v3 */
 	int depth;              /* mappings open, 1 at the object's top level */
+	int flow;               /* flow collections ([...], {...}) open, in the input */
 	const struct doc_node *metadata; /* the object's metadata mapping */
 };
 
@@ -624,6 +625,20 @@ static int scalar_text(struct emitter *e, const struct doc_node *n, char *buf,
 		break;
 	case DOC_T_TIME:
 		*is_str = true;
+		/*
+		 * Inside a flow collection go-yaml v3 re-encodes a time such as
+		 * 2001-12-14 21:59:43 quoted (':' is a flow indicator), and reads
+		 * it back as the string it was written as.
+		 */
+		if (e->flow && !n->tag) {
+			struct analysis a;
+			analyze((const unsigned char *)n->str, n->len, &a);
+			if (!a.flow_plain_allowed) {
+				*str = n->str;
+				*len = n->len;
+				return 0;
+			}
+		}
 		snprintf(buf, size, "%s", v.time);
 		break;
 	case DOC_T_FLOAT:
@@ -867,6 +882,8 @@ static int emit_map(struct emitter *e, const struct doc_node *m, int indent)
 		return r;
 	keys = xcalloc(n, sizeof(*keys));
 	e->depth++;
+	if (m->style == DOC_STYLE_FLOW)
+		e->flow++;
 	for (i = 0; i < n; i++) {
 		const struct doc_node *k = pairs[2 * i];
 		struct doc_value kv;
@@ -967,6 +984,8 @@ out:
 	if (owned)
 		free(pairs);
 	e->depth--;
+	if (m->style == DOC_STYLE_FLOW)
+		e->flow--;
 	e->indent = indent;
 	return r;
 }
@@ -976,6 +995,8 @@ static int emit_seq(struct emitter *e, const struct doc_node *s, int indent)
 	size_t i;
 	int r = 0;
 
+	if (s->style == DOC_STYLE_FLOW)
+		e->flow++;
 	for (i = 0; i < s->n && !r; i++) {
 		const struct doc_node *v = s->kids[i];
 
@@ -989,6 +1010,8 @@ static int emit_seq(struct emitter *e, const struct doc_node *s, int indent)
 			r = emit_node(e, v, indent + BEST_INDENT);
 		}
 	}
+	if (s->style == DOC_STYLE_FLOW)
+		e->flow--;
 	e->indent = indent;
 	return r;
 }
