@@ -393,7 +393,8 @@ int publish_run(struct publish_result *res, const struct publish_opts *opts)
 	else
 		guess_ref(&ref, rp, o.rev);
 	cx.ref = ref.len ? ref.buf : NULL;
-	r = publish_load_config(&cfg, o.repo, cx.commit.sha);
+	/* Named as the caller named the revision, for messages; hooks pass a sha. */
+	r = publish_load_config(&cfg, o.repo, o.rev);
 	if (r)
 		goto out;
 	have_cfg = true;
