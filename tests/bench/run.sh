@@ -67,3 +67,4 @@ awk -v same="${same:-n/a}" '
 			t["hoist-render+pack"] / (t["tar-czf"] > 0 ? t["tar-czf"] : 0.001),
 			m["hoist-render+pack"] / m["tar-czf"]
 	}' "$work/results"
+HOIST_BUILD=$B bash "$top/tests/bench/hook.sh"
