@@ -22,6 +22,8 @@ static const struct cmd commands[] = {
 	  "push an artifact to a registry (HOST/REPO:TAG) or oci-layout:DIR:TAG; prints its digest" },
 	{ "pull", cmd_pull, "pull REF -o DIR [--insecure]",
 	  "fetch, verify and unpack an artifact into a new folder; prints its digest" },
+	{ "diff", cmd_diff, "diff REV_A REV_B [--repo DIR] [--app N]... [--env E] [--exit-code]",
+	  "show how the rendered objects of every app differ between two revisions" },
 	{ "version", cmd_version, "version", "print the version" },
 	{ "help", cmd_help, "help", "list the commands" },
 	{ NULL, NULL, NULL, NULL },
