@@ -24,6 +24,8 @@ static const struct cmd commands[] = {
 	  "fetch, verify and unpack an artifact into a new folder; prints its digest" },
 	{ "diff", cmd_diff, "diff REV_A REV_B [--repo DIR] [--app N]... [--env E] [--exit-code]",
 	  "show how the rendered objects of every app differ between two revisions" },
+	{ "ci", cmd_ci, "ci [--repo DIR] [--env E] [--dry-run] [--rev SHA] [--ref REF] [--dotenv F] [--summary F]",
+	  "publish from a CI job (GitHub Actions, GitLab CI): outputs, summary, PR diffs" },
 	{ "version", cmd_version, "version", "print the version" },
 	{ "help", cmd_help, "help", "list the commands" },
 	{ NULL, NULL, NULL, NULL },

@@ -54,5 +54,6 @@ int cmd_inspect(int argc, char **argv);
 int cmd_push(int argc, char **argv);
 int cmd_pull(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+int cmd_ci(int argc, char **argv);
 
 #endif
