@@ -130,7 +130,7 @@ test_expect_success 'an app that does not render names the revision' '
 test_expect_success 'an unknown revision is an error, and usage errors exit 2' '
 	test_must_fail hoist diff HEAD nope --repo repo 2>err &&
 	test_grep "nope" err &&
-	hoist diff HEAD --repo repo 2>err; test $? = 2 &&
+	{ hoist diff HEAD --repo repo 2>err; test $? = 2; } &&
 	test_grep "usage: hoist diff" err
 '
 
