@@ -136,3 +136,6 @@ clean:
 .PHONY: all test test-bin asan valgrind conformance bench demo deps install format clean
 
 -include $(LIB_OBJ:.o=.d) $(AGENT_OBJ:.o=.d) $(BUILD)/hoist.d $(BUILD)/hoist-agent.d
+
+# Keep intermediate objects of test binaries (chained pattern rules).
+.SECONDARY:

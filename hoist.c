@@ -6,6 +6,8 @@
 #include "core/compat.h"
 #include "core/cmd.h"
 #include "core/log.h"
+#include "core/config.h"
+#include "core/strbuf.h"
 
 static int cmd_version(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
@@ -22,12 +24,18 @@ static const struct cmd commands[] = {
 	  "push an artifact to a registry (HOST/REPO:TAG) or oci-layout:DIR:TAG; prints its digest" },
 	{ "pull", cmd_pull, "pull REF -o DIR [--insecure]",
 	  "fetch, verify and unpack an artifact into a new folder; prints its digest" },
+	{ "publish", cmd_publish,
+	  "publish [--repo DIR] [--rev REV] [--ref REF] [--env E] [--app N]... [--dry-run]",
+	  "render, pack and push the apps of hoist.yaml for a commit" },
+	{ "hook", cmd_hook, "hook post-receive|pre-receive|install BARE_REPO|retry",
+	  "the Git server hooks: publish on push, gate pushes that do not render" },
 	{ "diff", cmd_diff, "diff REV_A REV_B [--repo DIR] [--app N]... [--env E] [--exit-code]",
 	  "show how the rendered objects of every app differ between two revisions" },
 	{ "ci", cmd_ci, "ci [--repo DIR] [--env E] [--dry-run] [--rev SHA] [--ref REF] [--dotenv F] [--summary F]",
 	  "publish from a CI job (GitHub Actions, GitLab CI): outputs, summary, PR diffs" },
 	{ "version", cmd_version, "version", "print the version" },
-	{ "help", cmd_help, "help", "list the commands" },
+	{ "help", cmd_help, "help [config [--markdown]]",
+	  "list the commands, or every hoist.yaml key" },
 	{ NULL, NULL, NULL, NULL },
 };
 
@@ -41,6 +49,13 @@ static int cmd_help(int argc, char **argv)
 {
 	const struct cmd *c;
 
+	if (argc >= 1 && !strcmp(argv[0], "config")) {
+		struct strbuf sb = STRBUF_INIT;
+		config_describe(&sb, argc >= 2 && !strcmp(argv[1], "--markdown"));
+		cmd_write_stdout(sb.buf, sb.len);
+		strbuf_release(&sb);
+		return cmd_finish_stdout(0);
+	}
 	printf("usage: hoist <command> [options]\n\ncommands:\n");
 	for (c = commands; c->name; c++)
 		printf("  %-10s %s\n", c->name, c->summary);

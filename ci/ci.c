@@ -441,8 +441,9 @@ int cmd_ci(int argc, char **argv)
 	po.dry_run = dry_run;
 	po.actor = "ci";
 	/*
-	 * NEEDSWORK: publish_opts has no way to pass ctx.source, so artifacts
-	 * record the source only when hoist.yaml sets `source:`.
+	 * The source recorded in artifacts comes from hoist.yaml only, never
+	 * from the CI environment: the hook and CI must produce the same bytes
+	 * for the same commit.
 	 */
 	r = publish_run(&res, &po);
 	if (r)

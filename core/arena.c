@@ -39,7 +39,6 @@ void arena_free(struct arena *a)
 void *arena_alloc(struct arena *a, size_t n)
 {
 	struct arena_block *b = a->head;
-	char *p;
 
 	n = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
 	a->total += n;
@@ -50,6 +49,8 @@ void *arena_alloc(struct arena *a, size_t n)
 	a->head = b;
 	return (char *)b + HDR;
 #else
+	char *p;
+
 	if (!b || b->size - b->used < n) {
 		size_t sz = n > ARENA_CHUNK / 4 ? n : ARENA_CHUNK;
 		struct arena_block *nb = xmalloc(HDR + sz);

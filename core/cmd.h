@@ -55,5 +55,7 @@ int cmd_push(int argc, char **argv);
 int cmd_pull(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_ci(int argc, char **argv);
+int cmd_publish(int argc, char **argv);
+int cmd_hook(int argc, char **argv);
 
 #endif

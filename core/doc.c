@@ -454,13 +454,20 @@ static bool parse_timestamp(const char *s, char *out, size_t size)
 		if (*p)
 			return false;
 	}
-	if (has_off)
-		snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d%s%s%c%02d:%02d", y, mo,
-			 d, h, mi, se, frac[0] ? "." : "", frac, off < 0 ? '-' : '+',
-			 abs(off) / 60, abs(off) % 60);
-	else
-		snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d%s%sZ", y, mo, d, h, mi,
-			 se, frac[0] ? "." : "", frac);
+	{
+		/* Go's RFC 3339: the offset, or Z for UTC. */
+		char zone[8] = "Z";
+		int n;
+
+		if (has_off)
+			snprintf(zone, sizeof(zone), "%c%02d:%02d", off < 0 ? '-' : '+',
+				 (abs(off) / 60) % 24, abs(off) % 60);
+		n = snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d%s%s%s", y % 10000,
+			     mo % 100, d % 100, h % 100, mi % 100, se % 100,
+			     frac[0] ? "." : "", frac, zone);
+		if (n < 0 || (size_t)n >= size)
+			return false;
+	}
 	return true;
 }
 

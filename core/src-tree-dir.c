@@ -109,7 +109,8 @@ static int dir_list(struct src_tree *t, const char *path, struct src_entry **out
 		v[nv].type = S_ISDIR(st.st_mode) ? SRC_DIR : SRC_FILE;
 		nv++;
 	}
-	qsort(v, nv, sizeof(*v), entry_cmp);
+	if (nv)
+		qsort(v, nv, sizeof(*v), entry_cmp);
 	*out = v;
 	*n = nv;
 	v = NULL;

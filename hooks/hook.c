@@ -190,7 +190,8 @@ int hook_spool_run(const char *gd, size_t *remaining)
 			names[n++] = xstrdup(de->d_name);
 		}
 	}
-	qsort(names, n, sizeof(*names), name_cmp);
+	if (n)
+		qsort(names, n, sizeof(*names), name_cmp);
 	for (i = 0; i < n; i++) {
 		struct job j;
 
