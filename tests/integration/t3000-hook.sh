@@ -59,6 +59,17 @@ test_expect_success 'a push publishes both apps, and the pusher sees remote: hoi
 	test_grep chained-ran chained.log
 '
 
+test_expect_success 'the hook, hoist publish and hoist ci agree on the digest of a commit' '
+	sha=$(git -C work rev-parse HEAD) &&
+	hook_digest=$(digest_of web dev) &&
+	hoist publish --repo server.git --rev $sha --ref refs/heads/main --app web --dry-run >pub &&
+	test "$(awk "{print \$6}" pub)" = "$hook_digest" &&
+	(cd work && GITHUB_ACTIONS=true GITHUB_SHA=$sha GITHUB_REF=refs/heads/main \
+		GITHUB_REPOSITORY=acme/deploy GITHUB_SERVER_URL=https://github.example.com \
+		GITHUB_EVENT_NAME=push GITHUB_OUTPUT=$TRASH/gh.out hoist ci >../ci.out) &&
+	test_grep "^web-digest=$hook_digest$" gh.out
+'
+
 test_expect_success 'a push that changes one app publishes only that app' '
 	cm web 2 >work/apps/web/cm.yaml &&
 	GIT_COMMITTER_DATE=2026-01-02T03:05:00Z git -C work commit -qam two &&

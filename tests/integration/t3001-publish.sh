@@ -44,7 +44,7 @@ test_expect_success 'publish renders every app for every environment of the bran
 	test_grep "^web dev 1 objects oci-layout:$TRASH/store/web:0.0.0-main.20260102030405.$sha sha256:[0-9a-f]* published$" out &&
 	test_grep "^site dev 1 objects .*/site:0.0.0-main.20260102030405.$sha-dev sha256:" out &&
 	test_grep "^site qa 1 objects .*/site:0.0.0-main.20260102030405.$sha-qa sha256:" out &&
-	web_dev=$(awk "/^web dev/ {print \$5}" out) && web_qa=$(awk "/^web qa/ {print \$5}" out) &&
+	web_dev=$(awk "/^web dev/ {print \$6}" out) && web_qa=$(awk "/^web qa/ {print \$6}" out) &&
 	test "$web_dev" = "$web_qa"
 '
 
