@@ -78,6 +78,8 @@ static const struct cfg_field env_fields[] = {
 	  "required: `hoist promote` needs --approve"),
 	F("clusters", CFG_STRLIST, struct config_env, clusters, NULL, false, NULL, NULL,
 	  "clusters (keys of `clusters`) that run this environment"),
+	F("registry", CFG_STR, struct config_env, registry, NULL, false, NULL, NULL,
+	  "this environment's registry, when not the project's; promotion copies the artifact there"),
 };
 static const struct cfg_schema env_schema = { "environments[]", sizeof(struct config_env),
 					      env_fields, ARRAY_SIZE(env_fields) };
@@ -100,7 +102,9 @@ static const struct cfg_field top_fields[] = {
 	F("source", CFG_STR, struct config, source, NULL, false, NULL, NULL,
 	  "the repository URL recorded in artifacts (org.opencontainers.image.source)"),
 	F("signingKey", CFG_STR, struct config, signing_key, NULL, false, NULL, NULL,
-	  "private key file for signing artifacts (HOIST_SIGNING_KEY takes precedence)"),
+	  "private key file on the publishing machine, for signing artifacts (HOIST_SIGNING_KEY takes precedence)"),
+	F("verifyKey", CFG_STR, struct config, verify_key, NULL, false, NULL, NULL,
+	  "public key file in the repository; promote and rollback refuse artifacts it does not verify"),
 	F("insecure", CFG_BOOL, struct config, insecure, "false", false, NULL, NULL,
 	  "allow plain HTTP to a registry that is not on loopback"),
 	F("apps", CFG_LIST, struct config, apps, NULL, true, NULL, &app_schema,
@@ -318,11 +322,31 @@ static bool valid_component(const char *s)
 	return !sep;
 }
 
+static int check_registry(const char *registry, const char *where)
+{
+	if (strncmp(registry, "oci-layout:", 11)) {
+		struct strbuf probe = STRBUF_INIT;
+		struct oci_ref ref;
+		int r;
+
+		strbuf_addf(&probe, "%s/app:tag", registry);
+		r = oci_ref_parse(&ref, probe.buf);
+		strbuf_release(&probe);
+		if (r)
+			return err_prefix(ERR_INVALID, "%s: registry '%s'", where, registry);
+		oci_ref_release(&ref);
+	} else if (!registry[11]) {
+		return err_set(ERR_INVALID, "%s: registry oci-layout: needs a folder", where);
+	}
+	return 0;
+}
+
 static int validate(struct config *c, const struct doc_node *root)
 {
 	char where[512];
 	size_t i, j, k;
 	int64_t secs;
+	int r;
 
 	doc_where(root, where, sizeof(where));
 	if (strcmp(c->api_version, "hoist.dev/v1alpha1"))
@@ -330,20 +354,9 @@ static int validate(struct config *c, const struct doc_node *root)
 			       where, c->api_version);
 	if (strcmp(c->kind, "Project"))
 		return err_set(ERR_INVALID, "%s: kind must be Project, not '%s'", where, c->kind);
-	if (strncmp(c->registry, "oci-layout:", 11)) {
-		struct strbuf probe = STRBUF_INIT;
-		struct oci_ref ref;
-		int r;
-
-		strbuf_addf(&probe, "%s/app:tag", c->registry);
-		r = oci_ref_parse(&ref, probe.buf);
-		strbuf_release(&probe);
-		if (r)
-			return err_prefix(ERR_INVALID, "%s: registry '%s'", where, c->registry);
-		oci_ref_release(&ref);
-	} else if (!c->registry[11]) {
-		return err_set(ERR_INVALID, "%s: registry oci-layout: needs a folder", where);
-	}
+	r = check_registry(c->registry, where);
+	if (r)
+		return r;
 	for (i = 0; i < c->apps.n; i++) {
 		const struct config_app *a = config_app(c, i);
 		if (!valid_component(a->name))
@@ -370,6 +383,8 @@ static int validate(struct config *c, const struct doc_node *root)
 					!strcmp(e->promote_from, e->name)))
 			return err_set(ERR_INVALID, "%s: environment '%s' promotes from unknown environment '%s'",
 				       where, e->name, e->promote_from);
+		if (e->registry && (r = check_registry(e->registry, where)))
+			return r;
 		if (e->soak && config_parse_duration(e->soak, &secs))
 			return err_prefix(ERR_INVALID, "%s: environment '%s'", where, e->name);
 		for (k = 0; k < e->clusters.n; k++) {
@@ -481,12 +496,10 @@ void config_expand(struct strbuf *out, const char *in, const char *env)
 	strbuf_addstr(out, in);
 }
 
-void config_app_repo(struct strbuf *out, const struct config *c, const char *app)
+void config_app_repo(struct strbuf *out, const struct config *c, const struct config_env *e,
+		     const char *app)
 {
-	if (!strncmp(c->registry, "oci-layout:", 11))
-		strbuf_addf(out, "%s/%s", c->registry, app);
-	else
-		strbuf_addf(out, "%s/%s", c->registry, app);
+	strbuf_addf(out, "%s/%s", e && e->registry ? e->registry : c->registry, app);
 }
 
 int config_parse_duration(const char *s, int64_t *out)

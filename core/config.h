@@ -32,6 +32,7 @@ struct config_env {
 	char *promote_from;
 	char *soak;      /* a duration such as 30m, 2h, 1d; NULL: none */
 	char *approval;  /* none, required */
+	char *registry;  /* overrides the project's registry for this environment */
 	struct cfg_strlist clusters;
 };
 
@@ -52,6 +53,7 @@ struct config {
 	char *registry; /* "HOST[:PORT]/PREFIX" or "oci-layout:DIR" */
 	char *source;   /* repository URL for the artifacts' source annotation */
 	char *signing_key;
+	char *verify_key; /* public key file in the repository */
 	bool insecure;
 	struct cfg_list apps;     /* struct config_app */
 	struct cfg_list envs;     /* struct config_env */
@@ -85,8 +87,12 @@ bool config_app_in_env(const struct config_app *a, const struct config_env *e);
 /* Replaces ${env} in `in`. */
 void config_expand(struct strbuf *out, const char *in, const char *env);
 
-/* The OCI reference of an app's repository: "<registry>/<app>" or "oci-layout:DIR/<app>". */
-void config_app_repo(struct strbuf *out, const struct config *c, const char *app);
+/*
+ * The OCI reference of an app's repository in an environment (NULL: the
+ * project's registry): "<registry>/<app>" or "oci-layout:DIR/<app>".
+ */
+void config_app_repo(struct strbuf *out, const struct config *c, const struct config_env *e,
+		     const char *app);
 
 /* Parses "90s", "30m", "2h", "1d", "1h30m" into seconds. */
 int config_parse_duration(const char *s, int64_t *out);

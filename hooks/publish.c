@@ -9,6 +9,7 @@
 #include "core/config.h"
 #include "core/doc.h"
 #include "core/err.h"
+#include "core/history.h"
 #include "core/log.h"
 #include "core/objset.h"
 #include "core/oci.h"
@@ -237,7 +238,7 @@ static int publish_one(struct publish_result *res, struct commit_ctx *cx,
 	strbuf_addbuf(&tag, &version);
 	if (env_specific)
 		strbuf_addf(&tag, "-%s", env->name);
-	config_app_repo(&repo, cx->cfg, app->name);
+	config_app_repo(&repo, cx->cfg, env, app->name);
 	strbuf_addf(&ref_s, "%s:%s", repo.buf, tag.buf);
 
 	/* The manifest digest we will produce, to recognise work already done. */
@@ -320,7 +321,13 @@ static int publish_one(struct publish_result *res, struct commit_ctx *cx,
 			goto out;
 		}
 	}
-	r = oci_manifest_put(store, env->name, OCI_MEDIA_MANIFEST, manifest.buf, manifest.len, have);
+	{
+		struct history_move mv = { env->name, expect, o->actor ? o->actor : "publish",
+					   cx->commit.sha, version.buf };
+		char from[DIGEST_STR_SIZE];
+
+		r = history_move_tag(store, &mv, from);
+	}
 	if (!r)
 		it->status = PUBLISH_PUSHED;
 out:

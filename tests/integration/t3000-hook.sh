@@ -8,7 +8,7 @@ export HOIST_RETRY_MAX=1
 
 tags() {
 	curl -s "http://$REGISTRY_R/v2/acme/$1/tags/list" |
-		python3 -c "import json,sys; d=json.load(sys.stdin); print(' '.join(sorted(d.get('tags') or [])))"
+		python3 -c "import json,sys; d=json.load(sys.stdin); print(' '.join(sorted(t for t in (d.get('tags') or []) if not t.startswith('hoist-history-') and not t.endswith('.sig'))))"
 }
 digest_of() {
 	curl -s -I -H "Accept: application/vnd.oci.image.manifest.v1+json" \
