@@ -57,5 +57,8 @@ int cmd_diff(int argc, char **argv);
 int cmd_ci(int argc, char **argv);
 int cmd_publish(int argc, char **argv);
 int cmd_hook(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
+int cmd_sign(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 #endif

@@ -8,11 +8,12 @@
 #include "err.h"
 #include "oci.h"
 #include "oci-ref.h"
+#include "sign.h"
 #include "strbuf.h"
 #include <sys/stat.h>
 
 #define PUSH_USAGE "push FILE REF [--insecure]"
-#define PULL_USAGE "pull REF -o DIR [--insecure]"
+#define PULL_USAGE "pull REF -o DIR [--insecure] [--verify-key PUB]"
 
 int cmd_push(int argc, char **argv)
 {
@@ -76,10 +77,13 @@ int cmd_pull(int argc, char **argv)
 {
 	static char output_opt[] = "--output";
 	bool insecure = false;
-	const char *dir = NULL;
+	const char *dir = NULL, *verify_key = NULL;
 	const struct opt opts[] = {
-		{ "output", &dir }, { "insecure", NULL, &insecure }, { NULL },
+		{ "output", &dir }, { "insecure", NULL, &insecure },
+		{ "verify-key", &verify_key }, { NULL },
 	};
+	struct sign_key *key = NULL;
+	struct strbuf identity = STRBUF_INIT;
 	struct oci_open_opts oo = { 0 };
 	struct oci_ref ref = { 0 };
 	struct artifact_info info = { 0 };
@@ -104,11 +108,33 @@ int cmd_pull(int argc, char **argv)
 		r = err_set(ERR_CONFLICT, "%s already exists; pull unpacks into a new folder", dir);
 		goto out;
 	}
+	if (verify_key && (r = sign_key_load_public(&key, verify_key)))
+		goto out;
 	oo.insecure = insecure;
 	r = oci_store_open(&store, &ref, &oo);
 	if (r)
 		goto out;
-	r = oci_artifact_pull(&layer, digest, store, ref.tag ? ref.tag : ref.digest);
+	if (key) {
+		/*
+		 * Verify first, then pull by the verified digest: a tag moved in
+		 * between cannot slip an unverified artifact in.
+		 */
+		char verified[DIGEST_STR_SIZE];
+
+		if (ref.tag)
+			r = oci_resolve(store, ref.tag, verified);
+		else
+			xsnprintf(verified, sizeof(verified), "%s", ref.digest);
+		if (!r)
+			r = sign_identity(&identity, &ref);
+		if (!r)
+			r = sign_verify(store, identity.buf, verified, key);
+		/* A separate buffer: the pull checks what it fetched against `verified`. */
+		if (!r)
+			r = oci_artifact_pull(&layer, digest, store, verified);
+	} else {
+		r = oci_artifact_pull(&layer, digest, store, ref.tag ? ref.tag : ref.digest);
+	}
 	if (r)
 		goto out;
 	/* Verifies every file against hoist.json and removes `dir` again on error. */
@@ -119,6 +145,8 @@ int cmd_pull(int argc, char **argv)
 	}
 	printf("%s %s\n", pos[0], digest);
 out:
+	sign_key_free(key);
+	strbuf_release(&identity);
 	oci_store_free(store);
 	artifact_info_release(&info);
 	oci_ref_release(&ref);
