@@ -15,12 +15,35 @@
 #include "core/oci.h"
 #include "core/oci-ref.h"
 #include "core/repo.h"
+#include "core/sign.h"
 #include "core/src-tree.h"
 #include "core/strbuf.h"
 #include "render/render.h"
 #include <time.h>
 
 #define MAX_ENVS 32
+
+/*
+ * Signs `digest` when a key is configured ($HOIST_SIGNING_KEY, else
+ * hoist.yaml signingKey); a no-op otherwise.  Called before the
+ * environment tag moves, so an environment never names an unsigned
+ * artifact when signing is on.
+ */
+static int publish_sign(struct oci_store *store, const struct oci_ref *ref, const char *digest,
+			const char *key_path)
+{
+	struct sign_key *key = NULL;
+	struct strbuf identity = STRBUF_INIT;
+	int r = sign_key_configured(&key, key_path);
+
+	if (!r && key) {
+		sign_identity(&identity, ref);
+		r = sign_artifact(store, identity.buf, digest, key);
+	}
+	sign_key_free(key);
+	strbuf_release(&identity);
+	return r;
+}
 
 /* RFC 3339 in UTC, or the compact YYYYMMDDhhmmss of version strings. */
 static void format_time(int64_t t, bool compact, char *buf, size_t size)
@@ -301,6 +324,9 @@ static int publish_one(struct publish_result *res, struct commit_ctx *cx,
 	} else {
 		it->status = PUBLISH_UNCHANGED;
 	}
+	r = publish_sign(store, &ref, expect, cx->cfg->signing_key);
+	if (r)
+		goto out;
 
 	/* Move the environment's tag, never back to an older commit. */
 	r = oci_resolve(store, env->name, env_has);
