@@ -689,6 +689,15 @@ int sign_artifact(struct oci_store *s, const char *identity, const char *digest,
 		const char *d = doc_get_str(l, "digest", NULL);
 		if (!is_sig_layer(l) || !d || !digest_is_valid(d))
 			continue;
+		/* A registry refuses a manifest naming a missing blob: drop such a layer. */
+		r = oci_blob_exists(s, d);
+		if (r == ERR_NOTFOUND) {
+			log_warn("%s: dropping a signature layer whose payload %s is missing", s->name, d);
+			r = 0;
+			continue;
+		}
+		if (r)
+			goto out;
 		if (n)
 			strbuf_addch(&layer, ',');
 		r = doc_emit_json(&layer, l);
