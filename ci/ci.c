@@ -4,6 +4,7 @@
 #include "core/compat.h"
 #include "ci/ci.h"
 #include "hooks/publish.h"
+#include "hooks/promote.h"
 #include "render/diff.h"
 #include "core/cmd.h"
 #include "core/err.h"
@@ -380,7 +381,59 @@ static void pr_diff(struct strbuf *diff, size_t *nchanged, const char **base_out
 }
 
 #define CI_USAGE "ci [--repo DIR] [--env E] [--dry-run] [--rev SHA] [--ref REF] " \
-		 "[--dotenv FILE] [--summary FILE]"
+		 "[--dotenv FILE] [--summary FILE]\n" \
+		 "       hoist ci promote APP --to ENV [--from ENV] [--approve] [--repo DIR]"
+
+/*
+ * `hoist ci promote`: a manual promotion job (GitLab `when: manual`, GitHub
+ * `workflow_dispatch` with an environment).  The job's own gate (who may
+ * run it) is the approval, so --approve is passed through as given.
+ */
+static int ci_promote(int argc, char **argv)
+{
+	struct promote_opts o = { 0 };
+	struct promote_result res;
+	const char *dotenv = NULL;
+	const struct opt opts[] = {
+		{ "to", &o.to }, { "from", &o.from }, { "repo", &o.repo }, { "rev", &o.rev },
+		{ "key", &o.key }, { "dotenv", &dotenv }, { "approve", NULL, &o.approve },
+		{ NULL },
+	};
+	struct strbuf out = STRBUF_INIT, md = STRBUF_INIT;
+	const char *gh_output = env_get("GITHUB_OUTPUT"), *gh_summary = env_get("GITHUB_STEP_SUMMARY");
+	char **pos;
+	int r;
+
+	if (opts_parse(argc, argv, opts, &pos) != 1 || !o.to)
+		return cmd_usage(CI_USAGE);
+	o.app = pos[0];
+	o.actor = "ci";
+	r = promote_run(&res, &o);
+	if (r)
+		return cmd_fail();
+	printf("%s %s -> %s %s\n", o.app, res.from_ref, res.to_ref, res.digest);
+	if (gh_output && *gh_output) {
+		strbuf_addf(&out, "digest=%s\nreference=%s\n", res.digest, res.to_ref);
+		r = append_file(gh_output, &out);
+	}
+	if (!r && gh_summary && *gh_summary) {
+		strbuf_addf(&md, "### hoist: promoted %s\n\n| from | to | digest | signature |\n"
+			    "| --- | --- | --- | --- |\n| `%s` | `%s` | `%s` | %s |\n\n",
+			    o.app, res.from_ref, res.to_ref, res.digest,
+			    res.verified ? "verified" : "not checked (no key configured)");
+		r = append_file(gh_summary, &md);
+	}
+	if (!r && (dotenv || env_get("GITLAB_CI"))) {
+		strbuf_reset(&out);
+		strbuf_addf(&out, "HOIST_PROMOTED_DIGEST=%s\nHOIST_PROMOTED_REFERENCE=%s\n",
+			    res.digest, res.to_ref);
+		r = write_file_atomic(dotenv ? dotenv : "hoist.env", out.buf, out.len, 0644);
+	}
+	promote_result_release(&res);
+	strbuf_release(&out);
+	strbuf_release(&md);
+	return cmd_finish_stdout(r ? cmd_fail() : 0);
+}
 
 int cmd_ci(int argc, char **argv)
 {
@@ -403,6 +456,8 @@ int cmd_ci(int argc, char **argv)
 	char **pos;
 	int r;
 
+	if (argc >= 1 && !strcmp(argv[0], "promote"))
+		return ci_promote(argc - 1, argv + 1);
 	if (opts_parse(argc, argv, opts, &pos) != 0)
 		return cmd_usage(CI_USAGE);
 	r = ci_detect(&ctx, env_get);

@@ -131,13 +131,24 @@ int history_move_tag(struct oci_store *s, const struct history_move *m,
 		goto out;
 	if (!strcmp(from, m->to))
 		goto out; /* already there: no move, no record */
-	r = oci_manifest_get(s, &man, &mt, m->to, got);
-	if (r)
-		goto out;
+	if (m->manifest) {
+		strbuf_add(&man, m->manifest, m->manifest_len);
+		strbuf_addstr(&mt, m->media_type ? m->media_type : OCI_MEDIA_MANIFEST);
+		snprintf(got, sizeof(got), "%s", m->to);
+	} else {
+		r = oci_manifest_get(s, &man, &mt, m->to, got);
+		if (r)
+			goto out;
+	}
 	r = oci_manifest_put(s, m->environment, mt.len ? mt.buf : OCI_MEDIA_MANIFEST, man.buf,
 			     man.len, got);
 	if (r)
 		goto out;
+	if (strcmp(got, m->to)) {
+		r = err_set(ERR_VERIFY, "%s: the manifest stored is %s, not %s", m->environment, got,
+			    m->to);
+		goto out;
+	}
 	history_time(when, sizeof(when), -1);
 	for (tries = 0; tries < APPEND_TRIES; tries++) {
 		bool found;

@@ -44,6 +44,14 @@ struct history_move {
 	const char *actor;
 	const char *commit;  /* may be NULL */
 	const char *version; /* may be NULL */
+	/*
+	 * The manifest bytes of `to`, when the caller has them (a promotion
+	 * into another repository puts the manifest there with this move);
+	 * NULL: read from the store, where it must already be.
+	 */
+	const char *manifest;
+	size_t manifest_len;
+	const char *media_type;
 };
 
 /*

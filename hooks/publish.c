@@ -349,7 +349,7 @@ static int publish_one(struct publish_result *res, struct commit_ctx *cx,
 	}
 	{
 		struct history_move mv = { env->name, expect, o->actor ? o->actor : "publish",
-					   cx->commit.sha, version.buf };
+					   cx->commit.sha, version.buf, NULL, 0, NULL };
 		char from[DIGEST_STR_SIZE];
 
 		r = history_move_tag(store, &mv, from);

@@ -68,3 +68,4 @@ awk -v same="${same:-n/a}" '
 			m["hoist-render+pack"] / m["tar-czf"]
 	}' "$work/results"
 HOIST_BUILD=$B bash "$top/tests/bench/hook.sh"
+HOIST_BUILD=$B bash "$top/tests/bench/promote.sh"
