@@ -225,7 +225,7 @@ out:
 	return r;
 }
 
-static void record_release(struct history_record *h)
+void history_record_release(struct history_record *h)
 {
 	free(h->environment);
 	free(h->actor);
@@ -242,7 +242,7 @@ void history_records_free(struct history_record *v, size_t n)
 	size_t i;
 
 	for (i = 0; v && i < n; i++)
-		record_release(&v[i]);
+		history_record_release(&v[i]);
 	free(v);
 }
 

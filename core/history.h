@@ -67,6 +67,8 @@ int history_move_tag(struct oci_store *s, const struct history_move *m,
 int history_list(struct oci_store *s, const char *env, struct history_record **out,
 		 size_t *n, size_t max);
 void history_records_free(struct history_record *v, size_t n);
+/* Frees one record's strings (for records moved out of an array). */
+void history_record_release(struct history_record *h);
 
 /* Writes `now` (or the time `t`, when >= 0) as RFC 3339 UTC. */
 void history_time(char *buf, size_t size, int64_t t);

@@ -77,7 +77,8 @@ static void target_release(struct target *t)
 	strbuf_release(&t->identity);
 }
 
-int cmd_sign(int argc, char **argv)
+/* `hoist sign` and `hoist verify` differ only in the key they load and the call. */
+static int sign_or_verify(int argc, char **argv, bool sign)
 {
 	const char *key_path = NULL, *identity = NULL;
 	bool insecure = false;
@@ -91,42 +92,26 @@ int cmd_sign(int argc, char **argv)
 	int r;
 
 	if (opts_parse(argc, argv, opts, &pos) != 1 || !key_path)
-		return cmd_usage(SIGN_USAGE);
-	r = sign_key_load_private(&key, key_path);
+		return cmd_usage(sign ? SIGN_USAGE : VERIFY_USAGE);
+	r = sign ? sign_key_load_private(&key, key_path) : sign_key_load_public(&key, key_path);
 	if (!r)
-		r = target_open(&t, pos[0], identity, insecure, true);
+		r = target_open(&t, pos[0], identity, insecure, sign);
 	if (!r)
-		r = sign_artifact(t.store, t.identity.buf, t.digest, key);
+		r = sign ? sign_artifact(t.store, t.identity.buf, t.digest, key)
+			 : sign_verify(t.store, t.identity.buf, t.digest, key);
 	if (!r)
-		printf("%s %s signed\n", pos[0], t.digest);
+		printf("%s %s %s\n", pos[0], t.digest, sign ? "signed" : "verified");
 	sign_key_free(key);
 	target_release(&t);
 	return cmd_finish_stdout(r ? cmd_fail() : 0);
 }
 
+int cmd_sign(int argc, char **argv)
+{
+	return sign_or_verify(argc, argv, true);
+}
+
 int cmd_verify(int argc, char **argv)
 {
-	const char *key_path = NULL, *identity = NULL;
-	bool insecure = false;
-	const struct opt opts[] = {
-		{ "key", &key_path }, { "identity", &identity },
-		{ "insecure", NULL, &insecure }, { NULL },
-	};
-	struct target t = { .identity = STRBUF_INIT };
-	struct sign_key *key = NULL;
-	char **pos;
-	int r;
-
-	if (opts_parse(argc, argv, opts, &pos) != 1 || !key_path)
-		return cmd_usage(VERIFY_USAGE);
-	r = sign_key_load_public(&key, key_path);
-	if (!r)
-		r = target_open(&t, pos[0], identity, insecure, false);
-	if (!r)
-		r = sign_verify(t.store, t.identity.buf, t.digest, key);
-	if (!r)
-		printf("%s %s verified\n", pos[0], t.digest);
-	sign_key_free(key);
-	target_release(&t);
-	return cmd_finish_stdout(r ? cmd_fail() : 0);
+	return sign_or_verify(argc, argv, false);
 }

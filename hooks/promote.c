@@ -472,17 +472,8 @@ int cmd_history(int argc, char **argv)
 		       *h->from ? h->from : "-", h->to, *h->version ? h->version : "-",
 		       *h->commit ? h->commit : "-");
 	}
-	for (i = 0; i < nall; i++) {
-		struct history_record *h = &all[i].rec;
-		free(h->environment);
-		free(h->actor);
-		free(h->from);
-		free(h->to);
-		free(h->time);
-		free(h->commit);
-		free(h->version);
-		free(h->previous);
-	}
+	for (i = 0; i < nall; i++)
+		history_record_release(&all[i].rec);
 	free(all);
 	unload(&l);
 	return cmd_finish_stdout(r ? cmd_fail() : 0);
