@@ -2,7 +2,7 @@
 # make demo: the main job on the embedded example, end to end.
 #
 # Renders templates/demo/podinfo, packs it into a reproducible artifact,
-# pushes it to a local OCI image layout (./demo-store), pulls it back and
+# pushes it to a local OCI image layout (demo-out/store), signs it, pulls it back and
 # verifies it, and prints what happened at each step.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,8 +29,13 @@ echo "== pack"
 echo "== push: oci-layout:$store:1.0.0"
 "$hoist" push "$out/podinfo-1.0.0.tar.gz" "oci-layout:$store:1.0.0" | sed 's/^/   /'
 
+echo "== sign (cosign's layout) and verify"
+"$hoist" keygen --out "$out/demo" | sed "s/^/   keys: /"
+"$hoist" sign "oci-layout:$store:1.0.0" --key "$out/demo.key" | sed 's/^/   /'
+"$hoist" verify "oci-layout:$store:1.0.0" --key "$out/demo.pub" | sed 's/^/   /'
+
 echo "== pull + verify"
-"$hoist" pull "oci-layout:$store:1.0.0" -o "$out/pulled" | sed 's/^/   /'
+"$hoist" pull "oci-layout:$store:1.0.0" -o "$out/pulled" --verify-key "$out/demo.pub" | sed 's/^/   /'
 cmp "$out/manifests.yaml" "$out/pulled/manifests.yaml"
 echo "   pulled manifests are byte-identical to the render"
 "$hoist" inspect "$out/podinfo-1.0.0.tar.gz" | sed 's/^/   /'
