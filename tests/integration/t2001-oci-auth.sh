@@ -120,6 +120,8 @@ EOT
 TPORT=$(free_port)
 python3 token-server.py "$TRASH" "$TPORT" >token.log 2>&1 &
 test_cleanup "kill $!"
+# Python takes a moment to import its crypto: wait, or the first test races it.
+wait_for_http "http://127.0.0.1:$TPORT/token" || cat token.log >&2
 BPORT=$(free_port)
 mkdir -p registry-B/data
 cat >registry-B/config.yml <<EOT
