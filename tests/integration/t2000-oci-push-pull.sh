@@ -125,10 +125,7 @@ test_expect_success 'a stopped registry fails the push after retries with a clea
 	test_grep "giving up after 2 tries" err &&
 	test_grep "$REGISTRY_DOWN" err
 '
-docker-registry serve "$TRASH/registry-DOWN/config.yml" >"$TRASH/registry-DOWN/log" 2>&1 &
-echo $! >"$TRASH/registry-DOWN/pid"
-test_cleanup "kill $(cat "$TRASH/registry-DOWN/pid")"
-wait_for_http "http://$REGISTRY_DOWN/v2/"
+restart_registry DOWN
 
 test_expect_success 'and leaves no tag behind' '
 	test "$(curl -s -o /dev/null -w "%{http_code}" "http://$REGISTRY_DOWN/v2/apps/demo/manifests/down")" = 404
