@@ -14,8 +14,8 @@ export HOME=$work/home GIT_CONFIG_NOSYSTEM=1
 mkdir -p "$HOME"
 git config --global user.name bench && git config --global user.email bench@example.com
 git config --global init.defaultBranch main
-pids=""
-trap 'kill $pids 2>/dev/null; rm -rf "$work"' EXIT
+# registry() runs in a command substitution: keep the pids in a file.
+trap 'kill $(cat "$work/pids" 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
 
 registry() { # NAME -> prints host:port
 	local port
@@ -23,7 +23,7 @@ registry() { # NAME -> prints host:port
 	mkdir -p "$work/$1"
 	printf 'version: 0.1\nlog: {level: error, accesslog: {disabled: true}}\nstorage: {filesystem: {rootdirectory: %s/%s}, delete: {enabled: true}}\nhttp: {addr: 127.0.0.1:%s}\n' "$work" "$1" "$port" >"$work/$1.yml"
 	docker-registry serve "$work/$1.yml" >/dev/null 2>&1 &
-	pids="$pids $!"
+	echo $! >>"$work/pids"
 	for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && break; sleep 0.1; done
 	echo "127.0.0.1:$port"
 }
