@@ -131,6 +131,21 @@ test_expect_success 'an older commit never moves the environment tag back' '
 	test "$(digest_of web dev)" = "$dev_before"
 '
 
+test_expect_success 'async: the push returns after queueing and a detached worker publishes' '
+	cm web 5 >work/apps/web/cm.yaml &&
+	GIT_COMMITTER_DATE=2026-01-02T03:08:00Z git -C work commit -qam five &&
+	HOIST_HOOK_ASYNC=1 git -C work push -q origin main 2>async.err &&
+	test_grep "remote: hoist: queued 1 update(s); publishing in the background" async.err &&
+	sha=$(git -C work rev-parse --short=7 HEAD) &&
+	i=0 && until tags web | grep -q "$sha"; do
+		i=$((i + 1)); test $i -lt 100 || { cat server.git/hoist-spool/worker.log; exit 1; }; sleep 0.1
+	done &&
+	i=0 && while ls server.git/hoist-spool/*.job >/dev/null 2>&1; do
+		i=$((i + 1)); test $i -lt 100 || exit 1; sleep 0.1
+	done &&
+	test_grep "web rendered" server.git/hoist-spool/worker.log
+'
+
 test_expect_success 'deleting a branch is ignored' '
 	git -C work push -q origin main:refs/heads/tmp 2>/dev/null &&
 	git -C work push -q origin :refs/heads/tmp 2>del.err &&
