@@ -1,4 +1,7 @@
 #include "compat.h"
+#include <errno.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include "oci-auth.h"
 #include "doc.h"
 #include "err.h"
@@ -164,6 +167,139 @@ out:
 	return r;
 }
 
+static bool plain_word(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_' && *s != '.')
+			return false;
+	return true;
+}
+
+int oci_docker_config_helper(char **helper, const char *json, size_t len, const char *file,
+			     const char *host)
+{
+	struct doc_stream *st = NULL;
+	const struct doc_node *helpers;
+	const char *name = NULL;
+	size_t i;
+	int r;
+
+	*helper = NULL;
+	r = doc_parse(&st, json, len, file, NULL);
+	if (r || !st->ndocs)
+		goto out;
+	helpers = doc_map_get(st->docs[0], "credHelpers");
+	if (helpers && helpers->kind == DOC_MAP)
+		for (i = 0; i < helpers->n && !name; i++) {
+			const char *key = doc_str(helpers->kids[2 * i]);
+			if (key && config_key_matches(key, host))
+				name = doc_str(helpers->kids[2 * i + 1]);
+		}
+	if (!name)
+		name = doc_get_str(st->docs[0], "credsStore", NULL);
+	if (!name || !*name)
+		goto out;
+	if (!plain_word(name)) {
+		r = err_set(ERR_INVALID, "%s: credential helper name '%s' is not a plain word",
+			    file, name);
+		goto out;
+	}
+	*helper = xstrdup(name);
+out:
+	doc_stream_free(st);
+	return r;
+}
+
+#define HELPER_OUTPUT_MAX (64u << 10)
+
+int oci_cred_from_helper(struct oci_cred *cred, const char *helper, const char *host)
+{
+	struct strbuf prog = STRBUF_INIT, out = STRBUF_INIT;
+	struct doc_stream *st = NULL;
+	int in[2] = { -1, -1 }, outp[2] = { -1, -1 };
+	int status = 0, r = 0;
+	pid_t pid;
+
+	memset(cred, 0, sizeof(*cred));
+	strbuf_addf(&prog, "docker-credential-%s", helper);
+	if (pipe(in) || pipe(outp)) {
+		r = err_set(ERR_GENERIC, "%s: pipe: %s", prog.buf, strerror(errno));
+		goto out;
+	}
+	pid = fork();
+	if (pid < 0) {
+		r = err_set(ERR_GENERIC, "%s: fork: %s", prog.buf, strerror(errno));
+		goto out;
+	}
+	if (pid == 0) {
+		dup2(in[0], 0);
+		dup2(outp[1], 1);
+		dup2(outp[1], 2);
+		close(in[0]);
+		close(in[1]);
+		close(outp[0]);
+		close(outp[1]);
+		execlp(prog.buf, prog.buf, "get", (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(outp[1]);
+	in[0] = outp[1] = -1;
+	/* The host fits in the pipe buffer; the helper reads it and answers. */
+	if (write(in[1], host, strlen(host)) < 0 || write(in[1], "\n", 1) < 0)
+		r = err_set(ERR_AUTH, "%s: cannot write the host: %s", prog.buf, strerror(errno));
+	close(in[1]);
+	in[1] = -1;
+	if (!r)
+		r = strbuf_read_fd(&out, outp[0], HELPER_OUTPUT_MAX, prog.buf);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (r)
+		goto out;
+	strbuf_rtrim(&out);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		if (strstr(out.buf, "credentials not found"))
+			goto out; /* anonymous, as Docker treats it */
+		/* One line of what it said, never more (it may echo secrets). */
+		{
+			char *nl = strchr(out.buf, '\n');
+			if (nl)
+				*nl = '\0';
+		}
+		r = err_set(ERR_AUTH, "credential helper %s failed for %s%s: %.200s", prog.buf, host,
+			    WIFEXITED(status) && WEXITSTATUS(status) == 127 ? " (not installed?)" : "",
+			    out.len ? out.buf : "no output");
+		goto out;
+	}
+	r = doc_parse(&st, out.buf, out.len, prog.buf, NULL);
+	if (r || !st->ndocs || !doc_get_str(st->docs[0], "Username", NULL) ||
+	    !doc_get_str(st->docs[0], "Secret", NULL)) {
+		r = err_set(ERR_AUTH, "credential helper %s gave no Username and Secret for %s",
+			    prog.buf, host);
+		goto out;
+	}
+	cred->user = xstrdup(doc_get_str(st->docs[0], "Username", NULL));
+	cred->password = xstrdup(doc_get_str(st->docs[0], "Secret", NULL));
+	cred->origin = strbuf_detach(&prog, NULL);
+out:
+	if (in[0] >= 0)
+		close(in[0]);
+	if (in[1] >= 0)
+		close(in[1]);
+	if (outp[0] >= 0)
+		close(outp[0]);
+	if (outp[1] >= 0)
+		close(outp[1]);
+	if (out.len)
+		memset(out.buf, 0, out.len);
+	strbuf_release(&out);
+	strbuf_release(&prog);
+	doc_stream_free(st);
+	return r;
+}
+
 int oci_cred_lookup(struct oci_cred *cred, const char *host)
 {
 	const char *user = getenv("HOIST_REGISTRY_USER");
@@ -193,7 +329,16 @@ int oci_cred_lookup(struct oci_cred *cred, const char *host)
 	}
 	if (r)
 		goto out;
-	r = oci_docker_config_lookup(cred, buf.buf, buf.len, path.buf, host);
+	{
+		char *helper = NULL;
+
+		r = oci_docker_config_helper(&helper, buf.buf, buf.len, path.buf, host);
+		if (!r && helper)
+			r = oci_cred_from_helper(cred, helper, host);
+		else if (!r)
+			r = oci_docker_config_lookup(cred, buf.buf, buf.len, path.buf, host);
+		free(helper);
+	}
 out:
 	if (buf.len)
 		memset(buf.buf, 0, buf.len);
@@ -304,15 +449,38 @@ static bool url_host_is_loopback(const char *url)
 	return http_host_is_loopback(host);
 }
 
+int oci_token_reply_parse(char **token, const char *buf, size_t len, const char *host)
+{
+	struct doc_stream *st = NULL;
+	const char *tok;
+	int r;
+
+	*token = NULL;
+	r = doc_parse(&st, buf, len, "token reply", NULL);
+	if (r) {
+		r = err_prefix(ERR_AUTH, "registry %s", host);
+		goto out;
+	}
+	tok = st->ndocs ? doc_get_str(st->docs[0], "token", NULL) : NULL;
+	if (!tok || !*tok)
+		tok = st->ndocs ? doc_get_str(st->docs[0], "access_token", NULL) : NULL;
+	if (!tok || !*tok) {
+		r = err_set(ERR_AUTH, "registry %s: token reply has no token", host);
+		goto out;
+	}
+	*token = xstrdup(tok);
+out:
+	doc_stream_free(st);
+	return r;
+}
+
 int oci_token_fetch(char **token, const struct oci_challenge *ch, const char *scope,
 		    const struct oci_cred *cred, const char *host, bool allow_plain)
 {
 	struct strbuf url = STRBUF_INIT, auth = STRBUF_INIT;
 	struct http_response res;
 	struct http_request req = { 0 };
-	struct doc_stream *st = NULL;
 	const char *hdrs[2] = { NULL, NULL };
-	const char *tok;
 	char sep;
 	int r;
 
@@ -374,21 +542,8 @@ int oci_token_fetch(char **token, const struct oci_challenge *ch, const char *sc
 			    ch->realm, res.status);
 		goto out;
 	}
-	r = doc_parse(&st, res.body.buf, res.body.len, "token reply", NULL);
-	if (r) {
-		r = err_prefix(ERR_AUTH, "registry %s", host);
-		goto out;
-	}
-	tok = st->ndocs ? doc_get_str(st->docs[0], "token", NULL) : NULL;
-	if (!tok || !*tok)
-		tok = st->ndocs ? doc_get_str(st->docs[0], "access_token", NULL) : NULL;
-	if (!tok || !*tok) {
-		r = err_set(ERR_AUTH, "registry %s: token reply has no token", host);
-		goto out;
-	}
-	*token = xstrdup(tok);
+	r = oci_token_reply_parse(token, res.body.buf, res.body.len, host);
 out:
-	doc_stream_free(st);
 	if (auth.len)
 		memset(auth.buf, 0, auth.len);
 	strbuf_release(&auth);

@@ -3,9 +3,11 @@
  *
  * Credentials come from HOIST_REGISTRY_USER / HOIST_REGISTRY_PASSWORD, or
  * else from the Docker config (DOCKER_CONFIG/config.json or
- * ~/.docker/config.json) "auths" entry for the registry host: its base64
- * "auth" field, or "username" / "password".  Credential helpers
- * (credsStore, credHelpers) are not run.
+ * ~/.docker/config.json): a credential helper named for the host in
+ * "credHelpers", else the "credsStore" helper, else the "auths" entry for
+ * the registry host (its base64 "auth" field, or "username"/"password").
+ * A helper is the program docker-credential-NAME, run as Docker runs it:
+ * `get` with the host on standard input, JSON {Username, Secret} out.
  *
  * A registry that answers 401 says how to authenticate in WWW-Authenticate:
  * "Basic realm=..." (send the credentials) or "Bearer realm=...,
@@ -43,6 +45,20 @@ int oci_cred_lookup(struct oci_cred *cred, const char *host);
 int oci_docker_config_lookup(struct oci_cred *cred, const char *json, size_t len,
 			     const char *file, const char *host);
 
+/*
+ * The credential helper a Docker config names for `host` (credHelpers,
+ * then credsStore), or NULL.  The caller frees it.  ERR_INVALID for a
+ * helper name that is not a plain word.
+ */
+int oci_docker_config_helper(char **helper, const char *json, size_t len, const char *file,
+			     const char *host);
+
+/*
+ * Runs docker-credential-HELPER get for `host`.  "credentials not found"
+ * leaves `cred` anonymous; any other failure is ERR_AUTH naming the helper.
+ */
+int oci_cred_from_helper(struct oci_cred *cred, const char *helper, const char *host);
+
 /* Appends "Authorization: Basic <base64(user:password)>". */
 void oci_auth_basic_header(struct strbuf *out, const struct oci_cred *cred);
 
@@ -69,6 +85,12 @@ int oci_challenge_parse(struct oci_challenge *ch, const char *header);
  */
 int oci_token_fetch(char **token, const struct oci_challenge *ch, const char *scope,
 		    const struct oci_cred *cred, const char *host, bool allow_plain);
+
+/*
+ * Reads a token service's reply (JSON): its "token", or failing that its
+ * "access_token".  ERR_AUTH naming `host` when there is none.
+ */
+int oci_token_reply_parse(char **token, const char *buf, size_t len, const char *host);
 
 /* Base64 decoding of a Docker "auth" field; ERR_INVALID on bad input. */
 int oci_base64_decode(struct strbuf *out, const char *in);

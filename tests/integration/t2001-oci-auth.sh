@@ -1,5 +1,6 @@
 #!/bin/bash
-# Registry authentication: basic (htpasswd), docker config, bearer tokens.
+# Registry authentication: basic (htpasswd), docker config and credential helpers,
+# bearer tokens.
 . "$(dirname "$0")/../lib.sh"
 
 mkdir -p app
@@ -48,6 +49,48 @@ test_expect_success 'credentials from DOCKER_CONFIG (username/password) work' '
 	printf "{\"auths\": {\"%s\": {\"username\": \"user\", \"password\": \"pass\"}}}\n" \
 		"$REGISTRY_A" >dc/config.json &&
 	DOCKER_CONFIG=$PWD/dc hoist pull "$REGISTRY_A/apps/demo:1" -o out-dc >/dev/null
+'
+
+# A credential helper as Docker runs it: `get`, the host on stdin, JSON out.
+mkdir -p bin
+cat >bin/docker-credential-fake <<'EOT'
+#!/bin/sh
+read host
+echo "$host" >>"$(dirname "$0")/asked"
+case "$1:$host" in
+get:127.0.0.1:*) printf '{"ServerURL":"%s","Username":"user","Secret":"pass"}\n' "$host" ;;
+*) echo "credentials not found in native keychain"; exit 1 ;;
+esac
+EOT
+cat >bin/docker-credential-broken <<'EOT'
+#!/bin/sh
+echo "keychain is locked"; exit 3
+EOT
+chmod +x bin/docker-credential-fake bin/docker-credential-broken
+
+test_expect_success 'credHelpers: the helper named for the host supplies the credentials' '
+	mkdir dch &&
+	printf "{\"auths\": {}, \"credHelpers\": {\"%s\": \"fake\"}}\n" "$REGISTRY_A" >dch/config.json &&
+	PATH=$TRASH/bin:$PATH DOCKER_CONFIG=$PWD/dch hoist pull "$REGISTRY_A/apps/demo:1" -o out-h >/dev/null &&
+	test_grep "^$REGISTRY_A$" bin/asked
+'
+
+test_expect_success 'credsStore: the store helper is used when no credHelper names the host' '
+	mkdir dcs && printf "{\"credsStore\": \"fake\"}\n" >dcs/config.json &&
+	PATH=$TRASH/bin:$PATH DOCKER_CONFIG=$PWD/dcs hoist pull "$REGISTRY_A/apps/demo:1" -o out-s >/dev/null
+'
+
+test_expect_success 'a failing helper is a clear auth error naming it; a missing one too' '
+	mkdir dcb && printf "{\"credsStore\": \"broken\"}\n" >dcb/config.json &&
+	PATH=$TRASH/bin:$PATH DOCKER_CONFIG=$PWD/dcb test_must_fail hoist pull "$REGISTRY_A/apps/demo:1" -o x 2>err &&
+	test_grep "credential helper docker-credential-broken failed for $REGISTRY_A: keychain is locked" err &&
+	test ! -e x &&
+	printf "{\"credsStore\": \"nosuch\"}\n" >dcb/config.json &&
+	DOCKER_CONFIG=$PWD/dcb test_must_fail hoist pull "$REGISTRY_A/apps/demo:1" -o x 2>err2 &&
+	test_grep "docker-credential-nosuch failed .*(not installed?)" err2 &&
+	printf "{\"credsStore\": \"../../bin/sh\"}\n" >dcb/config.json &&
+	DOCKER_CONFIG=$PWD/dcb test_must_fail hoist pull "$REGISTRY_A/apps/demo:1" -o x 2>err3 &&
+	test_grep "is not a plain word" err3
 '
 
 test_expect_success 'a malformed docker config is an error with file:line' '
