@@ -211,6 +211,30 @@ out:
 	return r;
 }
 
+/*
+ * How long to wait before the next try: the server's Retry-After (in
+ * seconds; the HTTP-date form is not used by registries) when it sent one
+ * with a 429 or 503, bounded to 30 s, else our backoff.
+ */
+static long retry_after_ms(const struct http_response *res, long backoff)
+{
+	struct strbuf v = STRBUF_INIT;
+	long ms = backoff;
+
+	if ((res->status == 429 || res->status == 503) &&
+	    !http_header_get(res, "retry-after", &v)) {
+		char *end;
+		long secs;
+
+		strbuf_rtrim(&v);
+		secs = strtol(v.buf, &end, 10);
+		if (end != v.buf && !*end && secs >= 0)
+			ms = secs > 30 ? 30000 : secs * 1000;
+	}
+	strbuf_release(&v);
+	return ms;
+}
+
 int http_do(struct http_response *res, const struct http_request *req)
 {
 	struct curl_slist *hdrs = NULL;
@@ -237,8 +261,10 @@ int http_do(struct http_response *res, const struct http_request *req)
 		if (!r || !transient)
 			break;
 		if (i < tries) {
-			log_debug("%s (try %d of %d, again in %ld ms)", err_msg(), i, tries, delay);
-			sleep_ms(delay);
+			long wait = retry_after_ms(res, delay);
+
+			log_debug("%s (try %d of %d, again in %ld ms)", err_msg(), i, tries, wait);
+			sleep_ms(wait);
 			delay *= 2;
 		}
 	}
