@@ -1035,6 +1035,14 @@ int doc_emit_canonical(struct strbuf *out, const struct doc_node *root)
 	int r;
 
 	e.metadata = doc_map_get(root, "metadata");
+	/*
+	 * go-yaml (like libyaml) raises the indent of a root scalar from -1 to
+	 * its best indent, so a root literal's lines and a folded root
+	 * scalar's continuations sit two columns in; at column 0 a literal
+	 * block would not even read back.
+	 */
+	if (root->kind == DOC_SCALAR)
+		e.indent = BEST_INDENT;
 	if (is_empty_coll(&e, root) || root->kind == DOC_SCALAR)
 		r = emit_inline(&e, root);
 	else

@@ -556,6 +556,16 @@ static void emit_refuses_infinity_and_nan_with_position(void **state)
 	strbuf_release(&out);
 }
 
+/* Found by fuzz-yaml (corpus: root-literal.yaml); go-yaml and PyYAML agree. */
+static void emit_root_literal_is_indented_so_it_reads_back(void **state)
+{
+	struct strbuf out = STRBUF_INIT;
+
+	assert_int_equal(emit_value("2\n\n2", &out), 0);
+	assert_string_equal(out.buf, "|-\n  2\n  2\n");
+	strbuf_release(&out);
+}
+
 static void emit_refuses_non_string_keys_below_the_top_level(void **state)
 {
 	struct strbuf out = STRBUF_INIT;
@@ -802,6 +812,7 @@ int main(void)
 		cmocka_unit_test(emit_custom_tags_make_strings),
 		cmocka_unit_test(emit_quoted_merge_key_is_dropped),
 		cmocka_unit_test(emit_refuses_infinity_and_nan_with_position),
+		cmocka_unit_test(emit_root_literal_is_indented_so_it_reads_back),
 		cmocka_unit_test(emit_refuses_non_string_keys_below_the_top_level),
 		cmocka_unit_test(emit_refuses_characters_kustomize_cannot_print),
 		cmocka_unit_test(emit_refuses_merge_of_a_scalar),
