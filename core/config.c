@@ -204,6 +204,8 @@ static int parse_field(void *base, const struct cfg_field *f, const struct doc_n
 			return bad(v, "' must be a mapping of names", f->key, NULL);
 		l->v = xcalloc(v->n ? v->n : 1, f->sub->size);
 		for (i = 0; i < v->n; i++) {
+			if (v->kids[2 * i]->kind != DOC_SCALAR)
+				return bad(v->kids[2 * i], "' names must be strings", f->key, NULL);
 			l->n = i + 1;
 			r = parse_obj((char *)l->v + i * f->sub->size, f->sub, v->kids[2 * i + 1],
 				      v->kids[2 * i]->str);
@@ -228,6 +230,10 @@ static int parse_obj(void *base, const struct cfg_schema *sch, const struct doc_
 		*(char **)base = xstrdup(named); /* named objects keep the name first */
 	for (i = 0; i < map->n; i++) {
 		const struct doc_node *key = map->kids[2 * i];
+		/* YAML allows any node as a key ("? [a]: b"); only strings name fields. */
+		if (key->kind != DOC_SCALAR)
+			return bad(key, "' must have string keys", sch->name[0] ? sch->name : "hoist.yaml",
+				   NULL);
 		for (k = 0; k < sch->nfields; k++)
 			if (!strcmp(sch->fields[k].key, key->str))
 				break;

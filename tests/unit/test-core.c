@@ -8,6 +8,7 @@
 #include <cmocka.h>
 #include "core/arena.h"
 #include "core/artifact.h"
+#include "core/config.h"
 #include "core/doc.h"
 #include "core/err.h"
 #include "core/objset.h"
@@ -276,6 +277,26 @@ static void artifact_read_never_accepts_changed_content(void **state)
 	strbuf_release(&a);
 }
 
+/* Found by fuzz-config (corpus: key-not-string.yaml, named-key-not-string.yaml). */
+static void config_refuses_keys_that_are_not_strings(void **state)
+{
+	static const char *const bad[] = {
+		"? -\n",
+		"apiVersion: hoist.dev/v1alpha1\nkind: Project\nregistry: oci-layout:x\n"
+		"clusters:\n  ? [a]\n  : {endpoint: x}\n",
+		"apiVersion: hoist.dev/v1alpha1\nkind: Project\nregistry: oci-layout:x\n"
+		"apps:\n- {? {a: b}: c}\n",
+	};
+	struct config cfg;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		assert_int_equal(config_parse(&cfg, bad[i], strlen(bad[i]), "hoist.yaml"),
+				 ERR_INVALID);
+		assert_non_null(strstr(err_msg(), "must"));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -294,6 +315,7 @@ int main(void)
 		cmocka_unit_test(artifact_version_changes_digest),
 		cmocka_unit_test(artifact_read_refuses_truncation_at_every_length),
 		cmocka_unit_test(artifact_read_never_accepts_changed_content),
+		cmocka_unit_test(config_refuses_keys_that_are_not_strings),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
