@@ -7,6 +7,7 @@
 static _Thread_local char err_buf[ERR_MSG_MAX];
 static _Thread_local int err_last;
 
+static void set_v(const char *fmt, va_list ap) PRINTF_LIKE(1, 0);
 static void set_v(const char *fmt, va_list ap)
 {
 	int n = vsnprintf(err_buf, sizeof(err_buf), fmt, ap);

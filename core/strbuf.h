@@ -40,7 +40,7 @@ int strbuf_addch(struct strbuf *sb, int c);
 int strbuf_addchars(struct strbuf *sb, int c, size_t n);
 int strbuf_addbuf(struct strbuf *sb, const struct strbuf *other);
 int strbuf_addf(struct strbuf *sb, const char *fmt, ...) PRINTF_LIKE(2, 3);
-int strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
+int strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap) PRINTF_LIKE(2, 0);
 
 /* Removes trailing whitespace (spaces, tabs, newlines). */
 void strbuf_rtrim(struct strbuf *sb);
