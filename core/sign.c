@@ -455,6 +455,41 @@ static bool parse_size(const char *s, size_t *out)
 	return true;
 }
 
+int sign_payload_check(const char *payload, size_t len, const char *identity,
+		       const char *digest)
+{
+	struct doc_stream *ds = NULL;
+	const char *named, *type;
+	int r;
+
+	r = doc_parse(&ds, payload, len, "signature payload", NULL);
+	if (r || ds->ndocs != 1 || ds->docs[0]->kind != DOC_MAP) {
+		r = err_set(ERR_VERIFY, "signature payload is not a JSON object");
+		goto out;
+	}
+	type = doc_get_str(ds->docs[0], "critical", "type", NULL);
+	if (!type || strcmp(type, SIGN_TYPE)) {
+		r = err_set(ERR_VERIFY, "signature payload has type '%s', not '%s'",
+			    type ? type : "", SIGN_TYPE);
+		goto out;
+	}
+	named = doc_get_str(ds->docs[0], "critical", "image", "docker-manifest-digest", NULL);
+	if (!named || strcmp(named, digest)) {
+		r = err_set(ERR_VERIFY, "signature payload names %s, not %s",
+			    named ? named : "no digest", digest);
+		goto out;
+	}
+	named = doc_get_str(ds->docs[0], "critical", "identity", "docker-reference", NULL);
+	if (identity && (!named || strcmp(named, identity))) {
+		r = err_set(ERR_VERIFY, "signature payload names repository %s, not %s",
+			    named ? named : "(none)", identity);
+		goto out;
+	}
+out:
+	doc_stream_free(ds);
+	return r;
+}
+
 /*
  * Checks one layer: its blob matches its digest and size, the signature
  * verifies, and the payload names `identity` (unless NULL) and `digest`.
@@ -464,10 +499,8 @@ static int verify_layer(struct oci_store *s, const struct doc_node *layer, const
 			const char *digest, const struct sign_key *pub, enum layer_stage *stage)
 {
 	struct strbuf payload = STRBUF_INIT;
-	struct doc_stream *ds = NULL;
 	const char *ldigest = doc_get_str(layer, "digest", NULL);
 	const char *sig = doc_get_str(layer, "annotations", SIGN_ANN_SIGNATURE, NULL);
-	const char *named, *type;
 	size_t size;
 	int r;
 
@@ -507,32 +540,11 @@ static int verify_layer(struct oci_store *s, const struct doc_node *layer, const
 
 	/* Only a payload whose signature holds is worth reading. */
 	*stage = STAGE_CLAIMS;
-	r = doc_parse(&ds, payload.buf, payload.len, "signature payload", NULL);
-	if (r || ds->ndocs != 1 || ds->docs[0]->kind != DOC_MAP) {
-		r = err_set(ERR_VERIFY, "signature payload is not a JSON object");
+	r = sign_payload_check(payload.buf, payload.len, identity, digest);
+	if (r)
 		goto out;
-	}
-	type = doc_get_str(ds->docs[0], "critical", "type", NULL);
-	if (!type || strcmp(type, SIGN_TYPE)) {
-		r = err_set(ERR_VERIFY, "signature payload has type '%s', not '%s'",
-			    type ? type : "", SIGN_TYPE);
-		goto out;
-	}
-	named = doc_get_str(ds->docs[0], "critical", "image", "docker-manifest-digest", NULL);
-	if (!named || strcmp(named, digest)) {
-		r = err_set(ERR_VERIFY, "signature payload names %s, not %s",
-			    named ? named : "no digest", digest);
-		goto out;
-	}
-	named = doc_get_str(ds->docs[0], "critical", "identity", "docker-reference", NULL);
-	if (identity && (!named || strcmp(named, identity))) {
-		r = err_set(ERR_VERIFY, "signature payload names repository %s, not %s",
-			    named ? named : "(none)", identity);
-		goto out;
-	}
 	*stage = STAGE_OK;
 out:
-	doc_stream_free(ds);
 	strbuf_release(&payload);
 	return r;
 }

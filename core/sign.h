@@ -66,6 +66,14 @@ int sign_bytes_verify(const struct sign_key *key, const void *buf, size_t len,
 		      const char *sig_b64);
 
 /*
+ * Checks the claims of a payload whose signature already verified: a JSON
+ * object of cosign's type naming exactly `digest` and, unless `identity` is
+ * NULL, the repository `identity`.  ERR_VERIFY with the reason otherwise.
+ */
+int sign_payload_check(const char *payload, size_t len, const char *identity,
+		       const char *digest);
+
+/*
  * Signs the artifact `digest` stored in `s`: uploads the payload and config
  * blobs, then the signature manifest under sign_tag().  `identity` is the
  * repository as a registry names it ("host:port/acme/web"), the payload's
