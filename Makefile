@@ -4,6 +4,7 @@
 #   make test          unit + integration tests; ends with "N passed, N failed"
 #   make asan          the whole test suite under ASan+UBSan
 #   make valgrind      the unit tests under valgrind
+#   make fuzz          every fuzz target under libFuzzer, FUZZ_SECONDS (60) each
 #   make conformance   render output against kubectl kustomize (and helm-oracle)
 #   make bench         benchmarks against the reference tools, as ratios
 #   make demo          render + pack + push the embedded example to a local OCI layout
@@ -106,6 +107,38 @@ asan:
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		HOIST_BUILD=$(abspath build-asan) HOIST_SANITIZER=1 sh tests/run.sh
 
+# Real fuzzing: clang's libFuzzer with ASan+UBSan, in build-fuzz/.  Each
+# target starts from its seed corpus in tests/fuzz/corpus/NAME/ and writes
+# what it finds to build-fuzz/corpus/NAME/ (never into the repository);
+# crashes land in build-fuzz/crash-NAME-*.  FUZZ=yaml runs one target.
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+FUZZ ?= $(FUZZ_SRC:tests/fuzz/fuzz-%.c=%)
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+	   -DHOIST_ARENA_MALLOC
+FUZZ_MAXLEN = 65536
+FUZZ_MAXLEN_artifact = 1048576
+
+fuzz:
+	$(Q)$(MAKE) --no-print-directory BUILD=build-fuzz CC=$(FUZZ_CC) OPT=-O1 \
+		EXTRA_CFLAGS="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" \
+		$(FUZZ:%=build-fuzz/fuzz/fuzz-%)
+	$(Q)failed=; for n in $(FUZZ); do \
+		mkdir -p build-fuzz/corpus/$$n; \
+		echo "fuzz-$$n: $(FUZZ_SECONDS)s"; \
+		build-fuzz/fuzz/fuzz-$$n -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+			-rss_limit_mb=2048 -print_final_stats=1 \
+			-max_len=$$(case $$n in artifact) echo $(FUZZ_MAXLEN_artifact);; \
+				*) echo $(FUZZ_MAXLEN);; esac) \
+			-artifact_prefix=build-fuzz/crash-$$n- \
+			build-fuzz/corpus/$$n tests/fuzz/corpus/$$n || failed="$$failed $$n"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: findings in:$$failed (build-fuzz/crash-*)"; exit 1; fi
+
+$(BUILD)/fuzz/fuzz-%: $(BUILD)/tests/fuzz/fuzz-%.o $(BUILD)/libhoist.a
+	@mkdir -p $(dir $@)
+	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
+
 valgrind:
 	$(Q)$(MAKE) --no-print-directory BUILD=build-vg OPT=-O0 EXTRA_CFLAGS=-DHOIST_ARENA_MALLOC test-bin
 	$(Q)HOIST_BUILD=$(abspath build-vg) HOIST_VALGRIND=1 sh tests/run.sh unit
@@ -131,9 +164,9 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf build build-asan build-vg hoist hoist-agent
+	rm -rf build build-asan build-vg build-fuzz hoist hoist-agent
 
-.PHONY: all test test-bin asan valgrind conformance bench demo deps install format clean
+.PHONY: all test test-bin asan valgrind fuzz conformance bench demo deps install format clean
 
 -include $(LIB_OBJ:.o=.d) $(AGENT_OBJ:.o=.d) $(BUILD)/hoist.d $(BUILD)/hoist-agent.d
 
