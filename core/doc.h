@@ -148,4 +148,22 @@ void go_format_float_g(double f, char *buf, size_t size);
 /* Whether go-yaml v2 would read `s`, written plain, as something other than a string. */
 bool yaml_v2_plain_is_nonstr(const char *s, size_t len);
 
+/*
+ * Editing, for renderers that transform objects (kustomize).  New nodes
+ * come from `a`, which must live as long as the tree.  See doc-edit.c.
+ */
+/* Sets `key` to `value`, replacing an existing value in place, else appending. */
+void doc_map_set(struct arena *a, struct doc_node *map, const char *key,
+		 struct doc_node *value);
+/* Removes `key`; returns whether it was there. */
+bool doc_map_del(struct doc_node *map, const char *key);
+/* Removes item `i` of a sequence. */
+void doc_seq_del(struct doc_node *seq, size_t i);
+/* A deep copy; aliases become separate copies. */
+struct doc_node *doc_clone(struct arena *a, const struct doc_node *n);
+/* The mapping at `key`, created (empty) when missing; NULL when `key` holds a non-map. */
+struct doc_node *doc_map_ensure_map(struct arena *a, struct doc_node *map, const char *key);
+/* Structural equality (scalars compare by text and resolved type). */
+bool doc_equal(const struct doc_node *x, const struct doc_node *y);
+
 #endif

@@ -1,0 +1,154 @@
+/*
+ * kust.h - the native kustomize engine: shared types.
+ *
+ * A build reads a kustomization (kustomization.yaml, .yml or Kustomization)
+ * through the src_tree, accumulates its resources (files, and directories
+ * built recursively), runs its generators and transformers in kustomize's
+ * order, and at the top level fixes name references and sorts.  Output
+ * must match `kubectl kustomize` (kustomize v5.5) byte for byte; fields we
+ * do not implement are refused with a clear error, never ignored.
+ *
+ * Files: kust.c (the build, resources, the kustomization file), fieldspec.c
+ * (walking objects along kustomize field specs), transform.c (namespace,
+ * prefix/suffix, labels, annotations, images, replicas), patch.c
+ * (strategic merge and JSON 6902 patches, targets), generator.c
+ * (configMap/secret generators, hashes), nameref.c (name back references).
+ */
+#ifndef HOIST_KUST_H
+#define HOIST_KUST_H
+
+#include "core/compat.h"
+
+struct arena;
+struct doc_node;
+struct src_tree;
+struct objset;
+struct strbuf;
+
+enum kgen_behavior { KGEN_NONE = 0, KGEN_CREATE, KGEN_MERGE, KGEN_REPLACE };
+
+/* One resource of a build.  Strings are owned (freed with the resmap). */
+struct kres {
+	struct doc_node *node;  /* the object, a mapping in the build's arena */
+	/*
+	 * Every name the resource had before, oldest first (the name in its
+	 * file is names[0]), and the namespace it had originally; name
+	 * references are fixed from these once all renames are done.
+	 */
+	char **names;
+	size_t nnames;
+	char *orig_ns;     /* "" when none */
+	char *orig_kind;   /* kind before any patch changed it */
+	char *origin;      /* the file it came from, for messages */
+	bool generated;    /* made by a generator */
+	enum kgen_behavior behavior;
+	bool needs_hash;   /* a generated ConfigMap/Secret whose name gets a content hash */
+};
+
+struct kresmap {
+	struct kres *v;
+	size_t n, alloc;
+};
+
+struct kbuild {
+	struct src_tree *tree;
+	struct arena *arena; /* every node of the build lives here */
+	unsigned depth;
+	char **stack;        /* directories being built, for cycle detection */
+	size_t nstack, stack_alloc;
+};
+
+/* Field specs: where a transformer looks in which objects. */
+struct kfieldspec {
+	const char *group;   /* NULL or "": any */
+	const char *version; /* NULL or "": any */
+	const char *kind;    /* NULL or "": any */
+	const char *path;    /* "spec/template/metadata/labels"; "\/" escapes a slash */
+	bool create;         /* create missing mappings along the path */
+};
+
+/* --- kust.c --------------------------------------------------------------- */
+
+/* Renders the kustomization in `dir` of `tree` into `out` (the engine's entry). */
+int kust_render(struct objset *out, struct src_tree *tree, const char *dir);
+
+/* Builds one kustomization directory into `out` (recursing into bases). */
+int kust_build_dir(struct kbuild *b, const char *dir, struct kresmap *out);
+
+void kresmap_release(struct kresmap *m);
+/* Appends a resource taking ownership of its strings; `node` must be in the build's arena. */
+struct kres *kresmap_add(struct kresmap *m, struct doc_node *node, const char *origin);
+/* Removes resource `i`, freeing its strings. */
+void kresmap_del(struct kresmap *m, size_t i);
+
+/* Accessors on the object (borrowed; "" when absent). */
+const char *kres_kind(const struct kres *r);
+const char *kres_name(const struct kres *r);
+const char *kres_ns(const struct kres *r);
+const char *kres_api_version(const struct kres *r);
+/* Group and version split from apiVersion, into caller buffers. */
+void kres_gv(const struct kres *r, char *group, size_t gsize, char *version, size_t vsize);
+/* Whether the kind is cluster-scoped (Namespace, ClusterRole, CRDs, ...). */
+bool kust_cluster_scoped(const char *kind);
+
+/* Renames (recording the old name for back references). */
+void kres_set_name(struct kbuild *b, struct kres *r, const char *name);
+void kres_set_ns(struct kbuild *b, struct kres *r, const char *ns);
+
+/* Reads a file relative to a kustomization dir, bounded, with a clear error. */
+int kust_read(struct kbuild *b, const char *dir, const char *rel, struct strbuf *out);
+
+/* --- fieldspec.c ----------------------------------------------------------- */
+
+/* Whether a field spec's group/version/kind filter selects the resource. */
+bool kfs_selects(const struct kfieldspec *fs, const struct kres *r);
+
+/*
+ * Calls `fn` for every node at the field spec's path in `r` (when the spec
+ * selects it): `parent` is the mapping holding the final field and `key`
+ * its name, so `fn` may read, replace or create the value.  Sequences met
+ * along the path are walked item by item ("containers" in
+ * spec/template/spec/containers/image), as kustomize does.  With `create`,
+ * missing mappings along the path and the final field's parent are
+ * created; otherwise absent paths are skipped.  A non-zero return from
+ * `fn` stops the walk and is returned.
+ */
+typedef int (*kfs_fn)(struct kbuild *b, struct kres *r, struct doc_node *parent,
+		      const char *key, void *ctx);
+int kfs_walk(struct kbuild *b, struct kres *r, const struct kfieldspec *fs, kfs_fn fn,
+	     void *ctx);
+
+/* --- the other parts, called by kust.c --------------------------------------- */
+
+struct kust_file; /* the parsed kustomization, private to kust.c */
+
+/* transform.c */
+int kust_namespace(struct kbuild *b, struct kresmap *m, const char *ns);
+int kust_prefix_suffix(struct kbuild *b, struct kresmap *m, const char *prefix,
+		       const char *suffix);
+/* `selectors`/`templates`: also the selector and pod-template field specs (commonLabels). */
+int kust_labels(struct kbuild *b, struct kresmap *m, const struct doc_node *pairs,
+		bool selectors, bool templates);
+int kust_annotations(struct kbuild *b, struct kresmap *m, const struct doc_node *pairs);
+int kust_images(struct kbuild *b, struct kresmap *m, const struct doc_node *images);
+int kust_replicas(struct kbuild *b, struct kresmap *m, const struct doc_node *replicas);
+
+/* patch.c: `patches`, `patchesStrategicMerge`, `patchesJson6902` entries of `dir`. */
+int kust_patches(struct kbuild *b, struct kresmap *m, const char *dir,
+		 const struct doc_node *patches);
+int kust_patches_sm(struct kbuild *b, struct kresmap *m, const char *dir,
+		    const struct doc_node *list);
+int kust_patches_json6902(struct kbuild *b, struct kresmap *m, const char *dir,
+			  const struct doc_node *list);
+
+/* generator.c: configMapGenerator / secretGenerator with generatorOptions. */
+int kust_generators(struct kbuild *b, struct kresmap *m, const char *dir,
+		    const struct doc_node *configmaps, const struct doc_node *secrets,
+		    const struct doc_node *options);
+/* Appends content-hash suffixes to generated names (at the top level). */
+int kust_hash_names(struct kbuild *b, struct kresmap *m);
+
+/* nameref.c: rewrites references to renamed objects (at the top level). */
+int kust_fix_name_refs(struct kbuild *b, struct kresmap *m);
+
+#endif

@@ -1,0 +1,165 @@
+/*
+ * resmap.c - the resources of a kustomize build, and small helpers every
+ * part of the engine uses.  Depends on nothing else in the engine.
+ */
+#include "core/compat.h"
+#include "render/kustomize/kust.h"
+#include "core/arena.h"
+#include "core/doc.h"
+#include "core/err.h"
+#include "core/src-tree.h"
+#include "core/strbuf.h"
+
+static void kres_release(struct kres *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nnames; i++)
+		free(r->names[i]);
+	free(r->names);
+	free(r->orig_ns);
+	free(r->orig_kind);
+	free(r->origin);
+}
+
+void kresmap_release(struct kresmap *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++)
+		kres_release(&m->v[i]);
+	free(m->v);
+	memset(m, 0, sizeof(*m));
+}
+
+struct kres *kresmap_add(struct kresmap *m, struct doc_node *node, const char *origin)
+{
+	struct kres *r;
+
+	ALLOC_GROW(m->v, m->n + 1, m->alloc);
+	r = &m->v[m->n++];
+	memset(r, 0, sizeof(*r));
+	r->node = node;
+	r->origin = xstrdup(origin ? origin : "");
+	r->names = xcalloc(1, sizeof(char *));
+	r->names[0] = xstrdup(kres_name(r));
+	r->nnames = 1;
+	r->orig_ns = xstrdup(kres_ns(r));
+	r->orig_kind = xstrdup(kres_kind(r));
+	return r;
+}
+
+void kresmap_del(struct kresmap *m, size_t i)
+{
+	if (i >= m->n)
+		return;
+	kres_release(&m->v[i]);
+	memmove(&m->v[i], &m->v[i + 1], (m->n - i - 1) * sizeof(*m->v));
+	m->n--;
+}
+
+static const char *or_empty(const char *s)
+{
+	return s ? s : "";
+}
+
+const char *kres_kind(const struct kres *r)
+{
+	return or_empty(doc_get_str(r->node, "kind", NULL));
+}
+
+const char *kres_name(const struct kres *r)
+{
+	return or_empty(doc_get_str(r->node, "metadata", "name", NULL));
+}
+
+const char *kres_ns(const struct kres *r)
+{
+	return or_empty(doc_get_str(r->node, "metadata", "namespace", NULL));
+}
+
+const char *kres_api_version(const struct kres *r)
+{
+	return or_empty(doc_get_str(r->node, "apiVersion", NULL));
+}
+
+void kres_gv(const struct kres *r, char *group, size_t gsize, char *version, size_t vsize)
+{
+	const char *av = kres_api_version(r), *slash = strchr(av, '/');
+
+	if (slash) {
+		snprintf(group, gsize, "%.*s", (int)(slash - av), av);
+		snprintf(version, vsize, "%s", slash + 1);
+	} else {
+		snprintf(group, gsize, "%s", "");
+		snprintf(version, vsize, "%s", av);
+	}
+}
+
+/*
+ * The built-in cluster-scoped kinds kustomize knows from its OpenAPI data
+ * (a namespace is never set on these).
+ */
+static const char *const cluster_kinds[] = {
+	"APIService", "CertificateSigningRequest", "ClusterRole", "ClusterRoleBinding",
+	"ComponentStatus", "CSIDriver", "CSINode", "CustomResourceDefinition",
+	"FlowSchema", "IngressClass", "MutatingWebhookConfiguration", "Namespace", "Node",
+	"PersistentVolume", "PodSecurityPolicy", "PriorityClass", "PriorityLevelConfiguration",
+	"RuntimeClass", "SelfSubjectAccessReview", "SelfSubjectRulesReview", "StorageClass",
+	"SubjectAccessReview", "TokenReview", "ValidatingAdmissionPolicy",
+	"ValidatingAdmissionPolicyBinding", "ValidatingWebhookConfiguration", "VolumeAttachment",
+};
+
+bool kust_cluster_scoped(const char *kind)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cluster_kinds); i++)
+		if (!strcmp(kind, cluster_kinds[i]))
+			return true;
+	return false;
+}
+
+static void remember_name(struct kres *r, const char *old)
+{
+	if (r->nnames && !strcmp(r->names[r->nnames - 1], old))
+		return;
+	r->names = xrealloc(r->names, (r->nnames + 1) * sizeof(char *));
+	r->names[r->nnames++] = xstrdup(old);
+}
+
+void kres_set_name(struct kbuild *b, struct kres *r, const char *name)
+{
+	struct doc_node *meta = doc_map_ensure_map(b->arena, r->node, "metadata");
+
+	if (!meta)
+		return;
+	remember_name(r, kres_name(r));
+	/* Quoted style: a name is a string, even when it looks like a number. */
+	doc_map_set(b->arena, meta, "name", doc_new_scalar(b->arena, name, strlen(name),
+							   DOC_STYLE_DOUBLE));
+	remember_name(r, name);
+}
+
+void kres_set_ns(struct kbuild *b, struct kres *r, const char *ns)
+{
+	struct doc_node *meta = doc_map_ensure_map(b->arena, r->node, "metadata");
+
+	if (meta)
+		doc_map_set(b->arena, meta, "namespace",
+			    doc_new_scalar(b->arena, ns, strlen(ns), DOC_STYLE_DOUBLE));
+}
+
+int kust_read(struct kbuild *b, const char *dir, const char *rel, struct strbuf *out)
+{
+	struct strbuf path = STRBUF_INIT;
+	int r = src_path_join(&path, dir, rel);
+
+	if (!r)
+		r = src_tree_read(b->tree, path.buf, out, doc_limits_default.max_bytes);
+	if (r == ERR_NOTFOUND)
+		r = err_set(ERR_NOTFOUND, "%s: no such file (named in %s/kustomization)", path.buf,
+			    *dir ? dir : ".");
+	strbuf_release(&path);
+	return r;
+}
