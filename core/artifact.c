@@ -262,8 +262,15 @@ static int verify_meta(struct artifact_info *info, struct file *files, size_t nf
 			*manifests = &files[i];
 	}
 	for (j = 0; j < fmap->n; j++) {
-		const char *name = fmap->kids[2 * j]->str;
+		const char *name = doc_str(fmap->kids[2 * j]);
 		bool found = false;
+
+		/* hoist.json is read as YAML, where a key may be a list or a map. */
+		if (!name) {
+			r = err_set(ERR_INVALID, "%s: \"files\" has a key that is not a file name",
+				    METADATA);
+			goto out;
+		}
 		for (i = 0; i < nfiles; i++)
 			found = found || !strcmp(files[i].name, name);
 		if (!found) {
