@@ -419,6 +419,16 @@ int artifact_read(struct artifact_info *info, const void *targz, size_t len,
 				    ARTIFACT_MAX_UNPACKED);
 			goto out;
 		}
+		/*
+		 * The buffer below is sized from the header; a header cannot
+		 * honestly claim more than the whole tar, and believing one that
+		 * does let a 100-byte artifact make us allocate 256 MiB.
+		 */
+		if ((size_t)size > tar.len) {
+			r = err_set(ERR_INVALID, "artifact entry %s claims %lld bytes in a %zu-byte tar",
+				    name, (long long)size, tar.len);
+			goto out;
+		}
 		f = &files[nfiles++];
 		f->name = xstrdup(name);
 		strbuf_init(&f->data, (size_t)size);
