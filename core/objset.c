@@ -26,6 +26,9 @@ void objset_release(struct objset *set)
 	for (i = 0; i < set->nstreams; i++)
 		doc_stream_free(set->streams[i]);
 	free(set->streams);
+	for (i = 0; i < set->narenas; i++)
+		arena_free(set->arenas[i]);
+	free(set->arenas);
 	memset(set, 0, sizeof(*set));
 }
 
@@ -116,6 +119,17 @@ int objset_add_stream(struct objset *set, struct doc_stream *s)
 		}
 	}
 	return r;
+}
+
+void objset_adopt_arena(struct objset *set, struct arena *a)
+{
+	ALLOC_GROW(set->arenas, set->narenas + 1, set->arenas_alloc);
+	set->arenas[set->narenas++] = a;
+}
+
+int objset_add_node(struct objset *set, struct doc_node *node)
+{
+	return add_object(set, node);
 }
 
 int objset_add_yaml(struct objset *set, const char *buf, size_t len, const char *file)

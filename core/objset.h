@@ -25,9 +25,11 @@ struct objset {
 	size_t n, alloc;
 	struct doc_stream **streams;
 	size_t nstreams, streams_alloc;
+	struct arena **arenas; /* adopted from renderers that build nodes themselves */
+	size_t narenas, arenas_alloc;
 };
 
-#define OBJSET_INIT { NULL, 0, 0, NULL, 0, 0 }
+#define OBJSET_INIT { NULL, 0, 0, NULL, 0, 0, NULL, 0, 0 }
 
 void objset_init(struct objset *set);
 void objset_release(struct objset *set);
@@ -37,6 +39,13 @@ void objset_release(struct objset *set);
  * with ERR_INVALID and file:line for a document that is not an object.
  */
 int objset_add_stream(struct objset *set, struct doc_stream *s);
+
+/*
+ * Takes ownership of an arena whose nodes objects live in (a renderer that
+ * builds its own nodes), then adds one object from it.
+ */
+void objset_adopt_arena(struct objset *set, struct arena *a);
+int objset_add_node(struct objset *set, struct doc_node *node);
 
 /* Parses `buf` as a YAML/JSON stream named `file` and adds it. */
 int objset_add_yaml(struct objset *set, const char *buf, size_t len, const char *file);

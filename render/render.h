@@ -31,6 +31,7 @@ struct render_result {
 	enum render_engine engine;
 	size_t files;  /* source files read */
 	size_t bytes;
+	bool keep_order; /* the engine's order is the output order (kustomize sortOptions fifo) */
 };
 
 int render_detect(struct src_tree *t, const char *path, enum render_engine *out);
@@ -40,5 +41,7 @@ int render_app(struct objset *out, struct render_result *res, struct src_tree *t
 /* Engines. */
 int render_plain(struct objset *out, struct render_result *res, struct src_tree *t,
 		 const char *path, const struct render_opts *opts);
+int render_kustomize(struct objset *out, struct render_result *res, struct src_tree *t,
+		     const char *path, const struct render_opts *opts);
 
 #endif

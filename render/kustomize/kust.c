@@ -1,0 +1,496 @@
+/*
+ * kust.c - the kustomize build: the kustomization file, resources and the
+ * order of operations.
+ *
+ * For one directory, as kustomize's accumulateTarget does: resources (files,
+ * and directories built recursively) in order, then generators, then the
+ * built-in transformers in kustomize's order, then the `transformers:`
+ * configs.  At the top level only: content hashes on generated names, name
+ * back references, and (in render_app) the output order.
+ */
+#include "core/compat.h"
+#include "render/kustomize/kust.h"
+#include "render/render.h"
+#include "core/arena.h"
+#include "core/doc.h"
+#include "core/err.h"
+#include "core/objset.h"
+#include "core/src-tree.h"
+#include "core/strbuf.h"
+
+#define MAX_DEPTH 32
+
+static const char *const kust_names[] = { "kustomization.yaml", "kustomization.yml",
+					  "Kustomization" };
+
+/* Every field of kustomize's Kustomization type, and whether we build it. */
+static const struct {
+	const char *name;
+	bool supported;
+} kust_fields[] = {
+	{ "apiVersion", true }, { "kind", true }, { "metadata", true },
+	{ "resources", true }, { "bases", true }, { "namespace", true },
+	{ "namePrefix", true }, { "nameSuffix", true }, { "commonLabels", true },
+	{ "labels", true }, { "commonAnnotations", true }, { "images", true },
+	{ "replicas", true }, { "patches", true }, { "patchesStrategicMerge", true },
+	{ "patchesJson6902", true }, { "configMapGenerator", true },
+	{ "secretGenerator", true }, { "generatorOptions", true },
+	{ "transformers", true }, { "sortOptions", true }, { "buildMetadata", true },
+	{ "components", false }, { "vars", false }, { "replacements", false },
+	{ "crds", false }, { "configurations", false }, { "generators", false },
+	{ "validators", false }, { "openapi", false }, { "helmCharts", false },
+	{ "helmGlobals", false }, { "helmChartInflationGenerator", false },
+	{ "imageTags", false },
+};
+
+static int find_kustomization(struct kbuild *b, const char *dir, struct strbuf *path)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(kust_names); i++) {
+		enum src_type ty;
+		int r;
+
+		strbuf_reset(path);
+		r = src_path_join(path, dir, kust_names[i]);
+		if (!r)
+			r = src_tree_stat(b->tree, path->buf, &ty);
+		if (r)
+			return r;
+		if (ty == SRC_FILE)
+			return 0;
+	}
+	return err_set(ERR_NOTFOUND, "%s: no kustomization.yaml, kustomization.yml or Kustomization",
+		       *dir ? dir : ".");
+}
+
+static int check_fields(const struct doc_node *k)
+{
+	char where[256];
+	size_t i, f;
+
+	for (i = 0; i < k->n; i++) {
+		const struct doc_node *key = k->kids[2 * i];
+		for (f = 0; f < ARRAY_SIZE(kust_fields); f++)
+			if (!strcmp(kust_fields[f].name, key->str))
+				break;
+		if (f == ARRAY_SIZE(kust_fields))
+			return err_set(ERR_INVALID, "%s: unknown kustomization field '%s'",
+				       doc_where(key, where, sizeof(where)), key->str);
+		if (!kust_fields[f].supported)
+			return err_set(ERR_INVALID,
+				       "%s: kustomization field '%s' is not supported by hoist's kustomize engine yet",
+				       doc_where(key, where, sizeof(where)), key->str);
+	}
+	return 0;
+}
+
+/* Adds every object of a YAML file (Lists flattened) to `m`, cloned into the build. */
+static int add_file(struct kbuild *b, struct kresmap *m, const char *path)
+{
+	struct strbuf data = STRBUF_INIT;
+	struct doc_stream *s = NULL;
+	char where[256];
+	size_t i, k;
+	int r;
+
+	r = src_tree_read(b->tree, path, &data, doc_limits_default.max_bytes);
+	if (!r)
+		r = doc_parse(&s, data.buf, data.len, path, NULL);
+	for (i = 0; !r && i < s->ndocs; i++) {
+		struct doc_node *d = s->docs[i];
+		const struct doc_node *items = doc_map_get(d, "items");
+		const char *kind = doc_get_str(d, "kind", NULL);
+		size_t kl = kind ? strlen(kind) : 0;
+
+		if (d->kind != DOC_MAP) {
+			r = err_set(ERR_INVALID, "%s: a resource must be a mapping",
+				    doc_where(d, where, sizeof(where)));
+			break;
+		}
+		if (items && items->kind == DOC_SEQ && kl >= 4 && !strcmp(kind + kl - 4, "List")) {
+			for (k = 0; k < items->n; k++)
+				kresmap_add(m, doc_clone(b->arena, items->kids[k]), path);
+			continue;
+		}
+		if (!kind || !doc_get_str(d, "metadata", "name", NULL)) {
+			r = err_set(ERR_INVALID, "%s: a resource needs kind and metadata.name",
+				    doc_where(d, where, sizeof(where)));
+			break;
+		}
+		kresmap_add(m, doc_clone(b->arena, d), path);
+	}
+	doc_stream_free(s);
+	strbuf_release(&data);
+	return r;
+}
+
+static bool same_id(const struct kres *a, const struct kres *x)
+{
+	return !strcmp(kres_kind(a), kres_kind(x)) && !strcmp(kres_name(a), kres_name(x)) &&
+	       !strcmp(kres_ns(a), kres_ns(x)) &&
+	       !strcmp(kres_api_version(a), kres_api_version(x));
+}
+
+/* Moves `from` into `to`, refusing an object that is already there. */
+static int append_all(struct kresmap *to, struct kresmap *from)
+{
+	size_t i, k;
+
+	for (i = 0; i < from->n; i++)
+		for (k = 0; k < to->n; k++)
+			if (same_id(&to->v[k], &from->v[i]))
+				return err_set(ERR_INVALID,
+					       "may not add resource with an already registered id: %s %s%s%s (%s and %s)",
+					       kres_kind(&from->v[i]), kres_ns(&from->v[i]),
+					       *kres_ns(&from->v[i]) ? "/" : "", kres_name(&from->v[i]),
+					       to->v[k].origin, from->v[i].origin);
+	for (i = 0; i < from->n; i++) {
+		ALLOC_GROW(to->v, to->n + 1, to->alloc);
+		to->v[to->n++] = from->v[i];
+	}
+	free(from->v);
+	memset(from, 0, sizeof(*from));
+	return 0;
+}
+
+static int add_resources(struct kbuild *b, struct kresmap *m, const char *dir,
+			 const struct doc_node *list, const char *field)
+{
+	struct strbuf path = STRBUF_INIT;
+	char where[256];
+	size_t i;
+	int r = 0;
+
+	if (!list)
+		return 0;
+	if (list->kind != DOC_SEQ)
+		return err_set(ERR_INVALID, "%s: %s must be a list",
+			       doc_where(list, where, sizeof(where)), field);
+	for (i = 0; !r && i < list->n; i++) {
+		const struct doc_node *e = list->kids[i];
+		enum src_type ty;
+
+		if (e->kind != DOC_SCALAR) {
+			r = err_set(ERR_INVALID, "%s: %s entries must be paths",
+				    doc_where(e, where, sizeof(where)), field);
+			break;
+		}
+		if (strstr(e->str, "://") || !strncmp(e->str, "github.com/", 11) ||
+		    !strncmp(e->str, "git@", 4)) {
+			r = err_set(ERR_INVALID, "%s: remote resource '%s': hoist renders only what the repository holds",
+				    doc_where(e, where, sizeof(where)), e->str);
+			break;
+		}
+		strbuf_reset(&path);
+		r = src_path_join(&path, dir, e->str);
+		if (!r)
+			r = src_tree_stat(b->tree, path.buf, &ty);
+		if (r) {
+			err_prefix(r, "%s", doc_where(e, where, sizeof(where)));
+			break;
+		}
+		if (ty == SRC_NONE) {
+			r = err_set(ERR_NOTFOUND, "%s: resource '%s' not found",
+				    doc_where(e, where, sizeof(where)), e->str);
+		} else if (ty == SRC_DIR) {
+			struct kresmap sub = { 0 };
+			r = kust_build_dir(b, path.buf, &sub);
+			if (!r)
+				r = append_all(m, &sub);
+			kresmap_release(&sub);
+		} else {
+			struct kresmap sub = { 0 };
+			r = add_file(b, &sub, path.buf);
+			if (!r)
+				r = append_all(m, &sub);
+			kresmap_release(&sub);
+		}
+	}
+	strbuf_release(&path);
+	return r;
+}
+
+/* A field spec list from a transformer config ("fieldSpecs:"). */
+static int parse_field_specs(const struct doc_node *list, struct kfieldspec **out, size_t *n)
+{
+	char where[256];
+	size_t i;
+
+	*out = NULL;
+	*n = 0;
+	if (!list)
+		return 0;
+	if (list->kind != DOC_SEQ)
+		return err_set(ERR_INVALID, "%s: fieldSpecs must be a list",
+			       doc_where(list, where, sizeof(where)));
+	*out = xcalloc(list->n ? list->n : 1, sizeof(**out));
+	for (i = 0; i < list->n; i++) {
+		const struct doc_node *e = list->kids[i];
+		const char *create = doc_get_str(e, "create", NULL);
+
+		(*out)[i].group = doc_get_str(e, "group", NULL);
+		(*out)[i].version = doc_get_str(e, "version", NULL);
+		(*out)[i].kind = doc_get_str(e, "kind", NULL);
+		(*out)[i].path = doc_get_str(e, "path", NULL);
+		(*out)[i].create = create && !strcmp(create, "true");
+		if (!(*out)[i].path) {
+			free(*out);
+			*out = NULL;
+			return err_set(ERR_INVALID, "%s: a field spec needs a path",
+				       doc_where(e, where, sizeof(where)));
+		}
+	}
+	*n = list->n;
+	return 0;
+}
+
+struct pairs_walk {
+	const struct doc_node *pairs;
+};
+
+static int put_pairs(struct kbuild *b, struct kres *r, struct doc_node *parent, const char *key,
+		     void *ctx)
+{
+	const struct pairs_walk *pw = ctx;
+	struct doc_node *map = doc_map_ensure_map(b->arena, parent, key);
+	size_t i;
+
+	if (!map)
+		return 0;
+	for (i = 0; i < pw->pairs->n; i++) {
+		const struct doc_node *v = pw->pairs->kids[2 * i + 1];
+		doc_map_set(b->arena, map, pw->pairs->kids[2 * i]->str,
+			    doc_new_scalar(b->arena, v->str, v->len, DOC_STYLE_DOUBLE));
+	}
+	return 0;
+}
+
+/*
+ * The `transformers:` field: files holding built-in transformer configs.
+ * LabelTransformer and AnnotationsTransformer (pairs along their own field
+ * specs) are built; others are refused clearly.
+ */
+static int run_transformer_configs(struct kbuild *b, struct kresmap *m, const char *dir,
+				   const struct doc_node *list)
+{
+	struct strbuf data = STRBUF_INIT, path = STRBUF_INIT;
+	char where[256];
+	size_t i, d, k, s;
+	int r = 0;
+
+	if (!list)
+		return 0;
+	if (list->kind != DOC_SEQ)
+		return err_set(ERR_INVALID, "%s: transformers must be a list",
+			       doc_where(list, where, sizeof(where)));
+	for (i = 0; !r && i < list->n; i++) {
+		struct doc_stream *st = NULL;
+		const struct doc_node *e = list->kids[i];
+
+		if (e->kind != DOC_SCALAR) {
+			r = err_set(ERR_INVALID, "%s: inline transformer configs are not supported yet",
+				    doc_where(e, where, sizeof(where)));
+			break;
+		}
+		strbuf_reset(&data);
+		strbuf_reset(&path);
+		r = src_path_join(&path, dir, e->str);
+		if (!r)
+			r = kust_read(b, dir, e->str, &data);
+		if (!r)
+			r = doc_parse(&st, data.buf, data.len, path.buf, NULL);
+		for (d = 0; !r && d < st->ndocs; d++) {
+			const struct doc_node *cfg = st->docs[d];
+			const char *kind = doc_get_str(cfg, "kind", NULL);
+			const char *field = NULL;
+			struct kfieldspec *specs = NULL;
+			size_t nspecs = 0;
+
+			if (kind && !strcmp(kind, "LabelTransformer"))
+				field = "labels";
+			else if (kind && !strcmp(kind, "AnnotationsTransformer"))
+				field = "annotations";
+			if (!field) {
+				r = err_set(ERR_INVALID, "%s: transformer kind '%s' is not supported by hoist's kustomize engine yet",
+					    doc_where(cfg, where, sizeof(where)), kind ? kind : "?");
+				break;
+			}
+			r = parse_field_specs(doc_map_get(cfg, "fieldSpecs"), &specs, &nspecs);
+			if (!r) {
+				struct pairs_walk pw = { doc_map_get(cfg, field) };
+				if (pw.pairs && pw.pairs->kind == DOC_MAP)
+					for (k = 0; !r && k < m->n; k++)
+						for (s = 0; !r && s < nspecs; s++)
+							r = kfs_walk(b, &m->v[k], &specs[s], put_pairs, &pw);
+			}
+			free(specs);
+		}
+		doc_stream_free(st);
+	}
+	strbuf_release(&data);
+	strbuf_release(&path);
+	return r;
+}
+
+/* `labels:` entries: pairs with includeSelectors / includeTemplates. */
+static int run_labels(struct kbuild *b, struct kresmap *m, const struct doc_node *list)
+{
+	char where[256];
+	size_t i;
+	int r = 0;
+
+	if (!list)
+		return 0;
+	if (list->kind != DOC_SEQ)
+		return err_set(ERR_INVALID, "%s: labels must be a list",
+			       doc_where(list, where, sizeof(where)));
+	for (i = 0; !r && i < list->n; i++) {
+		const struct doc_node *e = list->kids[i];
+		const char *sel = doc_get_str(e, "includeSelectors", NULL);
+		const char *tpl = doc_get_str(e, "includeTemplates", NULL);
+
+		if (doc_map_get(e, "fields")) {
+			r = err_set(ERR_INVALID, "%s: labels.fields is not supported by hoist's kustomize engine yet",
+				    doc_where(e, where, sizeof(where)));
+			break;
+		}
+		r = kust_labels(b, m, doc_map_get(e, "pairs"), sel && !strcmp(sel, "true"),
+				(tpl && !strcmp(tpl, "true")) || (sel && !strcmp(sel, "true")));
+	}
+	return r;
+}
+
+static const char *opt_str(const struct doc_node *k, const char *field)
+{
+	return doc_get_str(k, field, NULL);
+}
+
+int kust_build_dir(struct kbuild *b, const char *dir, struct kresmap *out)
+{
+	struct strbuf path = STRBUF_INIT, data = STRBUF_INIT;
+	struct doc_stream *st = NULL;
+	const struct doc_node *k;
+	size_t i;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < b->nstack; i++)
+		if (!strcmp(b->stack[i], dir))
+			return err_set(ERR_INVALID, "%s: kustomization cycle (it includes itself)",
+				       *dir ? dir : ".");
+	if (b->nstack >= MAX_DEPTH)
+		return err_set(ERR_TOOBIG, "%s: kustomizations nested deeper than %d", dir,
+			       MAX_DEPTH);
+	ALLOC_GROW(b->stack, b->nstack + 1, b->stack_alloc);
+	b->stack[b->nstack++] = xstrdup(dir);
+
+	r = find_kustomization(b, dir, &path);
+	if (!r)
+		r = src_tree_read(b->tree, path.buf, &data, 1u << 20);
+	if (!r)
+		r = doc_parse(&st, data.buf, data.len, path.buf, NULL);
+	if (r)
+		goto out;
+	k = st->ndocs ? st->docs[0] : NULL;
+	if (!k || k->kind != DOC_MAP || st->ndocs != 1) {
+		r = err_set(ERR_INVALID, "%s: a kustomization must be one mapping", path.buf);
+		goto out;
+	}
+	if ((r = check_fields(k)))
+		goto out;
+
+	/* Resources, then bases (the old name for directory resources). */
+	if ((r = add_resources(b, out, dir, doc_map_get(k, "resources"), "resources")) ||
+	    (r = add_resources(b, out, dir, doc_map_get(k, "bases"), "bases")))
+		goto out;
+
+	r = kust_generators(b, out, dir, doc_map_get(k, "configMapGenerator"),
+			    doc_map_get(k, "secretGenerator"), doc_map_get(k, "generatorOptions"));
+	if (r)
+		goto out;
+
+	/* The built-in transformers, in kustomize's order. */
+	if ((r = kust_patches_sm(b, out, dir, doc_map_get(k, "patchesStrategicMerge"))) ||
+	    (r = kust_patches(b, out, dir, doc_map_get(k, "patches"))))
+		goto out;
+	if (opt_str(k, "namespace") && *opt_str(k, "namespace") &&
+	    (r = kust_namespace(b, out, opt_str(k, "namespace"))))
+		goto out;
+	if ((opt_str(k, "namePrefix") || opt_str(k, "nameSuffix")) &&
+	    (r = kust_prefix_suffix(b, out, opt_str(k, "namePrefix"), opt_str(k, "nameSuffix"))))
+		goto out;
+	if ((r = kust_labels(b, out, doc_map_get(k, "commonLabels"), true, true)) ||
+	    (r = run_labels(b, out, doc_map_get(k, "labels"))) ||
+	    (r = kust_annotations(b, out, doc_map_get(k, "commonAnnotations"))) ||
+	    (r = kust_patches_json6902(b, out, dir, doc_map_get(k, "patchesJson6902"))) ||
+	    (r = kust_replicas(b, out, doc_map_get(k, "replicas"))) ||
+	    (r = kust_images(b, out, doc_map_get(k, "images"))))
+		goto out;
+	r = run_transformer_configs(b, out, dir, doc_map_get(k, "transformers"));
+out:
+	if (r && path.len && !strstr(err_msg(), path.buf) && r != ERR_NOTFOUND)
+		err_prefix(r, "%s", path.buf);
+	free(b->stack[--b->nstack]);
+	doc_stream_free(st);
+	strbuf_release(&path);
+	strbuf_release(&data);
+	if (r)
+		kresmap_release(out);
+	return r;
+}
+
+/* sortOptions: {order: legacy|fifo} of the top kustomization. */
+static int sort_order(struct kbuild *b, const char *dir, bool *fifo)
+{
+	struct strbuf path = STRBUF_INIT, data = STRBUF_INIT;
+	struct doc_stream *st = NULL;
+	const char *order;
+	int r;
+
+	*fifo = false;
+	r = find_kustomization(b, dir, &path);
+	if (!r)
+		r = src_tree_read(b->tree, path.buf, &data, 1u << 20);
+	if (!r)
+		r = doc_parse(&st, data.buf, data.len, path.buf, NULL);
+	if (!r && st->ndocs) {
+		order = doc_get_str(st->docs[0], "sortOptions", "order", NULL);
+		if (order && !strcmp(order, "fifo"))
+			*fifo = true;
+		else if (order && strcmp(order, "legacy"))
+			r = err_set(ERR_INVALID, "%s: sortOptions.order must be legacy or fifo",
+				    path.buf);
+	}
+	doc_stream_free(st);
+	strbuf_release(&path);
+	strbuf_release(&data);
+	return r;
+}
+
+int render_kustomize(struct objset *out, struct render_result *res, struct src_tree *t,
+		     const char *path, const struct render_opts *opts UNUSED)
+{
+	struct kbuild b;
+	struct kresmap m = { 0 };
+	size_t i;
+	int r;
+
+	memset(&b, 0, sizeof(b));
+	b.tree = t;
+	b.arena = arena_new();
+	r = sort_order(&b, path, &res->keep_order);
+	if (!r)
+		r = kust_build_dir(&b, path, &m);
+	/* At the top only: hashes on generated names, then the references to them. */
+	if (!r)
+		r = kust_hash_names(&b, &m);
+	if (!r)
+		r = kust_fix_name_refs(&b, &m);
+	objset_adopt_arena(out, b.arena);
+	for (i = 0; !r && i < m.n; i++)
+		r = objset_add_node(out, m.v[i].node);
+	kresmap_release(&m);
+	free(b.stack);
+	return r;
+}
