@@ -145,8 +145,13 @@ int kust_patches_json6902(struct kbuild *b, struct kresmap *m, const char *dir,
 int kust_generators(struct kbuild *b, struct kresmap *m, const char *dir,
 		    const struct doc_node *configmaps, const struct doc_node *secrets,
 		    const struct doc_node *options);
-/* Appends content-hash suffixes to generated names (at the top level). */
+/*
+ * Appends content-hash suffixes to generated names (at the top level, once).
+ * needs_hash stays set afterwards: it then says the name ends in a hash.
+ */
 int kust_hash_names(struct kbuild *b, struct kresmap *m);
+/* kustomize's 10-character content hash of a ConfigMap or Secret object. */
+int kust_content_hash(const struct doc_node *obj, char out[11]);
 
 /* nameref.c: rewrites references to renamed objects (at the top level). */
 int kust_fix_name_refs(struct kbuild *b, struct kresmap *m);
