@@ -47,6 +47,26 @@ static int need_str(const struct doc_node *obj, const struct doc_node *v,
 	return 0;
 }
 
+/*
+ * kustomize reads metadata.annotations as strings: a value written as a
+ * number, a boolean or null keeps its text and becomes a string (labels
+ * and pod-template annotations keep their types).  Measured against
+ * kubectl kustomize.
+ */
+static void annotations_as_strings(struct doc_node *meta)
+{
+	struct doc_node *ann = doc_map_get(meta, "annotations");
+	size_t i;
+
+	if (!ann || ann->kind != DOC_MAP)
+		return;
+	for (i = 0; i < ann->n; i++) {
+		struct doc_node *v = ann->kids[2 * i + 1];
+		if (v->kind == DOC_SCALAR && v->style == DOC_STYLE_PLAIN && !v->tag)
+			v->style = DOC_STYLE_DOUBLE;
+	}
+}
+
 static int add_object(struct objset *set, struct doc_node *node)
 {
 	struct object o;
@@ -69,6 +89,7 @@ static int add_object(struct objset *set, struct doc_node *node)
 			       doc_where(meta ? meta : node, where, sizeof(where)), o.kind);
 	if ((r = need_str(node, doc_map_get(meta, "name"), "metadata.name", &o.name)))
 		return r;
+	annotations_as_strings((struct doc_node *)meta);
 	ns = doc_map_get(meta, "namespace");
 	o.namespace = "";
 	if (ns && ns->kind == DOC_SCALAR)

@@ -32,7 +32,7 @@ static int resolve(struct dir_tree *d, const char *rel, struct strbuf *out,
 		goto out;
 	strbuf_addstr(out, d->root);
 	if (norm.len)
-		strbuf_addf(out, "/%s", norm.buf);
+		strbuf_addf(out, "%s%s", strcmp(d->root, "/") ? "/" : "", norm.buf);
 	if (!realpath(out->buf, real)) {
 		if (errno == ENOENT || errno == ENOTDIR)
 			r = must_exist ? err_set(ERR_NOTFOUND, "%s: no such file", rel) : ERR_NOTFOUND;
@@ -40,7 +40,7 @@ static int resolve(struct dir_tree *d, const char *rel, struct strbuf *out,
 			r = err_set(ERR_GENERIC, "%s: %s", out->buf, strerror(errno));
 		goto out;
 	}
-	if (strncmp(real, d->root, rl) || (real[rl] != '\0' && real[rl] != '/'))
+	if (rl > 1 && (strncmp(real, d->root, rl) || (real[rl] != '\0' && real[rl] != '/')))
 		r = err_set(ERR_INVALID, "%s: symlink points outside %s", rel, d->root);
 out:
 	strbuf_release(&norm);

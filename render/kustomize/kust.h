@@ -88,8 +88,10 @@ const char *kres_ns(const struct kres *r);
 const char *kres_api_version(const struct kres *r);
 /* Group and version split from apiVersion, into caller buffers. */
 void kres_gv(const struct kres *r, char *group, size_t gsize, char *version, size_t vsize);
-/* Whether the kind is cluster-scoped (Namespace, ClusterRole, CRDs, ...). */
+/* Whether the kind is one of the built-in cluster-scoped kinds, in any group. */
 bool kust_cluster_scoped(const char *kind);
+/* Whether the resource is cluster-scoped: a built-in cluster kind in its own API group. */
+bool kres_cluster_scoped(const struct kres *r);
 
 /* Renames (recording the old name for back references). */
 void kres_set_name(struct kbuild *b, struct kres *r, const char *name);

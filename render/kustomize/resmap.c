@@ -97,17 +97,40 @@ void kres_gv(const struct kres *r, char *group, size_t gsize, char *version, siz
 }
 
 /*
- * The built-in cluster-scoped kinds kustomize knows from its OpenAPI data
- * (a namespace is never set on these).
+ * The built-in cluster-scoped kinds kustomize knows from its OpenAPI data,
+ * with their API groups: a custom resource that happens to be called
+ * "Namespace" is namespaced.
  */
-static const char *const cluster_kinds[] = {
-	"APIService", "CertificateSigningRequest", "ClusterRole", "ClusterRoleBinding",
-	"ComponentStatus", "CSIDriver", "CSINode", "CustomResourceDefinition",
-	"FlowSchema", "IngressClass", "MutatingWebhookConfiguration", "Namespace", "Node",
-	"PersistentVolume", "PodSecurityPolicy", "PriorityClass", "PriorityLevelConfiguration",
-	"RuntimeClass", "SelfSubjectAccessReview", "SelfSubjectRulesReview", "StorageClass",
-	"SubjectAccessReview", "TokenReview", "ValidatingAdmissionPolicy",
-	"ValidatingAdmissionPolicyBinding", "ValidatingWebhookConfiguration", "VolumeAttachment",
+static const struct {
+	const char *group, *kind;
+} cluster_kinds[] = {
+	{ "apiregistration.k8s.io", "APIService" },
+	{ "certificates.k8s.io", "CertificateSigningRequest" },
+	{ "rbac.authorization.k8s.io", "ClusterRole" },
+	{ "rbac.authorization.k8s.io", "ClusterRoleBinding" },
+	{ "", "ComponentStatus" },
+	{ "storage.k8s.io", "CSIDriver" },
+	{ "storage.k8s.io", "CSINode" },
+	{ "apiextensions.k8s.io", "CustomResourceDefinition" },
+	{ "flowcontrol.apiserver.k8s.io", "FlowSchema" },
+	{ "networking.k8s.io", "IngressClass" },
+	{ "admissionregistration.k8s.io", "MutatingWebhookConfiguration" },
+	{ "", "Namespace" },
+	{ "", "Node" },
+	{ "", "PersistentVolume" },
+	{ "policy", "PodSecurityPolicy" },
+	{ "scheduling.k8s.io", "PriorityClass" },
+	{ "flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration" },
+	{ "node.k8s.io", "RuntimeClass" },
+	{ "authorization.k8s.io", "SelfSubjectAccessReview" },
+	{ "authorization.k8s.io", "SelfSubjectRulesReview" },
+	{ "storage.k8s.io", "StorageClass" },
+	{ "authorization.k8s.io", "SubjectAccessReview" },
+	{ "authentication.k8s.io", "TokenReview" },
+	{ "admissionregistration.k8s.io", "ValidatingAdmissionPolicy" },
+	{ "admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding" },
+	{ "admissionregistration.k8s.io", "ValidatingWebhookConfiguration" },
+	{ "storage.k8s.io", "VolumeAttachment" },
 };
 
 bool kust_cluster_scoped(const char *kind)
@@ -115,7 +138,20 @@ bool kust_cluster_scoped(const char *kind)
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(cluster_kinds); i++)
-		if (!strcmp(kind, cluster_kinds[i]))
+		if (!strcmp(kind, cluster_kinds[i].kind))
+			return true;
+	return false;
+}
+
+bool kres_cluster_scoped(const struct kres *r)
+{
+	char group[256], version[64];
+	const char *kind = kres_kind(r);
+	size_t i;
+
+	kres_gv(r, group, sizeof(group), version, sizeof(version));
+	for (i = 0; i < ARRAY_SIZE(cluster_kinds); i++)
+		if (!strcmp(kind, cluster_kinds[i].kind) && !strcmp(group, cluster_kinds[i].group))
 			return true;
 	return false;
 }

@@ -39,6 +39,29 @@ static const struct kfieldspec namespace_specs[] = {
 	   "spec/conversion/webhook/clientConfig/service/namespace", false),
 };
 
+/*
+ * RBAC subjects naming the "default" service account follow the
+ * namespace (kustomize's default for roleBinding subjects); other
+ * subjects move only when the account they name is renamed (nameref.c).
+ */
+static void default_subjects(struct kbuild *b, struct kres *r, const char *ns)
+{
+	struct doc_node *subjects = doc_map_get(r->node, "subjects");
+	size_t i;
+
+	if (!subjects || subjects->kind != DOC_SEQ)
+		return;
+	for (i = 0; i < subjects->n; i++) {
+		struct doc_node *s = subjects->kids[i];
+		const char *kind = doc_get_str(s, "kind", NULL);
+		const char *name = doc_get_str(s, "name", NULL);
+
+		if (s->kind == DOC_MAP && kind && !strcmp(kind, "ServiceAccount") && name &&
+		    !strcmp(name, "default"))
+			doc_map_set(b->arena, s, "namespace", str_node(b, ns));
+	}
+}
+
 int kust_namespace(struct kbuild *b, struct kresmap *m, const char *ns)
 {
 	size_t i, k;
@@ -48,13 +71,15 @@ int kust_namespace(struct kbuild *b, struct kresmap *m, const char *ns)
 		struct kres *res = &m->v[i];
 		const char *kind = kres_kind(res);
 
-		if (!strcmp(kind, "Namespace")) {
-			/* A Namespace object becomes the namespace itself. */
+		if (!strcmp(kind, "Namespace") && !strcmp(kres_api_version(res), "v1")) {
+			/* The core Namespace object becomes the namespace itself. */
 			kres_set_name(b, res, ns);
 			continue;
 		}
-		if (!kust_cluster_scoped(kind))
+		if (!kres_cluster_scoped(res))
 			kres_set_ns(b, res, ns);
+		if (!strcmp(kind, "RoleBinding") || !strcmp(kind, "ClusterRoleBinding"))
+			default_subjects(b, res, ns);
 		for (k = 0; k < ARRAY_SIZE(namespace_specs); k++) {
 			struct kfieldspec fs = namespace_specs[k];
 			if (!strcmp(kind, "APIService"))

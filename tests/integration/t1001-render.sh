@@ -40,7 +40,7 @@ test_expect_success 'malformed YAML names file, line and column' '
 	mkdir bad1 &&
 	printf "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n data: [1, 2\n" >bad1/cm.yaml &&
 	test_must_fail hoist render bad1 >out 2>err &&
-	test_grep "^hoist: error: cm.yaml:5:" err &&
+	test_grep "^hoist: error: bad1/cm.yaml:5:" err &&
 	test ! -s out
 '
 
@@ -56,7 +56,7 @@ test_expect_success 'a duplicate object names both files and lines' '
 	printf "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n" >bad3/a.yaml &&
 	printf "# again\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: default\n" >bad3/b.yaml &&
 	test_must_fail hoist render bad3 2>err &&
-	test_grep "duplicate object ConfigMap .*a.yaml:1:1 and b.yaml:2:1" err
+	test_grep "duplicate object ConfigMap .*bad3/a.yaml:1:1 and bad3/b.yaml:2:1" err
 '
 
 test_expect_success 'an alias bomb is refused without blowing up' '
@@ -103,12 +103,22 @@ test_expect_success 'an empty folder is an error, not an empty artifact' '
 	test_grep "no Kubernetes manifests found" err
 '
 
-test_expect_success 'symlinks out of the app folder are refused' '
-	mkdir -p link/app &&
-	printf "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n" >link/secret.yaml &&
-	ln -s ../secret.yaml link/app/x.yaml &&
-	test_must_fail hoist render link/app 2>err &&
-	test_grep "symlink points outside" err
+test_expect_success 'file names in messages are relative to the repository (or the current folder)' '
+	git init -q named && mkdir -p named/apps/web &&
+	printf "kind: [\n" >named/apps/web/x.yaml &&
+	(cd named/apps && test_must_fail hoist render web 2>../../err1) &&
+	test_grep "^hoist: error: apps/web/x.yaml:2:" err1
+'
+
+test_expect_success 'symlinks out of the repository are refused' '
+	git init -q linked && mkdir -p linked/app outside &&
+	printf "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n" >outside/secret.yaml &&
+	ln -s "$TRASH/outside/secret.yaml" linked/app/x.yaml &&
+	test_must_fail hoist render linked/app 2>err &&
+	test_grep "symlink points outside" err &&
+	printf "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n" >linked/shared.yaml &&
+	rm linked/app/x.yaml && ln -s ../shared.yaml linked/app/y.yaml &&
+	hoist render linked/app >ok.out && test_grep "name: b" ok.out
 '
 
 test_expect_success 'usage errors exit 2' '
