@@ -121,7 +121,6 @@ static const struct kfieldspec service_refs[] = {
 	  "webhooks/clientConfig/service", false },
 	{ "admissionregistration.k8s.io", NULL, "MutatingWebhookConfiguration",
 	  "webhooks/clientConfig/service", false },
-	{ NULL, NULL, "HTTPRoute", "spec/rules/backendRefs/name", false },
 	END,
 };
 
@@ -152,6 +151,11 @@ static const struct kfieldspec storageclass_refs[] = {
 	{ NULL, NULL, "PersistentVolume", "spec/storageClassName", false },
 	{ NULL, NULL, "PersistentVolumeClaim", "spec/storageClassName", false },
 	{ NULL, NULL, "StatefulSet", "spec/volumeClaimTemplates/spec/storageClassName", false },
+	END,
+};
+
+static const struct kfieldspec admission_policy_refs[] = {
+	{ NULL, NULL, "ValidatingAdmissionPolicyBinding", "spec/policyName", false },
 	END,
 };
 
@@ -195,6 +199,8 @@ static const struct referent referents[] = {
 	{ "scheduling.k8s.io", "v1", "PriorityClass", HOLDERS(holders_workload), pod_priority,
 	  NULL },
 	{ "networking.k8s.io/v1", "v1", "IngressClass", NULL, 0, NULL, ingressclass_refs },
+	{ "admissionregistration.k8s.io", NULL, "ValidatingAdmissionPolicy", NULL, 0, NULL,
+	  admission_policy_refs },
 };
 
 /* --- choosing the referral ---------------------------------------------------- */
@@ -283,18 +289,30 @@ static void affixes(const struct kres *r, const char **pre, size_t *plen, const 
 	*slen = len - *plen - blen;
 }
 
-static bool same_affixes(const struct kres *a, const struct kres *b)
+/*
+ * Whether one affix is the outer part of the other (`at_end`: suffixes,
+ * whose outer part is their end).  An empty affix matches anything when
+ * `allow_empty`, else only another empty one.
+ */
+static bool affix_matches(const char *a, size_t alen, const char *b, size_t blen,
+			  bool at_end, bool allow_empty)
+{
+	size_t n = alen < blen ? alen : blen;
+
+	if (!alen || !blen)
+		return allow_empty || alen == blen;
+	return at_end ? !memcmp(a + alen - n, b + blen - n, n) : !memcmp(a, b, n);
+}
+
+static bool same_affixes(const struct kres *a, const struct kres *b, bool allow_empty)
 {
 	const char *pa, *pb, *sa, *sb;
-	size_t pal, pbl, sal, sbl, n;
+	size_t pal, pbl, sal, sbl;
 
 	affixes(a, &pa, &pal, &sa, &sal);
 	affixes(b, &pb, &pbl, &sb, &sbl);
-	n = pal < pbl ? pal : pbl;
-	if (n && memcmp(pa, pb, n))
-		return false;
-	n = sal < sbl ? sal : sbl;
-	return !n || !memcmp(sa + sal - n, sb + sbl - n, n);
+	return affix_matches(pa, pal, pb, pbl, false, allow_empty) &&
+	       affix_matches(sa, sal, sb, sbl, true, allow_empty);
 }
 
 /* roleRef names a Role or ClusterRole by apiGroup and kind too. */
@@ -343,8 +361,18 @@ static int select_referral(struct walk_ctx *c, const char *old, const size_t *ca
 		*out = &c->m->v[c->tmp[0]];
 		return 0;
 	}
+	/* Then those with the referrer's prefixes and suffixes, loosely and strictly. */
 	for (i = 0; i < n; i++)
-		if (same_affixes(&c->m->v[c->tmp[i]], c->referrer))
+		if (same_affixes(&c->m->v[c->tmp[i]], c->referrer, true))
+			c->tmp[k++] = c->tmp[i];
+	if (k == 1) {
+		*out = &c->m->v[c->tmp[0]];
+		return 0;
+	}
+	n = k;
+	k = 0;
+	for (i = 0; i < n; i++)
+		if (same_affixes(&c->m->v[c->tmp[i]], c->referrer, false))
 			c->tmp[k++] = c->tmp[i];
 	if (!k)
 		return 0;
@@ -402,14 +430,18 @@ static int fix_mapping(struct kbuild *b, struct walk_ctx *c, struct doc_node *ma
 		return err_set(ERR_INVALID, "%s %s: no name field at %s", kres_kind(c->referrer),
 			       kres_name(c->referrer), c->fs->path);
 	if (ns) {
-		/* Those originally in that namespace, else those now in it. */
+		/*
+		 * Those originally in that namespace, else those now in it;
+		 * no namespace is "default" here, as in kustomize's effective
+		 * namespace.
+		 */
 		by_ns = xcalloc(c->ncands ? c->ncands : 1, sizeof(*by_ns));
 		ncands = 0;
 		for (i = 0; i < c->ncands; i++)
-			if (!strcmp(c->m->v[c->cands[i]].orig_ns, ns))
+			if (ns_equal(c->m->v[c->cands[i]].orig_ns, ns))
 				by_ns[ncands++] = c->cands[i];
 		for (i = 0; !ncands && i < c->ncands; i++)
-			if (!strcmp(kres_ns(&c->m->v[c->cands[i]]), ns))
+			if (ns_equal(kres_ns(&c->m->v[c->cands[i]]), ns))
 				by_ns[ncands++] = c->cands[i];
 		cands = by_ns;
 	}
