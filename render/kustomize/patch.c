@@ -310,6 +310,28 @@ static void set_str_field(struct kbuild *b, struct doc_node *map, const char *ke
 }
 
 /*
+ * A targeted patch is copied with its labels and annotations read as
+ * string maps and written back (kustomize's CopyMergeMetaDataFieldsFrom),
+ * so there a null value is the string "null" and deletes nothing.
+ */
+static void stringify_meta(struct kbuild *b, struct doc_node *patch)
+{
+	static const char *const fields[] = { "labels", "annotations" };
+	struct doc_node *meta = doc_map_get(patch, "metadata"), *m;
+	size_t f, i;
+
+	for (f = 0; meta && meta->kind == DOC_MAP && f < ARRAY_SIZE(fields); f++) {
+		m = doc_map_get(meta, fields[f]);
+		for (i = 0; m && m->kind == DOC_MAP && i < m->n; i++) {
+			struct doc_node *v = m->kids[2 * i + 1];
+			if (v->kind == DOC_SCALAR)
+				m->kids[2 * i + 1] =
+					doc_new_scalar(b->arena, v->str, v->len, DOC_STYLE_DOUBLE);
+		}
+	}
+}
+
+/*
  * Applies one strategic merge patch document to `r`, as kustomize's
  * Resource.ApplySmPatch: the kind and name come back unless allowed to
  * change, the namespace always comes back.
@@ -324,6 +346,8 @@ static int apply_smp(struct kbuild *b, struct kres *r, const struct doc_node *do
 
 	if (targeted && *kres_api_version(r))
 		set_str_field(b, patch, "apiVersion", kres_api_version(r));
+	if (targeted)
+		stringify_meta(b, patch);
 	rc = ksmp_merge(b->arena, r->node, patch, deleted);
 	if (rc || *deleted)
 		goto out;
