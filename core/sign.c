@@ -211,6 +211,25 @@ int sign_key_from_pem(struct sign_key **out, const char *pem, size_t len, bool i
 			    group[0] ? " " : "", group);
 		goto out;
 	}
+	/*
+	 * A private key file carries its public point too, and OpenSSL does
+	 * not check that the two belong together.  A damaged file whose
+	 * scalar no longer matches would sign happily, and every signature
+	 * would then fail against the .pub everyone verifies with.
+	 */
+	if (is_private) {
+		EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+		int ok = ctx && EVP_PKEY_pairwise_check(ctx) == 1;
+
+		EVP_PKEY_CTX_free(ctx);
+		if (!ok) {
+			ERR_clear_error();
+			r = err_set(ERR_INVALID,
+				    "%s: the private key does not match the public key stored with it (damaged key file?)",
+				    what);
+			goto out;
+		}
+	}
 	k = xcalloc(1, sizeof(*k));
 	k->pkey = pkey;
 	k->is_private = is_private;

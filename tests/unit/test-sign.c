@@ -216,6 +216,23 @@ static void key_loaders_refuse_the_wrong_kind_of_key(void **state)
 	strbuf_release(&p);
 }
 
+/* Found by fuzz-sign (corpus: private-scalar-mismatch.pem): one changed byte. */
+static void private_key_whose_public_half_does_not_match_is_refused(void **state)
+{
+	static const char damaged[] =
+		"-----BEGIN PRIVATE KEY-----\n"
+		"MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgrEbhAAEHb3aXACKl\n"
+		"5jqx5/7bYJKMt3ymxJAJvuC76jShRANCAATkmkUK9bC68FLnVQ/UP/BFqC0EZRwA\n"
+		"PiEFPYaxQdbk1K7W1h/bS9K2DaZ8OyzUz7M5jta657OYvfyNhtsczYSy\n"
+		"-----END PRIVATE KEY-----\n";
+	struct sign_key *k = NULL;
+
+	assert_int_equal(sign_key_from_pem(&k, damaged, strlen(damaged), true, "d.key"),
+			 ERR_INVALID);
+	assert_non_null(strstr(err_msg(), "does not match the public key"));
+	assert_null(k);
+}
+
 static void configured_key_prefers_the_environment(void **state)
 {
 	struct fixture *f = *state;
@@ -377,6 +394,7 @@ int main(void)
 		cmocka_unit_test(sign_tag_is_the_digest_with_a_dash_and_dot_sig),
 		cmocka_unit_test(payload_is_byte_for_byte_what_cosign_signs),
 		cmocka_unit_test(key_loaders_refuse_the_wrong_kind_of_key),
+		cmocka_unit_test(private_key_whose_public_half_does_not_match_is_refused),
 		cmocka_unit_test(configured_key_prefers_the_environment),
 		cmocka_unit_test(signed_artifact_verifies_and_signing_again_changes_nothing),
 		cmocka_unit_test(a_signature_copied_to_another_digest_is_refused),
