@@ -55,6 +55,11 @@ struct doc_limits {
 	size_t max_bytes;  /* input size */
 	unsigned max_depth;  /* nesting of collections */
 	size_t max_nodes;  /* per document, aliases expanded */
+	/*
+	 * A repeated mapping key replaces the earlier one instead of being an
+	 * error: how kustomize reads kustomization files (through JSON).
+	 */
+	bool last_key_wins;
 };
 extern const struct doc_limits doc_limits_default;
 

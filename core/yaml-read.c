@@ -226,6 +226,20 @@ static int key_cmp(const void *a, const void *b)
 				  : (x->col < y->col ? -1 : 1);
 }
 
+/* Removes the pair whose key is `key` (by identity) from `map`. */
+static void drop_key(struct doc_node *map, const struct doc_node *key)
+{
+	size_t i;
+
+	for (i = 0; i < map->n; i++)
+		if (map->kids[2 * i] == key) {
+			memmove(&map->kids[2 * i], &map->kids[2 * i + 2],
+				(map->n - i - 1) * 2 * sizeof(*map->kids));
+			map->n--;
+			return;
+		}
+}
+
 static int check_dup_keys(struct reader *r, struct doc_node *map)
 {
 	struct doc_node **keys;
@@ -242,6 +256,10 @@ static int check_dup_keys(struct reader *r, struct doc_node *map)
 	for (i = 1; i < nk; i++)
 		if (keys[i]->len == keys[i - 1]->len &&
 		    !memcmp(keys[i]->str, keys[i - 1]->str, keys[i]->len)) {
+			if (r->lim->last_key_wins) {
+				drop_key(map, keys[i - 1]);
+				continue;
+			}
 			ret = err_set(ERR_INVALID,
 				      "%s:%u:%u: mapping key \"%s\" already defined at line %u",
 				      r->s->file, keys[i]->line, keys[i]->col,

@@ -98,8 +98,10 @@ int render_app(struct objset *out, struct render_result *res, struct src_tree *t
 		r = render_plain(out, res, t, path, &o);
 		break;
 	case RENDER_KUSTOMIZE:
+		r = render_kustomize(out, res, t, path, &o);
+		break;
 	case RENDER_HELM:
-		/* NEEDSWORK: the native kustomize and helm engines are their own issues. */
+		/* NEEDSWORK: the native helm engine is its own issue. */
 		return err_set(ERR_INVALID, "%s: %s rendering is not available in this build yet",
 			       src_tree_where(t, path, where, sizeof(where)),
 			       render_engine_name(o.engine));
@@ -111,6 +113,7 @@ int render_app(struct objset *out, struct render_result *res, struct src_tree *t
 	r = objset_check_duplicates(out);
 	if (r)
 		return r;
-	objset_sort_legacy(out);
+	if (!res->keep_order)
+		objset_sort_legacy(out);
 	return 0;
 }

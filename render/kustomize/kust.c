@@ -35,7 +35,7 @@ static const struct {
 	{ "replicas", true }, { "patches", true }, { "patchesStrategicMerge", true },
 	{ "patchesJson6902", true }, { "configMapGenerator", true },
 	{ "secretGenerator", true }, { "generatorOptions", true },
-	{ "transformers", true }, { "sortOptions", true }, { "buildMetadata", true },
+	{ "transformers", true }, { "sortOptions", true }, { "buildMetadata", false },
 	{ "components", false }, { "vars", false }, { "replacements", false },
 	{ "crds", false }, { "configurations", false }, { "generators", false },
 	{ "validators", false }, { "openapi", false }, { "helmCharts", false },
@@ -62,6 +62,60 @@ static int find_kustomization(struct kbuild *b, const char *dir, struct strbuf *
 	}
 	return err_set(ERR_NOTFOUND, "%s: no kustomization.yaml, kustomization.yml or Kustomization",
 		       *dir ? dir : ".");
+}
+
+/*
+ * kustomize decodes its file through JSON into a Go struct, so field names
+ * match case-insensitively ("nameprefix" is namePrefix) and a later
+ * spelling of a field replaces an earlier one.  Keys are renamed to their
+ * canonical spelling here, so the rest of the build looks them up as usual.
+ */
+static void canonical_keys(struct doc_node *k)
+{
+	size_t i, j, f;
+
+	for (i = 0; i < k->n; i++) {
+		struct doc_node *key = k->kids[2 * i];
+		for (f = 0; f < ARRAY_SIZE(kust_fields); f++)
+			if (!strcasecmp(kust_fields[f].name, key->str) &&
+			    strcmp(kust_fields[f].name, key->str)) {
+				key->str = kust_fields[f].name;
+				key->len = strlen(key->str);
+			}
+	}
+	for (i = 0; i < k->n; i++)
+		for (j = i + 1; j < k->n; j++)
+			if (!strcmp(k->kids[2 * i]->str, k->kids[2 * j]->str)) {
+				memmove(&k->kids[2 * i], &k->kids[2 * i + 2],
+					(k->n - i - 1) * 2 * sizeof(*k->kids));
+				k->n--;
+				i--;
+				break;
+			}
+}
+
+/* Finds and parses a directory's kustomization file. */
+static int parse_kustomization(struct kbuild *b, const char *dir, struct strbuf *path,
+			       struct doc_stream **st)
+{
+	struct strbuf data = STRBUF_INIT;
+	struct doc_limits lim = doc_limits_default;
+	int r;
+
+	*st = NULL;
+	/* kustomize reads its own file through JSON: a repeated key wins. */
+	lim.last_key_wins = true;
+	r = find_kustomization(b, dir, path);
+	if (!r)
+		r = src_tree_read(b->tree, path->buf, &data, 1u << 20);
+	if (!r)
+		r = doc_parse(st, data.buf, data.len, path->buf, &lim);
+	if (!r && ((*st)->ndocs != 1 || (*st)->docs[0]->kind != DOC_MAP))
+		r = err_set(ERR_INVALID, "%s: a kustomization must be one mapping", path->buf);
+	if (!r)
+		canonical_keys((*st)->docs[0]);
+	strbuf_release(&data);
+	return r;
 }
 
 static int check_fields(const struct doc_node *k)
@@ -366,6 +420,17 @@ static const char *opt_str(const struct doc_node *k, const char *field)
 	return doc_get_str(k, field, NULL);
 }
 
+/* Whether a message already carries a "file:line" position. */
+static bool names_position(const char *msg)
+{
+	const char *p;
+
+	for (p = msg; (p = strchr(p, ':')); p++)
+		if (p[1] >= '0' && p[1] <= '9')
+			return true;
+	return false;
+}
+
 int kust_build_dir(struct kbuild *b, const char *dir, struct kresmap *out)
 {
 	struct strbuf path = STRBUF_INIT, data = STRBUF_INIT;
@@ -385,18 +450,10 @@ int kust_build_dir(struct kbuild *b, const char *dir, struct kresmap *out)
 	ALLOC_GROW(b->stack, b->nstack + 1, b->stack_alloc);
 	b->stack[b->nstack++] = xstrdup(dir);
 
-	r = find_kustomization(b, dir, &path);
-	if (!r)
-		r = src_tree_read(b->tree, path.buf, &data, 1u << 20);
-	if (!r)
-		r = doc_parse(&st, data.buf, data.len, path.buf, NULL);
+	r = parse_kustomization(b, dir, &path, &st);
 	if (r)
 		goto out;
-	k = st->ndocs ? st->docs[0] : NULL;
-	if (!k || k->kind != DOC_MAP || st->ndocs != 1) {
-		r = err_set(ERR_INVALID, "%s: a kustomization must be one mapping", path.buf);
-		goto out;
-	}
+	k = st->docs[0];
 	if ((r = check_fields(k)))
 		goto out;
 
@@ -429,7 +486,8 @@ int kust_build_dir(struct kbuild *b, const char *dir, struct kresmap *out)
 		goto out;
 	r = run_transformer_configs(b, out, dir, doc_map_get(k, "transformers"));
 out:
-	if (r && path.len && !strstr(err_msg(), path.buf) && r != ERR_NOTFOUND)
+	/* Name the kustomization, unless the message already names a file:line. */
+	if (r && path.len && r != ERR_NOTFOUND && !names_position(err_msg()))
 		err_prefix(r, "%s", path.buf);
 	free(b->stack[--b->nstack]);
 	doc_stream_free(st);
@@ -449,12 +507,8 @@ static int sort_order(struct kbuild *b, const char *dir, bool *fifo)
 	int r;
 
 	*fifo = false;
-	r = find_kustomization(b, dir, &path);
-	if (!r)
-		r = src_tree_read(b->tree, path.buf, &data, 1u << 20);
-	if (!r)
-		r = doc_parse(&st, data.buf, data.len, path.buf, NULL);
-	if (!r && st->ndocs) {
+	r = parse_kustomization(b, dir, &path, &st);
+	if (!r) {
 		order = doc_get_str(st->docs[0], "sortOptions", "order", NULL);
 		if (order && !strcmp(order, "fifo"))
 			*fifo = true;
