@@ -75,18 +75,67 @@ const char *src_tree_where(const struct src_tree *t, const char *path, char *buf
 	return buf;
 }
 
+static void log_path(struct src_tree *t, const char *path, bool dir)
+{
+	struct strbuf norm = STRBUF_INIT;
+
+	if (!t->log || src_path_normalize(&norm, path))
+		goto out;
+	if (dir && norm.len)
+		strbuf_addch(&norm, '/');
+	ALLOC_GROW(t->log->paths, t->log->n + 1, t->log->alloc);
+	t->log->paths[t->log->n++] = strbuf_detach(&norm, NULL);
+out:
+	strbuf_release(&norm);
+}
+
+void src_log_release(struct src_log *log)
+{
+	size_t i;
+
+	for (i = 0; i < log->n; i++)
+		free(log->paths[i]);
+	free(log->paths);
+	memset(log, 0, sizeof(*log));
+}
+
+bool src_log_touches(const struct src_log *log, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	size_t dl = slash ? (size_t)(slash - path) + 1 : 0;
+	size_t i;
+
+	for (i = 0; i < log->n; i++) {
+		const char *p = log->paths[i];
+		size_t pl = strlen(p);
+
+		if (!strcmp(p, path))
+			return true;
+		/* A listed directory: a file added to or removed from it. */
+		if (pl && p[pl - 1] == '/' && pl == dl && !strncmp(p, path, dl))
+			return true;
+		/* The root listed (""), and a file at the top. */
+		if (!pl && !dl)
+			return true;
+	}
+	return false;
+}
+
 int src_tree_read(struct src_tree *t, const char *path, struct strbuf *out, size_t max)
 {
+	log_path(t, path, false);
 	return t->ops->read(t, path, out, max);
 }
 
 int src_tree_list(struct src_tree *t, const char *path, struct src_entry **out, size_t *n)
 {
+	log_path(t, path, true);
 	return t->ops->list(t, path, out, n);
 }
 
 int src_tree_stat(struct src_tree *t, const char *path, enum src_type *type)
 {
+	log_path(t, path, false);
 	return t->ops->stat(t, path, type);
 }
 

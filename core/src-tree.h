@@ -33,10 +33,29 @@ struct src_tree_ops {
 	void (*free)(struct src_tree *t);
 };
 
+/*
+ * What a render looked at: files read, directories listed, paths probed.
+ * Set `log` on a tree to record it; a commit that changes none of these
+ * paths (nor adds a file to a listed directory) cannot change the render.
+ */
+struct src_log {
+	char **paths; /* normalised; directories end with '/' */
+	size_t n, alloc;
+};
+
 struct src_tree {
 	const struct src_tree_ops *ops;
 	char *name; /* for messages: the directory, or "REV:" */
+	struct src_log *log; /* NULL: not recording */
 };
+
+void src_log_release(struct src_log *log);
+/*
+ * Whether a change to `path` (a file added, removed or modified) can
+ * change what was recorded: it was read or probed, or it is in a listed
+ * directory.
+ */
+bool src_log_touches(const struct src_log *log, const char *path);
 
 /* A directory backend rooted at `root`. */
 int src_tree_open_dir(struct src_tree **out, const char *root);

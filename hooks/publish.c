@@ -160,18 +160,17 @@ static bool in_list(const char *const *list, const char *s)
 	return false;
 }
 
-/* Whether any changed path is the app folder or below it, or is hoist.yaml. */
-static bool app_changed(const char *const *changed, const char *app_path)
+/*
+ * Whether a commit's changes can change an app's render: hoist.yaml
+ * changed, or a changed path is one the render read, probed, or would
+ * see in a directory it listed (a kustomize overlay reads its bases
+ * outside the app folder; this follows them).
+ */
+static bool app_changed(const char *const *changed, const struct src_log *log)
 {
-	size_t pl = strlen(app_path);
-
-	for (; *changed; changed++) {
-		const char *c = *changed;
-		if (!strcmp(c, CONFIG_FILE))
+	for (; *changed; changed++)
+		if (!strcmp(*changed, CONFIG_FILE) || src_log_touches(log, *changed))
 			return true;
-		if (!pl || (!strncmp(c, app_path, pl) && (c[pl] == '/' || c[pl] == '\0')))
-			return true;
-	}
 	return false;
 }
 
@@ -228,6 +227,7 @@ static int publish_one(struct publish_result *res, struct commit_ctx *cx,
 	struct oci_ref ref = { 0 };
 	struct oci_open_opts oo = { .insecure = o->insecure || cx->cfg->insecure, .push = true };
 	struct publish_item *it;
+	struct src_log log = { 0 };
 	char expect[DIGEST_STR_SIZE], have[DIGEST_STR_SIZE], env_has[DIGEST_STR_SIZE];
 	int r;
 
@@ -235,11 +235,15 @@ static int publish_one(struct publish_result *res, struct commit_ctx *cx,
 	if (app->engine && (r = render_engine_parse(app->engine, &ro.engine)))
 		goto out;
 	ro.env = env->name;
+	cx->tree->log = o->changed ? &log : NULL;
 	r = render_app(&set, &rr, cx->tree, path.buf, &ro);
+	cx->tree->log = NULL;
 	if (r) {
 		err_prefix(r, "app %s", app->name);
 		goto out;
 	}
+	if (o->changed && !app_changed(o->changed, &log))
+		goto out; /* nothing this app reads changed: not published */
 	publish_version(&version, cx->ref, cx->commit.time, cx->commit.sha);
 	meta.app = app->name;
 	meta.environment = env_specific ? env->name : NULL;
@@ -357,6 +361,7 @@ static int publish_one(struct publish_result *res, struct commit_ctx *cx,
 	if (!r)
 		it->status = PUBLISH_PUSHED;
 out:
+	src_log_release(&log);
 	oci_store_free(store);
 	oci_ref_release(&ref);
 	objset_release(&set);
@@ -467,15 +472,7 @@ int publish_run(struct publish_result *res, const struct publish_opts *opts)
 	for (i = 0; i < nenvs && !r; i++) {
 		for (k = 0; k < cfg.apps.n && !r; k++) {
 			const struct config_app *a = config_app(&cfg, k);
-			struct strbuf p = STRBUF_INIT;
-			bool skip;
-
 			if (!config_app_in_env(a, envs[i]) || (o.apps && !in_list(o.apps, a->name)))
-				continue;
-			config_expand(&p, a->path, envs[i]->name);
-			skip = o.changed && !app_changed(o.changed, p.buf);
-			strbuf_release(&p);
-			if (skip)
 				continue;
 			r = publish_one(res, &cx, a, envs[i], app_env_specific(a));
 		}
