@@ -168,7 +168,9 @@ clean:
 
 .PHONY: all test test-bin asan valgrind fuzz conformance bench demo deps install format clean
 
--include $(LIB_OBJ:.o=.d) $(AGENT_OBJ:.o=.d) $(BUILD)/hoist.d $(BUILD)/hoist-agent.d
+-include $(LIB_OBJ:.o=.d) $(AGENT_OBJ:.o=.d) $(BUILD)/hoist.d $(BUILD)/hoist-agent.d \
+	$(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.d) \
+	$(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/tests/fuzz/%.d)
 
 # Keep intermediate objects of test binaries (chained pattern rules).
 .SECONDARY:
