@@ -273,3 +273,95 @@ int strbuf_add_json_str(struct strbuf *sb, const char *s, size_t len)
 	}
 	return strbuf_addch(sb, '"');
 }
+
+/* Whether `s` is valid UTF-8 as Go's utf8.Valid sees it (no surrogates, no overlongs). */
+bool utf8_is_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+
+	while (p < end) {
+		unsigned c = *p;
+		size_t n;
+		unsigned lo = 0x80, hi = 0xbf, i;
+
+		if (c < 0x80) {
+			p++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			n = 1;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 2;
+			if (c == 0xe0)
+				lo = 0xa0;
+			else if (c == 0xed)
+				hi = 0x9f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3;
+			if (c == 0xf0)
+				lo = 0x90;
+			else if (c == 0xf4)
+				hi = 0x8f;
+		} else {
+			return false;
+		}
+		if ((size_t)(end - p) <= n)
+			return false;
+		if (p[1] < lo || p[1] > hi)
+			return false;
+		for (i = 2; i <= n; i++)
+			if (p[i] < 0x80 || p[i] > 0xbf)
+				return false;
+		p += n + 1;
+	}
+	return true;
+}
+
+/* A JSON string as Go's encoding/json writes it (HTML-safe, invalid UTF-8 as U+FFFD). */
+int strbuf_add_json_str_go(struct strbuf *sb, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i = 0;
+
+	strbuf_addch(sb, '"');
+	while (i < len) {
+		unsigned char c = (unsigned char)s[i];
+		size_t n;
+
+		if (c < 0x80) {
+			switch (c) {
+			case '"': strbuf_addstr(sb, "\\\""); break;
+			case '\\': strbuf_addstr(sb, "\\\\"); break;
+			case '\n': strbuf_addstr(sb, "\\n"); break;
+			case '\r': strbuf_addstr(sb, "\\r"); break;
+			case '\t': strbuf_addstr(sb, "\\t"); break;
+			case '\b': strbuf_addstr(sb, "\\b"); break;
+			case '\f': strbuf_addstr(sb, "\\f"); break;
+			default:
+				if (c < 0x20 || c == '<' || c == '>' || c == '&') {
+					strbuf_addstr(sb, "\\u00");
+					strbuf_addch(sb, hex[c >> 4]);
+					strbuf_addch(sb, hex[c & 15]);
+				} else {
+					strbuf_addch(sb, (char)c);
+				}
+			}
+			i++;
+			continue;
+		}
+		n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+		if (i + n > len || !utf8_is_valid(s + i, n)) {
+			strbuf_addstr(sb, "\\ufffd");
+			i++;
+			continue;
+		}
+		if (n == 3 && c == 0xe2 && (unsigned char)s[i + 1] == 0x80 &&
+		    ((unsigned char)s[i + 2] == 0xa8 || (unsigned char)s[i + 2] == 0xa9)) {
+			strbuf_addstr(sb, (unsigned char)s[i + 2] == 0xa8 ? "\\u2028" : "\\u2029");
+		} else {
+			strbuf_add(sb, s + i, n);
+		}
+		i += n;
+	}
+	return strbuf_addch(sb, '"');
+}

@@ -59,5 +59,14 @@ int write_file_atomic(const char *path, const void *data, size_t len, int mode);
 
 /* Appends `s` as a JSON string literal (with quotes). */
 int strbuf_add_json_str(struct strbuf *sb, const char *s, size_t len);
+/*
+ * The same as Go's encoding/json writes it, for bytes that must match a
+ * Go tool's (kustomize's hashes): <, > and & escaped, U+2028 and U+2029
+ * escaped, invalid UTF-8 as U+FFFD.
+ */
+int strbuf_add_json_str_go(struct strbuf *sb, const char *s, size_t len);
+
+/* Whether `s` is valid UTF-8 (no overlongs, surrogates or code points past U+10FFFF). */
+bool utf8_is_valid(const char *s, size_t len);
 
 #endif

@@ -63,48 +63,6 @@ static void kvlist_add(struct kvlist *l, const char *key, size_t klen, const cha
 	kv->len = len;
 }
 
-/* Whether `s` is valid UTF-8 as Go's utf8.Valid sees it (no surrogates, no overlongs). */
-static bool utf8_valid(const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s, *end = p + len;
-
-	while (p < end) {
-		unsigned c = *p;
-		size_t n;
-		unsigned lo = 0x80, hi = 0xbf, i;
-
-		if (c < 0x80) {
-			p++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			n = 1;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			if (c == 0xe0)
-				lo = 0xa0;
-			else if (c == 0xed)
-				hi = 0x9f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			if (c == 0xf0)
-				lo = 0x90;
-			else if (c == 0xf4)
-				hi = 0x8f;
-		} else {
-			return false;
-		}
-		if ((size_t)(end - p) <= n)
-			return false;
-		if (p[1] < lo || p[1] > hi)
-			return false;
-		for (i = 2; i <= n; i++)
-			if (p[i] < 0x80 || p[i] > 0xbf)
-				return false;
-		p += n + 1;
-	}
-	return true;
-}
 
 static void add_base64(struct strbuf *out, const char *s, size_t len)
 {
@@ -162,7 +120,7 @@ static int add_env_file(struct kbuild *b, struct kvlist *l, const char *dir, con
 		lineno++;
 		if (le > p && le[-1] == '\r')
 			le--;
-		if (!utf8_valid(p, (size_t)(le - p))) {
+		if (!utf8_is_valid(p, (size_t)(le - p))) {
 			ret = err_set(ERR_INVALID, "%s: line %u has invalid UTF-8 bytes", rel,
 				      lineno);
 			goto out;
@@ -410,7 +368,7 @@ static struct doc_node *make_object(struct kbuild *b, bool secret, const char *n
 	for (i = 0; i < kvs->n; i++) {
 		const struct kv *kv = &kvs->v[i];
 
-		if (secret || !utf8_valid(kv->val, kv->len)) {
+		if (secret || !utf8_is_valid(kv->val, kv->len)) {
 			strbuf_reset(&sb);
 			add_base64(&sb, kv->val, kv->len);
 			if (secret) {
@@ -632,54 +590,6 @@ int kust_generators(struct kbuild *b, struct kresmap *m, const char *dir,
 
 /* --- hashes -------------------------------------------------------------------- */
 
-/* A JSON string as Go's encoding/json writes it (HTML-safe, invalid UTF-8 as U+FFFD). */
-static void add_go_json_str(struct strbuf *sb, const char *s, size_t len)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i = 0;
-
-	strbuf_addch(sb, '"');
-	while (i < len) {
-		unsigned char c = (unsigned char)s[i];
-		size_t n;
-
-		if (c < 0x80) {
-			switch (c) {
-			case '"': strbuf_addstr(sb, "\\\""); break;
-			case '\\': strbuf_addstr(sb, "\\\\"); break;
-			case '\n': strbuf_addstr(sb, "\\n"); break;
-			case '\r': strbuf_addstr(sb, "\\r"); break;
-			case '\t': strbuf_addstr(sb, "\\t"); break;
-			case '\b': strbuf_addstr(sb, "\\b"); break;
-			case '\f': strbuf_addstr(sb, "\\f"); break;
-			default:
-				if (c < 0x20 || c == '<' || c == '>' || c == '&') {
-					strbuf_addstr(sb, "\\u00");
-					strbuf_addch(sb, hex[c >> 4]);
-					strbuf_addch(sb, hex[c & 15]);
-				} else {
-					strbuf_addch(sb, (char)c);
-				}
-			}
-			i++;
-			continue;
-		}
-		n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
-		if (i + n > len || !utf8_valid(s + i, n)) {
-			strbuf_addstr(sb, "\\ufffd");
-			i++;
-			continue;
-		}
-		if (n == 3 && c == 0xe2 && (unsigned char)s[i + 1] == 0x80 &&
-		    ((unsigned char)s[i + 2] == 0xa8 || (unsigned char)s[i + 2] == 0xa9)) {
-			strbuf_addstr(sb, (unsigned char)s[i + 2] == 0xa8 ? "\\u2028" : "\\u2029");
-		} else {
-			strbuf_add(sb, s + i, n);
-		}
-		i += n;
-	}
-	strbuf_addch(sb, '"');
-}
 
 static int cmp_keys(const void *x, const void *y)
 {
@@ -726,7 +636,7 @@ static int add_go_json(struct strbuf *sb, const struct doc_node *n)
 		for (i = 0; i < n->n && !ret; i++) {
 			if (i)
 				strbuf_addch(sb, ',');
-			add_go_json_str(sb, keys[i]->str, keys[i]->len);
+			strbuf_add_json_str_go(sb, keys[i]->str, keys[i]->len);
 			strbuf_addch(sb, ':');
 			ret = add_go_json(sb, doc_map_get(n, keys[i]->str));
 		}
@@ -749,7 +659,7 @@ static int add_go_json(struct strbuf *sb, const struct doc_node *n)
 		strbuf_addstr(sb, buf);
 		break;
 	}
-	default: add_go_json_str(sb, n->str, n->len); break;
+	default: strbuf_add_json_str_go(sb, n->str, n->len); break;
 	}
 	return 0;
 }
@@ -757,10 +667,10 @@ static int add_go_json(struct strbuf *sb, const struct doc_node *n)
 /* One field of the hashed map: a mapping as JSON, a scalar as its text, absent as "". */
 static int add_hash_field(struct strbuf *sb, const char *key, const struct doc_node *n)
 {
-	add_go_json_str(sb, key, strlen(key));
+	strbuf_add_json_str_go(sb, key, strlen(key));
 	strbuf_addch(sb, ':');
 	if (!n || n->kind == DOC_SCALAR) {
-		add_go_json_str(sb, n ? n->str : "", n ? n->len : 0);
+		strbuf_add_json_str_go(sb, n ? n->str : "", n ? n->len : 0);
 		return 0;
 	}
 	return add_go_json(sb, n);
