@@ -297,6 +297,43 @@ static void config_refuses_keys_that_are_not_strings(void **state)
 	}
 }
 
+static void config_reports_duplicate_and_unknown_names(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "apps: [{name: b, path: x}, {name: a, path: x}, {name: b, path: y}]\n"
+		  "environments: [{name: y}]\n",
+		  "app 'b' is defined twice" },
+		{ "apps: [{name: a, path: x}]\nenvironments: [{name: x}, {name: y}, {name: x}]\n",
+		  "environment 'x' is defined twice" },
+		{ "apps: [{name: a, path: x, environments: [y, z]}]\nenvironments: [{name: y}]\n",
+		  "app 'a' names unknown environment 'z'" },
+		{ "apps: [{name: a, path: x}]\nenvironments: [{name: y, promoteFrom: y}]\n",
+		  "environment 'y' promotes from unknown environment 'y'" },
+		{ "apps: [{name: a, path: x}]\nclusters: {c: {endpoint: e}}\n"
+		  "environments: [{name: y, clusters: [c, d]}]\n",
+		  "environment 'y' names unknown cluster 'd'" },
+	};
+	struct strbuf y = STRBUF_INIT;
+	struct config cfg;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		strbuf_reset(&y);
+		strbuf_addf(&y, "apiVersion: hoist.dev/v1alpha1\nkind: Project\n"
+				"registry: oci-layout:x\n%s", cases[i][0]);
+		assert_int_equal(config_parse(&cfg, y.buf, y.len, "hoist.yaml"), ERR_INVALID);
+		assert_non_null(strstr(err_msg(), cases[i][1]));
+	}
+	strbuf_reset(&y);
+	strbuf_addstr(&y, "apiVersion: hoist.dev/v1alpha1\nkind: Project\nregistry: oci-layout:x\n"
+			  "clusters: {c: {endpoint: e}}\n"
+			  "apps: [{name: a, path: x, environments: [z, y]}]\n"
+			  "environments: [{name: z, clusters: [c]}, {name: y, promoteFrom: z}]\n");
+	assert_int_equal(config_parse(&cfg, y.buf, y.len, "hoist.yaml"), 0);
+	config_release(&cfg);
+	strbuf_release(&y);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -316,6 +353,7 @@ int main(void)
 		cmocka_unit_test(artifact_read_refuses_truncation_at_every_length),
 		cmocka_unit_test(artifact_read_never_accepts_changed_content),
 		cmocka_unit_test(config_refuses_keys_that_are_not_strings),
+		cmocka_unit_test(config_reports_duplicate_and_unknown_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
