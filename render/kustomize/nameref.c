@@ -235,6 +235,12 @@ static bool had_name(const struct kres *r, const char *name)
 {
 	size_t i, n = r->nnames;
 
+	/* Most candidates never had the name: say so before reading the object. */
+	for (i = 0; i < n; i++)
+		if (!strcmp(r->names[i], name))
+			break;
+	if (i == n)
+		return false;
 	if (n && !strcmp(r->names[n - 1], kres_name(r)) && !strcmp(r->orig_ns, kres_ns(r)))
 		n--;
 	for (i = 0; i < n; i++)
@@ -505,20 +511,24 @@ static bool rolebinding_subject_ns(const struct kres *referrer, const char *ns)
 	return false;
 }
 
+/* Per-resource facts candidates() needs, read once per pass. */
+struct cand_info {
+	const char *ns;  /* "default" for none */
+	bool cluster;
+};
+
 /* What `referrer` could refer to: everything when it is cluster-scoped, else same namespace. */
-static size_t candidates(const struct kresmap *m, const struct kres *referrer, size_t *out)
+static size_t candidates(const struct kresmap *m, const struct cand_info *info, size_t self,
+			 size_t *out)
 {
+	const struct kres *referrer = &m->v[self];
+	bool rb = !strcmp(kres_kind(referrer), "RoleBinding");
 	size_t i, n = 0;
-	bool cluster = kust_cluster_scoped(kres_kind(referrer));
 
-	for (i = 0; i < m->n; i++) {
-		const struct kres *r = &m->v[i];
-
-		if (cluster || kust_cluster_scoped(kres_kind(r)) ||
-		    ns_equal(kres_ns(r), kres_ns(referrer)) ||
-		    rolebinding_subject_ns(referrer, kres_ns(r)))
+	for (i = 0; i < m->n; i++)
+		if (info[self].cluster || info[i].cluster || !strcmp(info[i].ns, info[self].ns) ||
+		    (rb && rolebinding_subject_ns(referrer, kres_ns(&m->v[i]))))
 			out[n++] = i;
-	}
 	return n;
 }
 
@@ -560,6 +570,7 @@ static int fix_referrer(struct kbuild *b, struct walk_ctx *c)
 int kust_fix_name_refs(struct kbuild *b, struct kresmap *m)
 {
 	struct walk_ctx c;
+	struct cand_info *info;
 	size_t i;
 	int ret = 0;
 
@@ -569,11 +580,23 @@ int kust_fix_name_refs(struct kbuild *b, struct kresmap *m)
 	c.m = m;
 	c.cands = xcalloc(m->n, sizeof(*c.cands));
 	c.tmp = xcalloc(m->n, sizeof(*c.tmp));
+	/*
+	 * Fixing references edits referrers' fields, never the kind or
+	 * namespace of a referent, so these stay true for the whole pass; reading
+	 * them once keeps the pass from doing n^2 map lookups.
+	 */
+	info = xcalloc(m->n, sizeof(*info));
+	for (i = 0; i < m->n; i++) {
+		const char *ns = kres_ns(&m->v[i]);
+		info[i].ns = *ns ? ns : "default";
+		info[i].cluster = kust_cluster_scoped(kres_kind(&m->v[i]));
+	}
 	for (i = 0; i < m->n && !ret; i++) {
 		c.referrer = &m->v[i];
-		c.ncands = candidates(m, c.referrer, c.cands);
+		c.ncands = candidates(m, info, i, c.cands);
 		ret = fix_referrer(b, &c);
 	}
+	free(info);
 	free(c.cands);
 	free(c.tmp);
 	return ret;

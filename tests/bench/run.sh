@@ -69,3 +69,4 @@ awk -v same="${same:-n/a}" '
 	}' "$work/results"
 HOIST_BUILD=$B bash "$top/tests/bench/hook.sh"
 HOIST_BUILD=$B bash "$top/tests/bench/promote.sh"
+HOIST_BUILD=$B bash "$top/tests/bench/kustomize.sh"
