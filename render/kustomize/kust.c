@@ -36,7 +36,7 @@ static const struct {
 	{ "patchesJson6902", true }, { "configMapGenerator", true },
 	{ "secretGenerator", true }, { "generatorOptions", true },
 	{ "transformers", true }, { "sortOptions", true }, { "buildMetadata", false },
-	{ "components", false }, { "vars", false }, { "replacements", false },
+	{ "components", true }, { "vars", false }, { "replacements", true },
 	{ "crds", false }, { "configurations", false }, { "generators", false },
 	{ "validators", false }, { "openapi", false }, { "helmCharts", false },
 	{ "helmGlobals", false }, { "helmChartInflationGenerator", false },
@@ -361,6 +361,10 @@ static int run_transformer_configs(struct kbuild *b, struct kresmap *m, const ch
 			struct kfieldspec *specs = NULL;
 			size_t nspecs = 0;
 
+			if (kind && !strcmp(kind, "ReplacementTransformer")) {
+				r = kust_replacements(b, m, dir, doc_map_get(cfg, "replacements"));
+				continue;
+			}
 			if (kind && !strcmp(kind, "LabelTransformer"))
 				field = "labels";
 			else if (kind && !strcmp(kind, "AnnotationsTransformer"))
@@ -431,7 +435,13 @@ static bool names_position(const char *msg)
 	return false;
 }
 
-int kust_build_dir(struct kbuild *b, const char *dir, struct kresmap *out)
+/*
+ * Builds `dir` into `out`.  A kustomization starts from an empty map; a
+ * component works on its parent's map (`out` as it stands), so it neither
+ * clears it nor releases it on failure.
+ */
+static int build_into(struct kbuild *b, const char *dir, struct kresmap *out,
+		      enum kust_role role)
 {
 	struct strbuf path = STRBUF_INIT, data = STRBUF_INIT;
 	struct doc_stream *st = NULL;
@@ -439,7 +449,6 @@ int kust_build_dir(struct kbuild *b, const char *dir, struct kresmap *out)
 	size_t i;
 	int r;
 
-	memset(out, 0, sizeof(*out));
 	for (i = 0; i < b->nstack; i++)
 		if (!strcmp(b->stack[i], dir))
 			return err_set(ERR_INVALID, "%s: kustomization cycle (it includes itself)",
@@ -454,7 +463,7 @@ int kust_build_dir(struct kbuild *b, const char *dir, struct kresmap *out)
 	if (r)
 		goto out;
 	k = st->docs[0];
-	if ((r = check_fields(k)))
+	if ((r = check_fields(k)) || (r = kust_check_kind(k, role)))
 		goto out;
 
 	/* Resources, then bases (the old name for directory resources). */
@@ -465,6 +474,9 @@ int kust_build_dir(struct kbuild *b, const char *dir, struct kresmap *out)
 	r = kust_generators(b, out, dir, doc_map_get(k, "configMapGenerator"),
 			    doc_map_get(k, "secretGenerator"), doc_map_get(k, "generatorOptions"));
 	if (r)
+		goto out;
+	/* Components work on what the resources and generators made. */
+	if ((r = kust_components(b, out, dir, doc_map_get(k, "components"))))
 		goto out;
 
 	/* The built-in transformers, in kustomize's order. */
@@ -482,7 +494,8 @@ int kust_build_dir(struct kbuild *b, const char *dir, struct kresmap *out)
 	    (r = kust_annotations(b, out, doc_map_get(k, "commonAnnotations"))) ||
 	    (r = kust_patches_json6902(b, out, dir, doc_map_get(k, "patchesJson6902"))) ||
 	    (r = kust_replicas(b, out, doc_map_get(k, "replicas"))) ||
-	    (r = kust_images(b, out, doc_map_get(k, "images"))))
+	    (r = kust_images(b, out, doc_map_get(k, "images"))) ||
+	    (r = kust_replacements(b, out, dir, doc_map_get(k, "replacements"))))
 		goto out;
 	r = run_transformer_configs(b, out, dir, doc_map_get(k, "transformers"));
 out:
@@ -493,9 +506,20 @@ out:
 	doc_stream_free(st);
 	strbuf_release(&path);
 	strbuf_release(&data);
-	if (r)
+	if (r && role != KUST_COMPONENT)
 		kresmap_release(out);
 	return r;
+}
+
+int kust_build_dir(struct kbuild *b, const char *dir, struct kresmap *out)
+{
+	memset(out, 0, sizeof(*out));
+	return build_into(b, dir, out, b->nstack ? KUST_RESOURCE : KUST_TOP);
+}
+
+int kust_build_component(struct kbuild *b, const char *dir, struct kresmap *m)
+{
+	return build_into(b, dir, m, KUST_COMPONENT);
 }
 
 /* sortOptions: {order: legacy|fifo} of the top kustomization. */
@@ -541,6 +565,8 @@ int render_kustomize(struct objset *out, struct render_result *res, struct src_t
 		r = kust_hash_names(&b, &m);
 	if (!r)
 		r = kust_fix_name_refs(&b, &m);
+	if (!r)
+		kust_drop_local_config(&m);
 	objset_adopt_arena(out, b.arena);
 	for (i = 0; !r && i < m.n; i++)
 		r = objset_add_node(out, m.v[i].node);

@@ -120,6 +120,52 @@ typedef int (*kfs_fn)(struct kbuild *b, struct kres *r, struct doc_node *parent,
 int kfs_walk(struct kbuild *b, struct kres *r, const struct kfieldspec *fs, kfs_fn fn,
 	     void *ctx);
 
+/* --- component.c: `components:` ------------------------------------------------ */
+
+/* How a kustomization directory is being built. */
+enum kust_role {
+	KUST_TOP,       /* the folder being rendered */
+	KUST_RESOURCE,  /* a directory in `resources:` or `bases:` */
+	KUST_COMPONENT, /* a directory in `components:` */
+};
+
+/*
+ * Applies the `components:` of the kustomization in `dir` to `m`, its
+ * accumulated resources: each component adds its resources and generated
+ * objects to `m` and runs its transformers over all of `m`, as kustomize's
+ * accumulateComponents does.  Components may list components.
+ */
+int kust_components(struct kbuild *b, struct kresmap *m, const char *dir,
+		    const struct doc_node *list);
+/*
+ * Checks a parsed kustomization's kind and apiVersion for the role it is built in: a Component only in `components:` (or at
+ * the top), never a Kustomization there.
+ */
+int kust_check_kind(const struct doc_node *k, enum kust_role role);
+/* kust.c: builds the component in `dir` on `m` (which is kept on failure). */
+int kust_build_component(struct kbuild *b, const char *dir, struct kresmap *m);
+
+/* --- replace.c: `replacements:` ------------------------------------------------ */
+
+/*
+ * Runs a `replacements:` list (inline entries and {path: file} entries,
+ * paths relative to `dir`) over `m`, as kustomize's ReplacementTransformer
+ * does.  Also the body of a ReplacementTransformer config.
+ */
+int kust_replacements(struct kbuild *b, struct kresmap *m, const char *dir,
+		      const struct doc_node *list);
+/*
+ * Splits a replacement field path as kyaml's SmarterPathSplitter does:
+ * on ".", "\." escaping a dot, "[name=a.b]" kept whole with its brackets,
+ * "[a.b]" (a key holding dots) kept whole without them.  *out is an array
+ * of *n allocated strings (free each, then the array).
+ */
+void kust_fieldpath_split(const char *path, char ***out, size_t *n);
+/* Drops objects annotated config.kubernetes.io/local-config: "true" (at the top, last). */
+void kust_drop_local_config(struct kresmap *m);
+/* patch.c: whether a label selector ("a=b,c in (d),!e") matches `labels`. */
+int kust_selector_matches(const char *sel, const struct doc_node *labels, bool *ok);
+
 /* --- the other parts, called by kust.c --------------------------------------- */
 
 struct kust_file; /* the parsed kustomization, private to kust.c */

@@ -198,7 +198,7 @@ static int requirement_matches(char *req, const struct doc_node *labels, bool *o
 	return 0;
 }
 
-static int selector_matches(const char *sel, const struct doc_node *labels, bool *ok)
+int kust_selector_matches(const char *sel, const struct doc_node *labels, bool *ok)
 {
 	char *copy = xstrdup(sel), *p = copy, *q;
 	int depth = 0, r = 0;
@@ -251,13 +251,13 @@ static int target_selects(const struct ktarget *t, const struct kres *r, bool *o
 		return 0;
 	if (t->labels && *t->labels) {
 		const struct doc_node *l = doc_map_get(doc_map_get(r->node, "metadata"), "labels");
-		if ((rc = selector_matches(t->labels, l, ok)) || !*ok)
+		if ((rc = kust_selector_matches(t->labels, l, ok)) || !*ok)
 			return rc;
 	}
 	if (t->annotations && *t->annotations) {
 		const struct doc_node *a =
 			doc_map_get(doc_map_get(r->node, "metadata"), "annotations");
-		if ((rc = selector_matches(t->annotations, a, ok)) || !*ok)
+		if ((rc = kust_selector_matches(t->annotations, a, ok)) || !*ok)
 			return rc;
 	}
 	*ok = true;
