@@ -161,7 +161,7 @@ int kust_replacements(struct kbuild *b, struct kresmap *m, const char *dir,
  * of *n allocated strings (free each, then the array).
  */
 void kust_fieldpath_split(const char *path, char ***out, size_t *n);
-/* Drops objects annotated config.kubernetes.io/local-config: "true" (at the top, last). */
+/* Drops objects annotated config.kubernetes.io/local-config (any value but "false"; at the top, last). */
 void kust_drop_local_config(struct kresmap *m);
 /* patch.c: whether a label selector ("a=b,c in (d),!e") matches `labels`. */
 int kust_selector_matches(const char *sel, const struct doc_node *labels, bool *ok);

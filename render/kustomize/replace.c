@@ -1,6 +1,7 @@
 /*
  * replace.c - kustomize's `replacements:` and ReplacementTransformer, and
- * the local-config annotation.
+ * the local-config annotation (objects carrying it are dropped at the very
+ * end of the build, so they can serve as replacement sources).
  *
  * As kustomize's replacement filter does: each replacement reads one value
  * from one source object (kyaml's PathGetter: exact list selectors, no
@@ -487,12 +488,18 @@ static int meta_selects(const struct rsel *s, const struct kres *r, bool *ok)
 	return rc;
 }
 
+/* "kind=ConfigMap name=app", for messages. */
 static void sel_str(struct strbuf *sb, const struct rsel *s)
 {
-	strbuf_addf(sb, "%s%s%s/%s", empty(s->group) ? "" : s->group, empty(s->group) ? "" : "/",
-		    empty(s->version) ? "" : s->version, empty(s->kind) ? "" : s->kind);
-	strbuf_addf(sb, " %s%s%s", empty(s->ns) ? "" : s->ns, empty(s->ns) ? "" : "/",
-		    empty(s->name) ? "" : s->name);
+	const char *const k[] = { "group", "version", "kind", "name", "namespace" };
+	const char *const v[] = { s->group, s->version, s->kind, s->name, s->ns };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(k); i++)
+		if (!empty(v[i]))
+			strbuf_addf(sb, "%s%s=%s", sb->len ? " " : "", k[i], v[i]);
+	if (!sb->len)
+		strbuf_addstr(sb, "(any object)");
 }
 
 /* --- one replacement ------------------------------------------------------------- */
@@ -783,7 +790,8 @@ void kust_drop_local_config(struct kresmap *m)
 	while (i < m->n) {
 		const char *v = doc_get_str(m->v[i].node, "metadata", "annotations", LOCAL_CONFIG,
 					    NULL);
-		if (v && !strcmp(v, "true"))
+		/* Any value but "false" (checked against kubectl: "", "no", "False" drop too). */
+		if (v && strcmp(v, "false"))
 			kresmap_del(m, i);
 		else
 			i++;
