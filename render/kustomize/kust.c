@@ -36,8 +36,8 @@ static const struct {
 	{ "patchesJson6902", true }, { "configMapGenerator", true },
 	{ "secretGenerator", true }, { "generatorOptions", true },
 	{ "transformers", true }, { "sortOptions", true }, { "buildMetadata", false },
-	{ "components", true }, { "vars", false }, { "replacements", true },
-	{ "crds", false }, { "configurations", false }, { "generators", false },
+	{ "components", true }, { "vars", true }, { "replacements", true },
+	{ "crds", false }, { "configurations", true }, { "generators", false },
 	{ "validators", false }, { "openapi", false }, { "helmCharts", false },
 	{ "helmGlobals", false }, { "helmChartInflationGenerator", false },
 	{ "imageTags", false },
@@ -471,6 +471,8 @@ static int build_into(struct kbuild *b, const char *dir, struct kresmap *out,
 	    (r = add_resources(b, out, dir, doc_map_get(k, "bases"), "bases")))
 		goto out;
 
+	if ((r = kust_configurations(b, dir, doc_map_get(k, "configurations"))))
+		goto out;
 	r = kust_generators(b, out, dir, doc_map_get(k, "configMapGenerator"),
 			    doc_map_get(k, "secretGenerator"), doc_map_get(k, "generatorOptions"));
 	if (r)
@@ -498,6 +500,9 @@ static int build_into(struct kbuild *b, const char *dir, struct kresmap *out,
 	    (r = kust_replacements(b, out, dir, doc_map_get(k, "replacements"))))
 		goto out;
 	r = run_transformer_configs(b, out, dir, doc_map_get(k, "transformers"));
+	/* Last, as kustomize does: vars see the objects as this level leaves them. */
+	if (!r)
+		r = kust_vars_merge(b, out, doc_map_get(k, "vars"));
 out:
 	/* Name the kustomization, unless the message already names a file:line. */
 	if (r && path.len && r != ERR_NOTFOUND && !names_position(err_msg()))
@@ -566,11 +571,15 @@ int render_kustomize(struct objset *out, struct render_result *res, struct src_t
 	if (!r)
 		r = kust_fix_name_refs(&b, &m);
 	if (!r)
+		r = kust_resolve_vars(&b, &m);
+	if (!r)
 		kust_drop_local_config(&m);
 	objset_adopt_arena(out, b.arena);
 	for (i = 0; !r && i < m.n; i++)
 		r = objset_add_node(out, m.v[i].node);
 	kresmap_release(&m);
+	kust_vars_release(&b);
+	kust_config_release(&b);
 	free(b.stack);
 	return r;
 }

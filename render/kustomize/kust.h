@@ -18,6 +18,7 @@
 #define HOIST_KUST_H
 
 #include "core/compat.h"
+#include "core/doc.h" /* enum doc_type */
 
 struct arena;
 struct doc_node;
@@ -43,11 +44,43 @@ struct kres {
 	bool generated;    /* made by a generator */
 	enum kgen_behavior behavior;
 	bool needs_hash;   /* a generated ConfigMap/Secret whose name gets a content hash */
+	char **var_names;  /* the `vars:` whose objref matched this resource (vars.c) */
+	size_t nvar_names;
 };
 
 struct kresmap {
 	struct kres *v;
 	size_t n, alloc;
+};
+
+/*
+ * Field specs a build adds to the built-in ones (`configurations:` files,
+ * configurations.c).  Strings live in the build's arena.
+ */
+enum kcfg_field {
+	KCFG_PREFIX,       /* namePrefix */
+	KCFG_SUFFIX,       /* nameSuffix */
+	KCFG_NAMESPACE,    /* namespace */
+	KCFG_LABELS,       /* commonLabels */
+	KCFG_ANNOTATIONS,  /* commonAnnotations */
+	KCFG_VAR_REF,      /* varReference */
+	KCFG_IMAGES,       /* images */
+	KCFG_REPLICAS,     /* replicas */
+	KCFG_NFIELDS
+};
+
+/* A nameReference entry: objects of `target`'s kind are named at `refs`. */
+struct kcfg_nameref {
+	const char *group, *version, *kind;
+	struct kfieldspec *refs;
+	size_t nrefs;
+};
+
+struct kconfig {
+	struct kfieldspec *specs[KCFG_NFIELDS];
+	size_t nspecs[KCFG_NFIELDS], alloc[KCFG_NFIELDS];
+	struct kcfg_nameref *namerefs;
+	size_t nnamerefs, namerefs_alloc;
 };
 
 struct kbuild {
@@ -56,6 +89,9 @@ struct kbuild {
 	unsigned depth;
 	char **stack;        /* directories being built, for cycle detection */
 	size_t nstack, stack_alloc;
+	struct kvar *vars;   /* every `vars:` entry of the build, bases first (vars.c) */
+	size_t nvars, vars_alloc;
+	struct kconfig config; /* from `configurations:`, added to the defaults */
 };
 
 /* Field specs: where a transformer looks in which objects. */
@@ -203,5 +239,35 @@ int kust_content_hash(const struct doc_node *obj, char out[11]);
 
 /* nameref.c: rewrites references to renamed objects (at the top level). */
 int kust_fix_name_refs(struct kbuild *b, struct kresmap *m);
+
+/*
+ * vars.c: kustomize's deprecated `vars:`.  kust_vars_merge (at the end of
+ * every kustomization) records the vars and ties each to the one resource
+ * its objref names; kust_resolve_vars (at the top, after name references)
+ * replaces $(NAME) along the varReference field specs with the final
+ * value of each var's field.
+ */
+struct kvar {
+	char *name;
+	char *group, *version, *kind, *objname, *ns; /* objref */
+	char *fieldpath;                             /* fieldref.fieldpath */
+	enum doc_type type; /* of the resolved value; DOC_T_NULL: not a scalar, kept as $(NAME) */
+	char *value;        /* the value as text, once resolved */
+};
+/* configurations.c: reads `configurations:` files into b->config. */
+int kust_configurations(struct kbuild *b, const char *dir, const struct doc_node *list);
+void kust_config_release(struct kbuild *b);
+
+int kust_vars_merge(struct kbuild *b, struct kresmap *m, const struct doc_node *vars);
+int kust_resolve_vars(struct kbuild *b, struct kresmap *m);
+void kust_vars_release(struct kbuild *b);
+/*
+ * $(NAME) expansion of one string as kustomize's refvar does it: "$$" is
+ * "$", unknown names and incomplete references stay as written, a value is
+ * printed as Go's %v.  A string that is exactly one reference to a known
+ * var takes the var's type (*type; DOC_T_STR otherwise).
+ */
+void kvar_expand(struct strbuf *out, enum doc_type *type, const char *in,
+		 const struct kvar *vars, size_t nvars);
 
 #endif

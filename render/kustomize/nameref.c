@@ -563,6 +563,15 @@ static int fix_referrer(struct kbuild *b, struct walk_ctx *c)
 		for (j = 0; ref->refs && ref->refs[j].path && !ret; j++)
 			ret = walk_spec(b, c, &ref->refs[j]);
 	}
+	/* Then the nameReference entries of `configurations:` files. */
+	for (i = 0; i < b->config.nnamerefs && !ret; i++) {
+		const struct kcfg_nameref *cr = &b->config.namerefs[i];
+		struct referent ref = { cr->group, cr->version, cr->kind, NULL, 0, NULL, cr->refs };
+
+		c->ref = &ref;
+		for (j = 0; j < cr->nrefs && !ret; j++)
+			ret = walk_spec(b, c, &cr->refs[j]);
+	}
 	strbuf_release(&path);
 	return ret;
 }

@@ -20,6 +20,9 @@ static void kres_release(struct kres *r)
 	free(r->orig_ns);
 	free(r->orig_kind);
 	free(r->origin);
+	for (i = 0; i < r->nvar_names; i++)
+		free(r->var_names[i]);
+	free(r->var_names);
 }
 
 void kresmap_release(struct kresmap *m)

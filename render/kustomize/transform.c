@@ -258,6 +258,10 @@ int kust_labels(struct kbuild *b, struct kresmap *m, const struct doc_node *pair
 	if (!r && selectors)
 		r = walk_specs(b, m, selector_label_specs, ARRAY_SIZE(selector_label_specs),
 			       set_pairs, &pc);
+	/* commonLabels field specs added by `configurations:` files. */
+	if (!r && selectors)
+		r = walk_specs(b, m, b->config.specs[KCFG_LABELS], b->config.nspecs[KCFG_LABELS],
+			       set_pairs, &pc);
 	return r;
 }
 
@@ -273,6 +277,9 @@ int kust_annotations(struct kbuild *b, struct kresmap *m, const struct doc_node 
 	if (!r)
 		r = walk_specs(b, m, template_annotation_specs,
 			       ARRAY_SIZE(template_annotation_specs), set_pairs, &pc);
+	if (!r)
+		r = walk_specs(b, m, b->config.specs[KCFG_ANNOTATIONS],
+			       b->config.nspecs[KCFG_ANNOTATIONS], set_pairs, &pc);
 	return r;
 }
 
