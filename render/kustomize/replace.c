@@ -639,6 +639,9 @@ static int apply_paths(struct kbuild *b, struct kres *res, const struct doc_node
 			}
 		} else {
 			r = path_match(&res->node, parts, nparts, &s);
+			if (!r && !s.n)
+				r = err_set(ERR_INVALID, "unable to find field \"%s\" in replacement target",
+					    fp);
 			for (k = 0; !r && k < s.n; k++)
 				r = set_target(b->arena, o, s.v[k], value);
 		}
