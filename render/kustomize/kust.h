@@ -12,7 +12,8 @@
  * (walking objects along kustomize field specs), transform.c (namespace,
  * prefix/suffix, labels, annotations, images, replicas), patch.c
  * (strategic merge and JSON 6902 patches, targets), generator.c
- * (configMap/secret generators, hashes), nameref.c (name back references).
+ * (configMap/secret generators, hashes), nameref.c (name back references),
+ * component.c (`components:`), replace.c (`replacements:`, local-config).
  */
 #ifndef HOIST_KUST_H
 #define HOIST_KUST_H
