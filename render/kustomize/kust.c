@@ -35,7 +35,7 @@ static const struct {
 	{ "replicas", true }, { "patches", true }, { "patchesStrategicMerge", true },
 	{ "patchesJson6902", true }, { "configMapGenerator", true },
 	{ "secretGenerator", true }, { "generatorOptions", true },
-	{ "transformers", true }, { "sortOptions", true }, { "buildMetadata", false },
+	{ "transformers", true }, { "sortOptions", true }, { "buildMetadata", true },
 	{ "components", true }, { "vars", true }, { "replacements", true },
 	{ "crds", false }, { "configurations", true }, { "generators", false },
 	{ "validators", false }, { "openapi", false }, { "helmCharts", false },
@@ -257,6 +257,8 @@ static int add_resources(struct kbuild *b, struct kresmap *m, const char *dir,
 			struct kresmap sub = { 0 };
 			r = add_file(b, &sub, path.buf);
 			if (!r)
+				kust_meta_origin_path(b, &sub, 0, path.buf);
+			if (!r)
 				r = append_all(m, &sub);
 			kresmap_release(&sub);
 		}
@@ -383,6 +385,9 @@ static int run_transformer_configs(struct kbuild *b, struct kresmap *m, const ch
 							r = kfs_walk(b, &m->v[k], &specs[s], put_pairs, &pw);
 			}
 			free(specs);
+			if (!r)
+				kust_meta_transformed(b, m, path.buf, doc_get_str(cfg, "apiVersion", NULL),
+						      kind, doc_get_str(cfg, "metadata", "name", NULL));
 		}
 		doc_stream_free(st);
 	}
@@ -446,7 +451,8 @@ static int build_into(struct kbuild *b, const char *dir, struct kresmap *out,
 	struct strbuf path = STRBUF_INIT, data = STRBUF_INIT;
 	struct doc_stream *st = NULL;
 	const struct doc_node *k;
-	size_t i;
+	struct doc_node **snap;
+	size_t i, nsnap;
 	int r;
 
 	for (i = 0; i < b->nstack; i++)
@@ -465,6 +471,8 @@ static int build_into(struct kbuild *b, const char *dir, struct kresmap *out,
 	k = st->docs[0];
 	if ((r = check_fields(k)) || (r = kust_check_kind(k, role)))
 		goto out;
+	if (role == KUST_TOP && (r = kust_meta_config(b, dir, doc_map_get(k, "buildMetadata"))))
+		goto out;
 
 	/* Resources, then bases (the old name for directory resources). */
 	if ((r = add_resources(b, out, dir, doc_map_get(k, "resources"), "resources")) ||
@@ -473,8 +481,10 @@ static int build_into(struct kbuild *b, const char *dir, struct kresmap *out,
 
 	if ((r = kust_configurations(b, dir, doc_map_get(k, "configurations"))))
 		goto out;
+	snap = kust_meta_snapshot(b, out, &nsnap);
 	r = kust_generators(b, out, dir, doc_map_get(k, "configMapGenerator"),
 			    doc_map_get(k, "secretGenerator"), doc_map_get(k, "generatorOptions"));
+	kust_meta_generated(b, out, snap, nsnap, path.buf, "builtin", NULL);
 	if (r)
 		goto out;
 	/* Components work on what the resources and generators made. */
@@ -499,6 +509,7 @@ static int build_into(struct kbuild *b, const char *dir, struct kresmap *out,
 	    (r = kust_images(b, out, doc_map_get(k, "images"))) ||
 	    (r = kust_replacements(b, out, dir, doc_map_get(k, "replacements"))))
 		goto out;
+	kust_meta_builtins(b, out, path.buf, k);
 	r = run_transformer_configs(b, out, dir, doc_map_get(k, "transformers"));
 	/* Last, as kustomize does: vars see the objects as this level leaves them. */
 	if (!r)
@@ -573,6 +584,8 @@ int render_kustomize(struct objset *out, struct render_result *res, struct src_t
 	if (!r)
 		r = kust_resolve_vars(&b, &m);
 	if (!r)
+		kust_meta_finish(&b, &m);
+	if (!r)
 		kust_drop_local_config(&m);
 	objset_adopt_arena(out, b.arena);
 	for (i = 0; !r && i < m.n; i++)
@@ -580,6 +593,7 @@ int render_kustomize(struct objset *out, struct render_result *res, struct src_t
 	kresmap_release(&m);
 	kust_vars_release(&b);
 	kust_config_release(&b);
+	free(b.meta_top);
 	free(b.stack);
 	return r;
 }

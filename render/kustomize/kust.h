@@ -93,6 +93,14 @@ struct kbuild {
 	struct kvar *vars;   /* every `vars:` entry of the build, bases first (vars.c) */
 	size_t nvars, vars_alloc;
 	struct kconfig config; /* from `configurations:`, added to the defaults */
+	unsigned meta;         /* KMETA_* from the top's buildMetadata (metadata.c) */
+	char *meta_top;        /* the top kustomization's directory, for relative paths */
+};
+
+enum {
+	KMETA_ORIGIN = 1 << 0,       /* originAnnotations */
+	KMETA_TRANSFORMERS = 1 << 1, /* transformerAnnotations */
+	KMETA_MANAGED_BY = 1 << 2,   /* managedByLabel */
 };
 
 /* Field specs: where a transformer looks in which objects. */
@@ -258,6 +266,28 @@ struct kvar {
 /* configurations.c: reads `configurations:` files into b->config. */
 int kust_configurations(struct kbuild *b, const char *dir, const struct doc_node *list);
 void kust_config_release(struct kbuild *b);
+
+/*
+ * metadata.c: buildMetadata.  kust_meta_config reads the top's list;
+ * kust_meta_origin_path marks objects m->v[from..] as read from `path`;
+ * kust_meta_snapshot/kust_meta_generated mark what a generator made or
+ * remade (the snapshot is taken before, and freed); kust_meta_transformed
+ * records one transformer run over every object of `m`, and
+ * kust_meta_builtins those the kustomization `k` (at `kpath`) configures;
+ * kust_meta_finish adds the managed-by label at the end.  All do nothing
+ * unless the matching option is on.
+ */
+int kust_meta_config(struct kbuild *b, const char *dir, const struct doc_node *list);
+void kust_meta_origin_path(struct kbuild *b, struct kresmap *m, size_t from, const char *path);
+struct doc_node **kust_meta_snapshot(const struct kbuild *b, const struct kresmap *m,
+				     size_t *n);
+void kust_meta_generated(struct kbuild *b, struct kresmap *m, struct doc_node **snap,
+			 size_t nsnap, const char *kpath, const char *api, const char *name);
+void kust_meta_transformed(struct kbuild *b, struct kresmap *m, const char *kpath,
+			   const char *api, const char *kind, const char *name);
+void kust_meta_builtins(struct kbuild *b, struct kresmap *m, const char *kpath,
+			const struct doc_node *k);
+void kust_meta_finish(struct kbuild *b, struct kresmap *m);
 
 int kust_vars_merge(struct kbuild *b, struct kresmap *m, const struct doc_node *vars);
 int kust_resolve_vars(struct kbuild *b, struct kresmap *m);
