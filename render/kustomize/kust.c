@@ -367,6 +367,19 @@ static int run_transformer_configs(struct kbuild *b, struct kresmap *m, const ch
 				r = kust_replacements(b, m, dir, doc_map_get(cfg, "replacements"));
 				continue;
 			}
+			if (kind && !strcmp(kind, "PrefixSuffixTransformer")) {
+				r = parse_field_specs(doc_map_get(cfg, "fieldSpecs"), &specs, &nspecs);
+				if (!r)
+					r = kust_prefix_suffix_specs(b, m, doc_get_str(cfg, "prefix", NULL),
+								     doc_get_str(cfg, "suffix", NULL),
+								     specs, nspecs);
+				free(specs);
+				if (!r)
+					kust_meta_transformed(b, m, path.buf,
+							      doc_get_str(cfg, "apiVersion", NULL), kind,
+							      doc_get_str(cfg, "metadata", "name", NULL));
+				continue;
+			}
 			if (kind && !strcmp(kind, "LabelTransformer"))
 				field = "labels";
 			else if (kind && !strcmp(kind, "AnnotationsTransformer"))

@@ -219,6 +219,9 @@ struct kust_file; /* the parsed kustomization, private to kust.c */
 int kust_namespace(struct kbuild *b, struct kresmap *m, const char *ns);
 int kust_prefix_suffix(struct kbuild *b, struct kresmap *m, const char *prefix,
 		       const char *suffix);
+/* A PrefixSuffixTransformer config: prefix and suffix along its own field specs. */
+int kust_prefix_suffix_specs(struct kbuild *b, struct kresmap *m, const char *prefix,
+			     const char *suffix, const struct kfieldspec *specs, size_t n);
 /* `selectors`/`templates`: also the selector and pod-template field specs (commonLabels). */
 int kust_labels(struct kbuild *b, struct kresmap *m, const struct doc_node *pairs,
 		bool selectors, bool templates);

@@ -126,6 +126,45 @@ int kust_prefix_suffix(struct kbuild *b, struct kresmap *m, const char *prefix,
 	return 0;
 }
 
+struct affix_ctx {
+	const char *prefix, *suffix;
+};
+
+static int add_affixes(struct kbuild *b, struct kres *r, struct doc_node *parent,
+		       const char *key, void *ctx)
+{
+	const struct affix_ctx *a = ctx;
+	const char *old = doc_str(doc_map_get(parent, key));
+	struct strbuf sb = STRBUF_INIT;
+
+	if (!old)
+		return 0;
+	strbuf_addf(&sb, "%s%s%s", a->prefix, old, a->suffix);
+	if (parent == doc_map_get(r->node, "metadata") && !strcmp(key, "name"))
+		kres_set_name(b, r, sb.buf); /* a rename: name references follow it */
+	else
+		doc_map_set(b->arena, parent, key, str_node(b, sb.buf));
+	strbuf_release(&sb);
+	return 0;
+}
+
+int kust_prefix_suffix_specs(struct kbuild *b, struct kresmap *m, const char *prefix,
+			     const char *suffix, const struct kfieldspec *specs, size_t n)
+{
+	struct affix_ctx a = { prefix ? prefix : "", suffix ? suffix : "" };
+	size_t i, k;
+	int r;
+
+	for (i = 0; i < m->n; i++) {
+		if (keeps_name(&m->v[i]))
+			continue;
+		for (k = 0; k < n; k++)
+			if ((r = kfs_walk(b, &m->v[i], &specs[k], add_affixes, &a)))
+				return r;
+	}
+	return 0;
+}
+
 /* --- labels and annotations ----------------------------------------------------------- */
 
 /* metadata/labels and the pod-template labels (metadataLabelsFieldSpecs). */
