@@ -37,7 +37,7 @@ static const struct {
 	{ "secretGenerator", true }, { "generatorOptions", true },
 	{ "transformers", true }, { "sortOptions", true }, { "buildMetadata", true },
 	{ "components", true }, { "vars", true }, { "replacements", true },
-	{ "crds", false }, { "configurations", true }, { "generators", false },
+	{ "crds", false }, { "configurations", true }, { "generators", true },
 	{ "validators", false }, { "openapi", false }, { "helmCharts", false },
 	{ "helmGlobals", false }, { "helmChartInflationGenerator", false },
 	{ "imageTags", false },
@@ -498,6 +498,8 @@ static int build_into(struct kbuild *b, const char *dir, struct kresmap *out,
 	r = kust_generators(b, out, dir, doc_map_get(k, "configMapGenerator"),
 			    doc_map_get(k, "secretGenerator"), doc_map_get(k, "generatorOptions"));
 	kust_meta_generated(b, out, snap, nsnap, path.buf, "builtin", NULL);
+	if (!r)
+		r = kust_generator_configs(b, out, dir, doc_map_get(k, "generators"));
 	if (r)
 		goto out;
 	/* Components work on what the resources and generators made. */

@@ -241,6 +241,9 @@ int kust_patches_json6902(struct kbuild *b, struct kresmap *m, const char *dir,
 int kust_generators(struct kbuild *b, struct kresmap *m, const char *dir,
 		    const struct doc_node *configmaps, const struct doc_node *secrets,
 		    const struct doc_node *options);
+/* generator-config.c: `generators:` files of ConfigMapGenerator/SecretGenerator configs. */
+int kust_generator_configs(struct kbuild *b, struct kresmap *m, const char *dir,
+			   const struct doc_node *list);
 /*
  * Appends content-hash suffixes to generated names (at the top level, once).
  * needs_hash stays set afterwards: it then says the name ends in a hash.
