@@ -13,7 +13,9 @@
  * prefix/suffix, labels, annotations, images, replicas), patch.c
  * (strategic merge and JSON 6902 patches, targets), generator.c
  * (configMap/secret generators, hashes), nameref.c (name back references),
- * component.c (`components:`), replace.c (`replacements:`, local-config).
+ * component.c (`components:`), replace.c (`replacements:`, local-config),
+ * vars.c (`vars:`), configurations.c (`configurations:` field specs),
+ * metadata.c (`buildMetadata:`), generator-config.c (`generators:`).
  */
 #ifndef HOIST_KUST_H
 #define HOIST_KUST_H
