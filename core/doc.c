@@ -732,3 +732,27 @@ void go_format_float_g(double f, char *buf, size_t size)
 		snprintf(buf, size, "%s", o.b);
 	}
 }
+
+void doc_yaml11_retype(struct arena *a, struct doc_node *n)
+{
+	struct doc_value v11, v12;
+	size_t i, slots;
+
+	if (n->kind != DOC_SCALAR) {
+		slots = n->kind == DOC_MAP ? 2 * n->n : n->n;
+		/* Keys stay as they are: only values are typed. */
+		for (i = n->kind == DOC_MAP ? 1 : 0; i < slots; i += n->kind == DOC_MAP ? 2 : 1)
+			doc_yaml11_retype(a, n->kids[i]);
+		return;
+	}
+	if (n->style != DOC_STYLE_PLAIN || n->tag || strlen(n->str) != n->len)
+		return;
+	resolve_plain(n->str, true, &v11);
+	resolve_plain(n->str, false, &v12);
+	if (v11.type == DOC_T_BOOL && v12.type == DOC_T_STR) {
+		n->str = arena_strdup(a, v11.b ? "true" : "false");
+		n->len = strlen(n->str);
+	} else if (v12.type == DOC_T_TIME) {
+		n->style = DOC_STYLE_DOUBLE;
+	}
+}

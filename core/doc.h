@@ -171,4 +171,11 @@ struct doc_node *doc_map_ensure_map(struct arena *a, struct doc_node *map, const
 /* Structural equality (scalars compare by text and resolved type). */
 bool doc_equal(const struct doc_node *x, const struct doc_node *y);
 
+/*
+ * Re-types plain scalars of a tree read by a YAML 1.1 decoder (go-yaml
+ * v2, as sigs.k8s.io/yaml reads JSON patches): y/yes/on/off/n/no become
+ * booleans, and timestamps stay strings.  Edits `n` in place.
+ */
+void doc_yaml11_retype(struct arena *a, struct doc_node *n);
+
 #endif

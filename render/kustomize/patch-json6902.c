@@ -203,6 +203,18 @@ static int do_replace(struct op_ctx *c, const struct pointer *p, struct doc_node
 	return op_fail(c, "the target has no such path");
 }
 
+/*
+ * kustomize reads a JSON patch through sigs.k8s.io/yaml, a YAML 1.1
+ * decoder: "value: y" is true there, and a timestamp stays a string.
+ */
+static struct doc_node *yaml11_value(struct op_ctx *c, const struct doc_node *value)
+{
+	struct doc_node *v = doc_clone(c->a, value);
+
+	doc_yaml11_retype(c->a, v);
+	return v;
+}
+
 static int apply_one(struct op_ctx *c, const struct doc_node *op)
 {
 	struct pointer p = { NULL, 0 }, from = { NULL, 0 };
@@ -228,11 +240,11 @@ static int apply_one(struct op_ctx *c, const struct doc_node *op)
 		}
 	}
 	if (!strcmp(c->op, "add")) {
-		r = do_add(c, &p, doc_clone(c->a, value));
+		r = do_add(c, &p, yaml11_value(c, value));
 	} else if (!strcmp(c->op, "remove")) {
 		r = do_remove(c, &p, &v);
 	} else if (!strcmp(c->op, "replace")) {
-		r = do_replace(c, &p, doc_clone(c->a, value));
+		r = do_replace(c, &p, yaml11_value(c, value));
 	} else if (!strcmp(c->op, "move")) {
 		if (!resolve(*c->root, &from, from.n))
 			r = op_fail(c, "the 'from' path does not exist");
