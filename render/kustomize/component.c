@@ -55,29 +55,10 @@ int kust_components(struct kbuild *b, struct kresmap *m, const char *dir,
 		const struct doc_node *e = list->kids[i];
 		enum src_type ty;
 
-		if (e->kind != DOC_SCALAR) {
-			r = err_set(ERR_INVALID, "%s: components entries must be paths",
-				    doc_where(e, where, sizeof(where)));
+		r = kust_entry_path(b, dir, e, "components", &path, &ty);
+		if (r)
 			break;
-		}
-		if (strstr(e->str, "://") || !strncmp(e->str, "github.com/", 11) ||
-		    !strncmp(e->str, "git@", 4)) {
-			r = err_set(ERR_INVALID, "%s: remote component '%s': hoist renders only what the repository holds",
-				    doc_where(e, where, sizeof(where)), e->str);
-			break;
-		}
-		strbuf_reset(&path);
-		r = src_path_join(&path, dir, e->str);
-		if (!r)
-			r = src_tree_stat(b->tree, path.buf, &ty);
-		if (r) {
-			err_prefix(r, "%s", doc_where(e, where, sizeof(where)));
-			break;
-		}
-		if (ty == SRC_NONE)
-			r = err_set(ERR_NOTFOUND, "%s: component '%s' not found",
-				    doc_where(e, where, sizeof(where)), e->str);
-		else if (ty != SRC_DIR)
+		if (ty != SRC_DIR)
 			r = err_set(ERR_INVALID, "%s: component '%s' must be a directory",
 				    doc_where(e, where, sizeof(where)), e->str);
 		else

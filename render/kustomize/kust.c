@@ -208,6 +208,31 @@ static int append_all(struct kresmap *to, struct kresmap *from)
 	return 0;
 }
 
+int kust_entry_path(struct kbuild *b, const char *dir, const struct doc_node *e,
+		    const char *field, struct strbuf *path, enum src_type *ty)
+{
+	char where[256];
+	int r;
+
+	if (e->kind != DOC_SCALAR)
+		return err_set(ERR_INVALID, "%s: %s entries must be paths",
+			       doc_where(e, where, sizeof(where)), field);
+	if (strstr(e->str, "://") || !strncmp(e->str, "github.com/", 11) ||
+	    !strncmp(e->str, "git@", 4))
+		return err_set(ERR_INVALID, "%s: remote %s entry '%s': hoist renders only what the repository holds",
+			       doc_where(e, where, sizeof(where)), field, e->str);
+	strbuf_reset(path);
+	r = src_path_join(path, dir, e->str);
+	if (!r)
+		r = src_tree_stat(b->tree, path->buf, ty);
+	if (r)
+		return err_prefix(r, "%s", doc_where(e, where, sizeof(where)));
+	if (*ty == SRC_NONE)
+		return err_set(ERR_NOTFOUND, "%s: %s entry '%s' not found",
+			       doc_where(e, where, sizeof(where)), field, e->str);
+	return 0;
+}
+
 static int add_resources(struct kbuild *b, struct kresmap *m, const char *dir,
 			 const struct doc_node *list, const char *field)
 {
@@ -225,29 +250,10 @@ static int add_resources(struct kbuild *b, struct kresmap *m, const char *dir,
 		const struct doc_node *e = list->kids[i];
 		enum src_type ty;
 
-		if (e->kind != DOC_SCALAR) {
-			r = err_set(ERR_INVALID, "%s: %s entries must be paths",
-				    doc_where(e, where, sizeof(where)), field);
+		r = kust_entry_path(b, dir, e, field, &path, &ty);
+		if (r)
 			break;
-		}
-		if (strstr(e->str, "://") || !strncmp(e->str, "github.com/", 11) ||
-		    !strncmp(e->str, "git@", 4)) {
-			r = err_set(ERR_INVALID, "%s: remote resource '%s': hoist renders only what the repository holds",
-				    doc_where(e, where, sizeof(where)), e->str);
-			break;
-		}
-		strbuf_reset(&path);
-		r = src_path_join(&path, dir, e->str);
-		if (!r)
-			r = src_tree_stat(b->tree, path.buf, &ty);
-		if (r) {
-			err_prefix(r, "%s", doc_where(e, where, sizeof(where)));
-			break;
-		}
-		if (ty == SRC_NONE) {
-			r = err_set(ERR_NOTFOUND, "%s: resource '%s' not found",
-				    doc_where(e, where, sizeof(where)), e->str);
-		} else if (ty == SRC_DIR) {
+		if (ty == SRC_DIR) {
 			struct kresmap sub = { 0 };
 			r = kust_build_dir(b, path.buf, &sub);
 			if (!r)

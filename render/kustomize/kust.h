@@ -144,6 +144,14 @@ bool kres_cluster_scoped(const struct kres *r);
 void kres_set_name(struct kbuild *b, struct kres *r, const char *name);
 void kres_set_ns(struct kbuild *b, struct kres *r, const char *ns);
 
+/*
+ * Resolves a `resources:`/`components:` entry of `dir`: a local path that
+ * exists (remote URLs are refused).  `path` gets it, `ty` its type.
+ */
+enum src_type;
+int kust_entry_path(struct kbuild *b, const char *dir, const struct doc_node *e,
+		    const char *field, struct strbuf *path, enum src_type *ty);
+
 /* Reads a file relative to a kustomization dir, bounded, with a clear error. */
 int kust_read(struct kbuild *b, const char *dir, const char *rel, struct strbuf *out);
 
