@@ -2,7 +2,8 @@
  * src-tree.h - a read-only file tree, the only way renderers read input.
  *
  * Two backends: a directory on disk, and a Git tree at any revision read
- * from the object database through libgit2 (no checkout).  A receive hook
+ * from the object database through libgit2 (no checkout); a third, in
+ * memory, serves tests.  A receive hook
  * renders straight from the pushed objects and a test renders a folder,
  * with the same renderer code.
  *
@@ -65,6 +66,19 @@ int src_tree_open_dir(struct src_tree **out, const char *root);
  * the repository at `repo` (a work tree or a bare repository).
  */
 int src_tree_open_git(struct src_tree **out, const char *repo, const char *rev);
+
+/*
+ * An in-memory backend, empty until files are added: for tests and fuzz
+ * targets that render without touching the disk.  Directories exist when
+ * a file below them does.
+ */
+int src_tree_open_mem(struct src_tree **out, const char *name);
+/*
+ * Adds (or replaces) the file at `path`, normalised, with a copy of `len`
+ * bytes of `data`.  ERR_INVALID when the path is empty, escapes the root,
+ * or clashes with a file or directory already there.
+ */
+int src_tree_mem_add(struct src_tree *t, const char *path, const char *data, size_t len);
 
 /*
  * Reads a whole file, bounded by `max` bytes (ERR_TOOBIG naming the file);
