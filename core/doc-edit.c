@@ -50,12 +50,27 @@ void doc_seq_del(struct doc_node *seq, size_t i)
 	seq->n--;
 }
 
-struct doc_node *doc_clone(struct arena *a, const struct doc_node *n)
+/*
+ * The origin file name and the tags live in the source stream's arena,
+ * which may be freed long before the clone (kustomize clones every
+ * resource out of its file's stream, then frees the stream); the clone
+ * gets its own copies, one file name shared by all nodes from that file.
+ */
+static struct doc_node *clone_node(struct arena *a, const struct doc_node *n,
+				   const char **from, const char **to)
 {
 	struct doc_node *c = arena_alloc(a, sizeof(*c));
 	size_t i, slots;
 
 	*c = *n;
+	if (n->file && n->file != *from) {
+		*from = n->file;
+		*to = arena_strdup(a, n->file);
+	}
+	if (n->file)
+		c->file = *to;
+	if (n->tag)
+		c->tag = arena_strdup(a, n->tag);
 	if (n->kind == DOC_SCALAR) {
 		c->str = arena_strndup(a, n->str, n->len);
 		return c;
@@ -64,8 +79,15 @@ struct doc_node *doc_clone(struct arena *a, const struct doc_node *n)
 	c->cap = n->n;
 	c->kids = slots ? arena_alloc(a, slots * sizeof(*c->kids)) : NULL;
 	for (i = 0; i < slots; i++)
-		c->kids[i] = doc_clone(a, n->kids[i]);
+		c->kids[i] = clone_node(a, n->kids[i], from, to);
 	return c;
+}
+
+struct doc_node *doc_clone(struct arena *a, const struct doc_node *n)
+{
+	const char *from = NULL, *to = NULL;
+
+	return clone_node(a, n, &from, &to);
 }
 
 struct doc_node *doc_map_ensure_map(struct arena *a, struct doc_node *map, const char *key)

@@ -164,7 +164,10 @@ void doc_map_set(struct arena *a, struct doc_node *map, const char *key,
 bool doc_map_del(struct doc_node *map, const char *key);
 /* Removes item `i` of a sequence. */
 void doc_seq_del(struct doc_node *seq, size_t i);
-/* A deep copy; aliases become separate copies. */
+/*
+ * A deep copy into `a`, tags and origin file names included, so it outlives `n`'s
+ * stream; aliases become separate copies.
+ */
 struct doc_node *doc_clone(struct arena *a, const struct doc_node *n);
 /* The mapping at `key`, created (empty) when missing; NULL when `key` holds a non-map. */
 struct doc_node *doc_map_ensure_map(struct arena *a, struct doc_node *map, const char *key);

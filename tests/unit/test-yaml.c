@@ -252,6 +252,22 @@ static void builders_make_nodes_that_emit(void **state)
 	arena_free(a);
 }
 
+static void clone_outlives_the_stream_with_its_file_name_and_tags(void **state)
+{
+	struct doc_stream *s = parse_ok("a: !custom x\nb: [1]\n");
+	struct arena *a = arena_new();
+	struct doc_node *c = doc_clone(a, s->docs[0]);
+	const struct doc_node *v;
+	char where[64];
+
+	(void)state;
+	doc_stream_free(s);
+	v = doc_map_get(c, "a");
+	assert_string_equal(v->tag, "!custom");
+	assert_string_equal(doc_where(doc_map_get(c, "b"), where, sizeof(where)), "in.yaml:2:4");
+	arena_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -271,6 +287,7 @@ int main(void)
 		cmocka_unit_test(parse_reads_json_with_unicode_escapes),
 		cmocka_unit_test(map_pairs_apply_merge_keys_first_definition_wins),
 		cmocka_unit_test(builders_make_nodes_that_emit),
+		cmocka_unit_test(clone_outlives_the_stream_with_its_file_name_and_tags),
 	};
 
 	return cmocka_run_group_tests_name("yaml", tests, NULL, NULL);
