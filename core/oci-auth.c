@@ -1,5 +1,6 @@
 #include "compat.h"
 #include <errno.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "oci-auth.h"
@@ -247,9 +248,23 @@ int oci_cred_from_helper(struct oci_cred *cred, const char *helper, const char *
 	close(in[0]);
 	close(outp[1]);
 	in[0] = outp[1] = -1;
-	/* The host fits in the pipe buffer; the helper reads it and answers. */
-	if (write(in[1], host, strlen(host)) < 0 || write(in[1], "\n", 1) < 0)
-		r = err_set(ERR_AUTH, "%s: cannot write the host: %s", prog.buf, strerror(errno));
+	/*
+	 * The host fits in the pipe buffer; the helper reads it and answers.  A
+	 * helper that is missing or exits early closes the pipe first: that
+	 * must be an EPIPE we report, not a SIGPIPE that kills us.
+	 */
+	{
+		struct sigaction ign, old;
+
+		memset(&ign, 0, sizeof(ign));
+		ign.sa_handler = SIG_IGN;
+		sigaction(SIGPIPE, &ign, &old);
+		if ((write(in[1], host, strlen(host)) < 0 || write(in[1], "\n", 1) < 0) &&
+		    errno != EPIPE)
+			r = err_set(ERR_AUTH, "%s: cannot write the host: %s", prog.buf,
+				    strerror(errno));
+		sigaction(SIGPIPE, &old, NULL);
+	}
 	close(in[1]);
 	in[1] = -1;
 	if (!r)
