@@ -251,6 +251,8 @@ static int add_resources(struct kbuild *b, struct kresmap *m, const char *dir,
 		enum src_type ty;
 
 		r = kust_entry_path(b, dir, e, field, &path, &ty);
+		if (!r && ty == SRC_FILE)
+			r = kust_file_in_root(dir, path.buf);
 		if (r)
 			break;
 		if (ty == SRC_DIR) {

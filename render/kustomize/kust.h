@@ -152,7 +152,14 @@ enum src_type;
 int kust_entry_path(struct kbuild *b, const char *dir, const struct doc_node *e,
 		    const char *field, struct strbuf *path, enum src_type *ty);
 
-/* Reads a file relative to a kustomization dir, bounded, with a clear error. */
+/*
+ * kustomize's default load restriction: a file a kustomization names must
+ * be in or below its folder (other kustomization folders may be anywhere).
+ * ERR_INVALID with kustomize's wording otherwise.
+ */
+int kust_file_in_root(const char *dir, const char *path);
+
+/* Reads a file relative to a kustomization dir (within it), bounded, with a clear error. */
 int kust_read(struct kbuild *b, const char *dir, const char *rel, struct strbuf *out);
 
 /* --- fieldspec.c ----------------------------------------------------------- */

@@ -189,11 +189,23 @@ void kres_set_ns(struct kbuild *b, struct kres *r, const char *ns)
 			    doc_new_scalar(b->arena, ns, strlen(ns), DOC_STYLE_DOUBLE));
 }
 
+int kust_file_in_root(const char *dir, const char *path)
+{
+	size_t dl = strlen(dir);
+
+	/* Both are normalised tree paths; "" is the tree's root. */
+	if (!dl || (!strncmp(path, dir, dl) && (path[dl] == '/' || path[dl] == '\0')))
+		return 0;
+	return err_set(ERR_INVALID, "security; file '%s' is not in or below '%s'", path, dir);
+}
+
 int kust_read(struct kbuild *b, const char *dir, const char *rel, struct strbuf *out)
 {
 	struct strbuf path = STRBUF_INIT;
 	int r = src_path_join(&path, dir, rel);
 
+	if (!r)
+		r = kust_file_in_root(dir, path.buf);
 	if (!r)
 		r = src_tree_read(b->tree, path.buf, out, doc_limits_default.max_bytes);
 	if (r == ERR_NOTFOUND)
