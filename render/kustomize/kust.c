@@ -69,29 +69,53 @@ static int find_kustomization(struct kbuild *b, const char *dir, struct strbuf *
  * match case-insensitively ("nameprefix" is namePrefix) and a later
  * spelling of a field replaces an earlier one.  Keys are renamed to their
  * canonical spelling here, so the rest of the build looks them up as usual.
+ * A key that is not a scalar cannot become a JSON key, and kustomize
+ * refuses the file.  The reader already dropped exact repeats, so only
+ * known fields can still repeat: each is kept at its last spelling, in one
+ * pass (a file of many keys must not cost their square).
  */
-static void canonical_keys(struct doc_node *k)
+static int canonical_keys(struct doc_node *k)
 {
-	size_t i, j, f;
+	size_t last[ARRAY_SIZE(kust_fields)];
+	size_t *field = xmalloc((k->n ? k->n : 1) * sizeof(*field));
+	size_t i, f, kept = 0;
+	char where[256];
+	int r = 0;
 
+	for (f = 0; f < ARRAY_SIZE(kust_fields); f++)
+		last[f] = SIZE_MAX;
 	for (i = 0; i < k->n; i++) {
 		struct doc_node *key = k->kids[2 * i];
+
+		field[i] = SIZE_MAX;
+		if (key->kind != DOC_SCALAR) {
+			r = err_set(ERR_INVALID, "%s: invalid map key: a key must be a scalar",
+				    doc_where(key, where, sizeof(where)));
+			goto out;
+		}
 		for (f = 0; f < ARRAY_SIZE(kust_fields); f++)
-			if (!strcasecmp(kust_fields[f].name, key->str) &&
-			    strcmp(kust_fields[f].name, key->str)) {
-				key->str = kust_fields[f].name;
-				key->len = strlen(key->str);
-			}
-	}
-	for (i = 0; i < k->n; i++)
-		for (j = i + 1; j < k->n; j++)
-			if (!strcmp(k->kids[2 * i]->str, k->kids[2 * j]->str)) {
-				memmove(&k->kids[2 * i], &k->kids[2 * i + 2],
-					(k->n - i - 1) * 2 * sizeof(*k->kids));
-				k->n--;
-				i--;
+			if (!strcasecmp(kust_fields[f].name, key->str))
 				break;
-			}
+		if (f == ARRAY_SIZE(kust_fields))
+			continue;
+		if (strcmp(kust_fields[f].name, key->str)) {
+			key->str = kust_fields[f].name;
+			key->len = strlen(key->str);
+		}
+		field[i] = f;
+		last[f] = i;
+	}
+	for (i = 0; i < k->n; i++) {
+		if (field[i] != SIZE_MAX && last[field[i]] != i)
+			continue;
+		k->kids[2 * kept] = k->kids[2 * i];
+		k->kids[2 * kept + 1] = k->kids[2 * i + 1];
+		kept++;
+	}
+	k->n = kept;
+out:
+	free(field);
+	return r;
 }
 
 /* Finds and parses a directory's kustomization file. */
@@ -113,7 +137,7 @@ static int parse_kustomization(struct kbuild *b, const char *dir, struct strbuf 
 	if (!r && ((*st)->ndocs != 1 || (*st)->docs[0]->kind != DOC_MAP))
 		r = err_set(ERR_INVALID, "%s: a kustomization must be one mapping", path->buf);
 	if (!r)
-		canonical_keys((*st)->docs[0]);
+		r = canonical_keys((*st)->docs[0]);
 	strbuf_release(&data);
 	return r;
 }
