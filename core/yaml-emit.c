@@ -24,6 +24,7 @@
 #include <math.h>
 #include <wctype.h>
 #include <locale.h>
+#include <pthread.h>
 
 #define BEST_WIDTH 80
 #define BEST_INDENT 2
@@ -669,13 +670,19 @@ static int scalar_text(struct emitter *e, const struct doc_node *n, char *buf,
  * numbers.
  */
 static locale_t utf8_locale;
+static pthread_once_t utf8_locale_once = PTHREAD_ONCE_INIT;
+
+/* Created once per process, for any thread (the agent emits from several). */
+static void utf8_locale_init(void)
+{
+	utf8_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+}
 
 static bool is_letter(uint32_t c)
 {
 	if (c < 0x80)
 		return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-	if (!utf8_locale)
-		utf8_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	pthread_once(&utf8_locale_once, utf8_locale_init);
 	return utf8_locale ? iswalpha_l((wint_t)c, utf8_locale) : true;
 }
 
