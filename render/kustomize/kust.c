@@ -493,7 +493,7 @@ static bool names_position(const char *msg)
 static int build_into(struct kbuild *b, const char *dir, struct kresmap *out,
 		      enum kust_role role)
 {
-	struct strbuf path = STRBUF_INIT, data = STRBUF_INIT;
+	struct strbuf path = STRBUF_INIT;
 	struct doc_stream *st = NULL;
 	const struct doc_node *k;
 	struct doc_node **snap;
@@ -568,7 +568,6 @@ out:
 	free(b->stack[--b->nstack]);
 	doc_stream_free(st);
 	strbuf_release(&path);
-	strbuf_release(&data);
 	if (r && role != KUST_COMPONENT)
 		kresmap_release(out);
 	return r;
@@ -588,7 +587,7 @@ int kust_build_component(struct kbuild *b, const char *dir, struct kresmap *m)
 /* sortOptions: {order: legacy|fifo} of the top kustomization. */
 static int sort_order(struct kbuild *b, const char *dir, bool *fifo)
 {
-	struct strbuf path = STRBUF_INIT, data = STRBUF_INIT;
+	struct strbuf path = STRBUF_INIT;
 	struct doc_stream *st = NULL;
 	const char *order;
 	int r;
@@ -605,7 +604,6 @@ static int sort_order(struct kbuild *b, const char *dir, bool *fifo)
 	}
 	doc_stream_free(st);
 	strbuf_release(&path);
-	strbuf_release(&data);
 	return r;
 }
 
