@@ -245,33 +245,61 @@ out:
 	return r;
 }
 
-int strbuf_add_json_str(struct strbuf *sb, const char *s, size_t len)
+/*
+ * One writer for both dialects.  Plain: bytes from 0x80 up are copied as
+ * they are.  Go (encoding/json): <, > and & are escaped, U+2028/U+2029
+ * too, and invalid UTF-8 becomes U+FFFD.
+ */
+static int add_json_str(struct strbuf *sb, const char *s, size_t len, bool go)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t i;
+	size_t i = 0;
 
 	strbuf_addch(sb, '"');
-	for (i = 0; i < len; i++) {
+	while (i < len) {
 		unsigned char c = (unsigned char)s[i];
-		switch (c) {
-		case '"': strbuf_addstr(sb, "\\\""); break;
-		case '\\': strbuf_addstr(sb, "\\\\"); break;
-		case '\n': strbuf_addstr(sb, "\\n"); break;
-		case '\r': strbuf_addstr(sb, "\\r"); break;
-		case '\t': strbuf_addstr(sb, "\\t"); break;
-		case '\b': strbuf_addstr(sb, "\\b"); break;
-		case '\f': strbuf_addstr(sb, "\\f"); break;
-		default:
-			if (c < 0x20) {
-				char e[7] = { '\\', 'u', '0', '0', hex[c >> 4],
-					      hex[c & 15], 0 };
-				strbuf_addstr(sb, e);
-			} else {
-				strbuf_addch(sb, (char)c);
+		size_t n;
+
+		if (c < 0x80 || !go) {
+			switch (c) {
+			case '"': strbuf_addstr(sb, "\\\""); break;
+			case '\\': strbuf_addstr(sb, "\\\\"); break;
+			case '\n': strbuf_addstr(sb, "\\n"); break;
+			case '\r': strbuf_addstr(sb, "\\r"); break;
+			case '\t': strbuf_addstr(sb, "\\t"); break;
+			case '\b': strbuf_addstr(sb, "\\b"); break;
+			case '\f': strbuf_addstr(sb, "\\f"); break;
+			default:
+				if (c < 0x20 || (go && (c == '<' || c == '>' || c == '&'))) {
+					strbuf_addstr(sb, "\\u00");
+					strbuf_addch(sb, hex[c >> 4]);
+					strbuf_addch(sb, hex[c & 15]);
+				} else {
+					strbuf_addch(sb, (char)c);
+				}
 			}
+			i++;
+			continue;
 		}
+		n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+		if (i + n > len || !utf8_is_valid(s + i, n)) {
+			strbuf_addstr(sb, "\\ufffd");
+			i++;
+			continue;
+		}
+		if (n == 3 && c == 0xe2 && (unsigned char)s[i + 1] == 0x80 &&
+		    ((unsigned char)s[i + 2] == 0xa8 || (unsigned char)s[i + 2] == 0xa9))
+			strbuf_addstr(sb, (unsigned char)s[i + 2] == 0xa8 ? "\\u2028" : "\\u2029");
+		else
+			strbuf_add(sb, s + i, n);
+		i += n;
 	}
 	return strbuf_addch(sb, '"');
+}
+
+int strbuf_add_json_str(struct strbuf *sb, const char *s, size_t len)
+{
+	return add_json_str(sb, s, len, false);
 }
 
 /* Whether `s` is valid UTF-8 as Go's utf8.Valid sees it (no surrogates, no overlongs). */
@@ -317,51 +345,7 @@ bool utf8_is_valid(const char *s, size_t len)
 	return true;
 }
 
-/* A JSON string as Go's encoding/json writes it (HTML-safe, invalid UTF-8 as U+FFFD). */
 int strbuf_add_json_str_go(struct strbuf *sb, const char *s, size_t len)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t i = 0;
-
-	strbuf_addch(sb, '"');
-	while (i < len) {
-		unsigned char c = (unsigned char)s[i];
-		size_t n;
-
-		if (c < 0x80) {
-			switch (c) {
-			case '"': strbuf_addstr(sb, "\\\""); break;
-			case '\\': strbuf_addstr(sb, "\\\\"); break;
-			case '\n': strbuf_addstr(sb, "\\n"); break;
-			case '\r': strbuf_addstr(sb, "\\r"); break;
-			case '\t': strbuf_addstr(sb, "\\t"); break;
-			case '\b': strbuf_addstr(sb, "\\b"); break;
-			case '\f': strbuf_addstr(sb, "\\f"); break;
-			default:
-				if (c < 0x20 || c == '<' || c == '>' || c == '&') {
-					strbuf_addstr(sb, "\\u00");
-					strbuf_addch(sb, hex[c >> 4]);
-					strbuf_addch(sb, hex[c & 15]);
-				} else {
-					strbuf_addch(sb, (char)c);
-				}
-			}
-			i++;
-			continue;
-		}
-		n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
-		if (i + n > len || !utf8_is_valid(s + i, n)) {
-			strbuf_addstr(sb, "\\ufffd");
-			i++;
-			continue;
-		}
-		if (n == 3 && c == 0xe2 && (unsigned char)s[i + 1] == 0x80 &&
-		    ((unsigned char)s[i + 2] == 0xa8 || (unsigned char)s[i + 2] == 0xa9)) {
-			strbuf_addstr(sb, (unsigned char)s[i + 2] == 0xa8 ? "\\u2028" : "\\u2029");
-		} else {
-			strbuf_add(sb, s + i, n);
-		}
-		i += n;
-	}
-	return strbuf_addch(sb, '"');
+	return add_json_str(sb, s, len, true);
 }
