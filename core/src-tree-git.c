@@ -18,7 +18,9 @@ struct git_tree_src {
 	struct src_tree base;
 	struct repo *repo;
 	git_tree *root;
+	struct repo_commit commit; /* the commit `root` belongs to */
 };
+
 
 /* Looks up an entry; *out_entry is NULL (and 0 returned) when absent. */
 static int lookup(struct git_tree_src *g, const char *path, git_tree_entry **out_entry)
@@ -192,7 +194,6 @@ static const struct src_tree_ops git_ops = { git_read, git_list, git_stat, git_f
 int src_tree_open_git(struct src_tree **out, const char *repo_path, const char *rev)
 {
 	struct git_tree_src *g;
-	struct repo_commit c;
 	git_commit *commit = NULL;
 	git_oid oid;
 	struct strbuf name = STRBUF_INIT;
@@ -204,10 +205,10 @@ int src_tree_open_git(struct src_tree **out, const char *repo_path, const char *
 	r = repo_open(&g->repo, repo_path);
 	if (r)
 		goto fail;
-	r = repo_resolve(g->repo, rev, &c);
+	r = repo_resolve(g->repo, rev, &g->commit);
 	if (r)
 		goto fail;
-	git_oid_fromstr(&oid, c.sha);
+	git_oid_fromstr(&oid, g->commit.sha);
 	if (git_commit_lookup(&commit, (git_repository *)repo_handle(g->repo), &oid) < 0 ||
 	    git_commit_tree(&g->root, commit) < 0) {
 		r = repo_error(ERR_GENERIC, rev);
@@ -223,4 +224,17 @@ fail:
 	repo_free(g->repo);
 	free(g);
 	return r;
+}
+
+int src_tree_git_commit(const struct src_tree *t, struct repo_commit *out, struct repo **repo)
+{
+	const struct git_tree_src *g = (const struct git_tree_src *)t;
+
+	if (!t || t->ops != &git_ops)
+		return err_set(ERR_INVALID, "%s is not a Git tree", t ? t->name : "(none)");
+	if (out)
+		*out = g->commit;
+	if (repo)
+		*repo = g->repo;
+	return 0;
 }

@@ -66,6 +66,13 @@ int src_tree_open_dir(struct src_tree **out, const char *root);
  * the repository at `repo` (a work tree or a bare repository).
  */
 int src_tree_open_git(struct src_tree **out, const char *repo, const char *rev);
+/*
+ * The commit a Git tree was opened at and, borrowed, the repository it
+ * reads (either may be NULL); ERR_INVALID for another backend.
+ */
+struct repo;
+struct repo_commit;
+int src_tree_git_commit(const struct src_tree *t, struct repo_commit *out, struct repo **repo);
 
 /*
  * An in-memory backend, empty until files are added: for tests and fuzz

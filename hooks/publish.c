@@ -109,29 +109,34 @@ void publish_version(struct strbuf *out, const char *ref, int64_t commit_time, c
 	strbuf_addf(out, ".%s.%.7s", ts, sha);
 }
 
-int publish_load_config(struct config *cfg, const char *repo, const char *rev)
+/* Reads hoist.yaml from a commit's tree; `rev` names it in messages. */
+static int load_config_from(struct config *cfg, struct src_tree *t, const char *rev)
 {
-	struct src_tree *t = NULL;
 	struct strbuf buf = STRBUF_INIT, name = STRBUF_INIT;
 	int r;
 
 	memset(cfg, 0, sizeof(*cfg));
-	r = src_tree_open_git(&t, repo, rev);
-	if (r)
-		goto out;
 	r = src_tree_read(t, CONFIG_FILE, &buf, 1u << 20);
-	if (r == ERR_NOTFOUND) {
+	if (r == ERR_NOTFOUND)
 		r = err_set(ERR_NOTFOUND, "%s has no %s", rev, CONFIG_FILE);
-		goto out;
+	if (!r) {
+		strbuf_addf(&name, "%s:%s", rev, CONFIG_FILE);
+		r = config_parse(cfg, buf.buf, buf.len, name.buf);
 	}
-	if (r)
-		goto out;
-	strbuf_addf(&name, "%s:%s", rev, CONFIG_FILE);
-	r = config_parse(cfg, buf.buf, buf.len, name.buf);
-out:
-	src_tree_free(t);
 	strbuf_release(&buf);
 	strbuf_release(&name);
+	return r;
+}
+
+int publish_load_config(struct config *cfg, const char *repo, const char *rev)
+{
+	struct src_tree *t = NULL;
+	int r = src_tree_open_git(&t, repo, rev);
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (!r)
+		r = load_config_from(cfg, t, rev);
+	src_tree_free(t);
 	return r;
 }
 
@@ -405,7 +410,7 @@ int publish_run(struct publish_result *res, const struct publish_opts *opts)
 	struct publish_opts o = *opts;
 	struct commit_ctx cx;
 	struct config cfg;
-	struct repo *rp = NULL;
+	struct repo *rp = NULL; /* borrowed from cx.tree */
 	struct strbuf ref = STRBUF_INIT;
 	const struct config_env *envs[MAX_ENVS];
 	size_t nenvs, i, k;
@@ -419,10 +424,11 @@ int publish_run(struct publish_result *res, const struct publish_opts *opts)
 		o.repo = ".";
 	if (!o.rev)
 		o.rev = o.ref ? o.ref : "HEAD";
-	r = repo_open(&rp, o.repo);
-	if (r)
-		goto out;
-	r = repo_resolve(rp, o.rev, &cx.commit);
+	/* One open of the repository: the tree resolves the commit, and hoist.yaml
+	 * and every app are read from it. */
+	r = src_tree_open_git(&cx.tree, o.repo, o.rev);
+	if (!r)
+		r = src_tree_git_commit(cx.tree, &cx.commit, &rp);
 	if (r)
 		goto out;
 	memcpy(res->sha, cx.commit.sha, sizeof(res->sha));
@@ -432,7 +438,7 @@ int publish_run(struct publish_result *res, const struct publish_opts *opts)
 		guess_ref(&ref, rp, o.rev);
 	cx.ref = ref.len ? ref.buf : NULL;
 	/* Named as the caller named the revision, for messages; hooks pass a sha. */
-	r = publish_load_config(&cfg, o.repo, o.rev);
+	r = load_config_from(&cfg, cx.tree, o.rev);
 	if (r)
 		goto out;
 	have_cfg = true;
@@ -455,9 +461,6 @@ int publish_run(struct publish_result *res, const struct publish_opts *opts)
 		log_info("%s: no environment publishes %s", cfg.file, cx.ref ? cx.ref : o.rev);
 		goto out;
 	}
-	r = src_tree_open_git(&cx.tree, o.repo, cx.commit.sha);
-	if (r)
-		goto out;
 	cx.o = &o;
 	cx.cfg = &cfg;
 	format_time(cx.commit.time, false, cx.created, sizeof(cx.created));
@@ -483,7 +486,6 @@ out:
 	strbuf_release(&ref);
 	if (have_cfg)
 		config_release(&cfg);
-	repo_free(rp);
 	return r;
 }
 

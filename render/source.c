@@ -78,16 +78,10 @@ int source_open(struct source *s, const char *path, const char *ref, const char 
 	if (r)
 		goto out;
 	r = src_tree_open_git(&s->tree, repo, ref);
+	if (!r)
+		r = src_tree_git_commit(s->tree, &s->commit, NULL);
 	if (r)
 		goto out;
-	{
-		struct repo *rp;
-		r = repo_open(&rp, repo);
-		if (!r) {
-			r = repo_resolve(rp, ref, &s->commit);
-			repo_free(rp);
-		}
-	}
 	s->from_git = true;
 	s->path = strbuf_detach(&norm, NULL);
 out:
