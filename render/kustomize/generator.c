@@ -64,14 +64,29 @@ static void kvlist_add(struct kvlist *l, const char *key, size_t klen, const cha
 }
 
 
+/*
+ * Base64 as kyaml's data maps write it for Secrets and binaryData: lines of
+ * 70 characters, each ending in a newline once there is more than one line
+ * (an encoding of 72 characters or more).  The newlines are part of the
+ * value, so they change the name hash too.
+ */
 static void add_base64(struct strbuf *out, const char *s, size_t len)
 {
-	size_t need = 4 * ((len + 2) / 3) + 1;
+	const size_t line = 70;
+	size_t enc = 4 * ((len + 2) / 3), i;
+	bool wrap = enc / line + 1 > 1;
+	char *tmp = xmalloc(enc + 1);
 
-	strbuf_grow(out, need);
-	out->len += (size_t)EVP_EncodeBlock((unsigned char *)out->buf + out->len,
-					    (const unsigned char *)s, (int)len);
-	out->buf[out->len] = '\0';
+	EVP_EncodeBlock((unsigned char *)tmp, (const unsigned char *)s, (int)len);
+	strbuf_grow(out, enc + enc / line + 2);
+	for (i = 0; i < enc; i += line) {
+		size_t n = enc - i < line ? enc - i : line;
+
+		strbuf_add(out, tmp + i, n);
+		if (wrap)
+			strbuf_addch(out, '\n');
+	}
+	free(tmp);
 }
 
 /* --- reading the sources --------------------------------------------------- */

@@ -74,6 +74,14 @@ static int find_kustomization(struct kbuild *b, const char *dir, struct strbuf *
  * known fields can still repeat: each is kept at its last spelling, in one
  * pass (a file of many keys must not cost their square).
  */
+static bool is_null(const struct doc_node *v)
+{
+	struct doc_value dv;
+
+	return v->kind == DOC_SCALAR && !v->tag && !doc_resolve(v, &dv) &&
+	       dv.type == DOC_T_NULL;
+}
+
 static int canonical_keys(struct doc_node *k)
 {
 	size_t last[ARRAY_SIZE(kust_fields)];
@@ -107,6 +115,13 @@ static int canonical_keys(struct doc_node *k)
 	}
 	for (i = 0; i < k->n; i++) {
 		if (field[i] != SIZE_MAX && last[field[i]] != i)
+			continue;
+		/*
+		 * A known field with no value ("resources:" alone, or ~) is
+		 * what Go's decoder makes of it: the zero value, an empty list
+		 * or map or string.  Dropping it says exactly that.
+		 */
+		if (field[i] != SIZE_MAX && is_null(k->kids[2 * i + 1]))
 			continue;
 		k->kids[2 * kept] = k->kids[2 * i];
 		k->kids[2 * kept + 1] = k->kids[2 * i + 1];
