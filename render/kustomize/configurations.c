@@ -5,9 +5,10 @@
  * A file is a mapping of transformer to field specs plus nameReference
  * entries (a kind and the field specs that name it).  The specs are added
  * to the build's kconfig, which the transformers read after their
- * built-in tables.  commonLabels, commonAnnotations, varReference and
- * nameReference are built; the other transformers' keys (namePrefix,
- * namespace, images, ...) are refused, so nothing is silently ignored.
+ * built-in tables: every key of kustomize's TransformerConfig (namePrefix,
+ * nameSuffix, namespace, commonLabels, templateLabels, commonAnnotations,
+ * nameReference, varReference, images, replicas).  Any other key is
+ * refused, so nothing is silently ignored.
  *
  * NEEDSWORK: kustomize merges configurations upward (a level sees its own
  * and its bases'); ours are collected for the whole build as it goes, so a
@@ -25,9 +26,15 @@ static const struct {
 	const char *key;
 	int field; /* enum kcfg_field */
 } cfg_keys[] = {
+	{ "namePrefix", KCFG_PREFIX },
+	{ "nameSuffix", KCFG_SUFFIX },
+	{ "namespace", KCFG_NAMESPACE },
 	{ "commonLabels", KCFG_LABELS },
+	{ "templateLabels", KCFG_TEMPLATE_LABELS },
 	{ "commonAnnotations", KCFG_ANNOTATIONS },
 	{ "varReference", KCFG_VAR_REF },
+	{ "images", KCFG_IMAGES },
+	{ "replicas", KCFG_REPLICAS },
 };
 
 static const char *astr(struct kbuild *b, const struct doc_node *n, const char *key)
@@ -44,9 +51,8 @@ static bool same_spec(const struct kfieldspec *x, const struct kfieldspec *y)
 	       !strcmp(x->kind ? x->kind : "", y->kind ? y->kind : "");
 }
 
-/* Reads a field spec list into *specs (appending, skipping ones already there). */
-static int add_specs(struct kbuild *b, const struct doc_node *list, struct kfieldspec **specs,
-		     size_t *n, size_t *alloc)
+int kust_read_specs(struct kbuild *b, const struct doc_node *list, struct kfieldspec **specs,
+		    size_t *n, size_t *alloc)
 {
 	char where[256];
 	size_t i, k;
@@ -105,7 +111,7 @@ static int add_namerefs(struct kbuild *b, const struct doc_node *list)
 		nr->version = astr(b, e, "version");
 		nr->kind = astr(b, e, "kind");
 		alloc = 0;
-		r = add_specs(b, doc_map_get(e, "fieldSpecs"), &nr->refs, &nr->nrefs, &alloc);
+		r = kust_read_specs(b, doc_map_get(e, "fieldSpecs"), &nr->refs, &nr->nrefs, &alloc);
 		if (r)
 			return r;
 		/* nameref.c reads the list up to an entry without a path, as its own tables. */
@@ -139,7 +145,7 @@ static int add_config(struct kbuild *b, const struct doc_node *cfg)
 		if (k == ARRAY_SIZE(cfg_keys))
 			return err_set(ERR_INVALID, "%s: configuration field '%s' is not supported by hoist's kustomize engine",
 				       doc_where(key, where, sizeof(where)), key->str);
-		r = add_specs(b, v, &c->specs[cfg_keys[k].field], &c->nspecs[cfg_keys[k].field],
+		r = kust_read_specs(b, v, &c->specs[cfg_keys[k].field], &c->nspecs[cfg_keys[k].field],
 			      &c->alloc[cfg_keys[k].field]);
 		if (r)
 			return r;

@@ -473,13 +473,18 @@ static int run_labels(struct kbuild *b, struct kresmap *m, const struct doc_node
 		const char *sel = doc_get_str(e, "includeSelectors", NULL);
 		const char *tpl = doc_get_str(e, "includeTemplates", NULL);
 
-		if (doc_map_get(e, "fields")) {
-			r = err_set(ERR_INVALID, "%s: labels.fields is not supported by hoist's kustomize engine yet",
-				    doc_where(e, where, sizeof(where)));
-			break;
-		}
 		r = kust_labels(b, m, doc_map_get(e, "pairs"), sel && !strcmp(sel, "true"),
 				(tpl && !strcmp(tpl, "true")) || (sel && !strcmp(sel, "true")));
+		/* fields: more places for these labels, besides the defaults. */
+		if (!r && doc_map_get(e, "fields")) {
+			struct kfieldspec *specs = NULL;
+			size_t n = 0, alloc = 0;
+
+			r = kust_read_specs(b, doc_map_get(e, "fields"), &specs, &n, &alloc);
+			if (!r)
+				r = kust_labels_fields(b, m, doc_map_get(e, "pairs"), specs, n);
+			free(specs);
+		}
 	}
 	return r;
 }

@@ -69,6 +69,7 @@ enum kcfg_field {
 	KCFG_VAR_REF,      /* varReference */
 	KCFG_IMAGES,       /* images */
 	KCFG_REPLICAS,     /* replicas */
+	KCFG_TEMPLATE_LABELS, /* templateLabels (labels: includeTemplates) */
 	KCFG_NFIELDS
 };
 
@@ -242,6 +243,15 @@ int kust_prefix_suffix_specs(struct kbuild *b, struct kresmap *m, const char *pr
 /* `selectors`/`templates`: also the selector and pod-template field specs (commonLabels). */
 int kust_labels(struct kbuild *b, struct kresmap *m, const struct doc_node *pairs,
 		bool selectors, bool templates);
+/* Sets the label pairs at the given field specs only (labels: fields). */
+int kust_labels_fields(struct kbuild *b, struct kresmap *m, const struct doc_node *pairs,
+		       const struct kfieldspec *specs, size_t n);
+/*
+ * Reads a list of field specs (group, version, kind, path, create) into
+ * *specs, appending and skipping exact repeats; strings go to the arena.
+ */
+int kust_read_specs(struct kbuild *b, const struct doc_node *list, struct kfieldspec **specs,
+		    size_t *n, size_t *alloc);
 int kust_annotations(struct kbuild *b, struct kresmap *m, const struct doc_node *pairs);
 int kust_images(struct kbuild *b, struct kresmap *m, const struct doc_node *images);
 int kust_replicas(struct kbuild *b, struct kresmap *m, const struct doc_node *replicas);

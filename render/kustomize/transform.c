@@ -88,6 +88,13 @@ int kust_namespace(struct kbuild *b, struct kresmap *m, const char *ns)
 			if (r)
 				return r;
 		}
+		/* `namespace:` field specs of configurations files (kubebuilder's webhooks). */
+		for (k = 0; k < b->config.nspecs[KCFG_NAMESPACE]; k++) {
+			r = kfs_walk(b, res, &b->config.specs[KCFG_NAMESPACE][k], set_string,
+				     (void *)ns);
+			if (r)
+				return r;
+		}
 	}
 	return 0;
 }
@@ -123,6 +130,16 @@ int kust_prefix_suffix(struct kbuild *b, struct kresmap *m, const char *prefix,
 		kres_set_name(b, r, name.buf);
 	}
 	strbuf_release(&name);
+	/* More fields to prefix or suffix, from configurations files. */
+	if (prefix && *prefix && b->config.nspecs[KCFG_PREFIX]) {
+		int r = kust_prefix_suffix_specs(b, m, prefix, "", b->config.specs[KCFG_PREFIX],
+						 b->config.nspecs[KCFG_PREFIX]);
+		if (r)
+			return r;
+	}
+	if (suffix && *suffix && b->config.nspecs[KCFG_SUFFIX])
+		return kust_prefix_suffix_specs(b, m, "", suffix, b->config.specs[KCFG_SUFFIX],
+						b->config.nspecs[KCFG_SUFFIX]);
 	return 0;
 }
 
@@ -297,11 +314,29 @@ int kust_labels(struct kbuild *b, struct kresmap *m, const struct doc_node *pair
 	if (!r && selectors)
 		r = walk_specs(b, m, selector_label_specs, ARRAY_SIZE(selector_label_specs),
 			       set_pairs, &pc);
-	/* commonLabels field specs added by `configurations:` files. */
+	/*
+	 * Field specs added by `configurations:` files: commonLabels ones go
+	 * with selectors (kustomize merges them into its commonLabels specs),
+	 * templateLabels ones with templates alone (labels: includeTemplates).
+	 */
 	if (!r && selectors)
 		r = walk_specs(b, m, b->config.specs[KCFG_LABELS], b->config.nspecs[KCFG_LABELS],
 			       set_pairs, &pc);
+	else if (!r && templates)
+		r = walk_specs(b, m, b->config.specs[KCFG_TEMPLATE_LABELS],
+			       b->config.nspecs[KCFG_TEMPLATE_LABELS], set_pairs, &pc);
 	return r;
+}
+
+int kust_labels_fields(struct kbuild *b, struct kresmap *m, const struct doc_node *pairs,
+		       const struct kfieldspec *specs, size_t n)
+{
+	struct pairs_ctx pc = { pairs };
+	int r = check_pairs(pairs, "labels");
+
+	if (r || !pairs || !pairs->n)
+		return r;
+	return walk_specs(b, m, specs, n, set_pairs, &pc);
 }
 
 int kust_annotations(struct kbuild *b, struct kresmap *m, const struct doc_node *pairs)
@@ -352,10 +387,10 @@ static void image_split(const char *img, struct strbuf *name, struct strbuf *tag
 	}
 }
 
-static void update_image(struct kbuild *b, struct doc_node *container,
+static void update_image(struct kbuild *b, struct doc_node *container, const char *key,
 			 struct image_rule *rules, size_t nrules)
 {
-	struct doc_node *img = doc_map_get(container, "image");
+	struct doc_node *img = doc_map_get(container, key);
 	struct strbuf name = STRBUF_INIT, tag = STRBUF_INIT, digest = STRBUF_INIT,
 		      out = STRBUF_INIT;
 	size_t i;
@@ -388,7 +423,7 @@ static void update_image(struct kbuild *b, struct doc_node *container,
 			strbuf_addf(&out, ":%s", tag.buf);
 		if (digest.len)
 			strbuf_addf(&out, "@%s", digest.buf);
-		doc_map_set(b->arena, container, "image", str_node(b, out.buf));
+		doc_map_set(b->arena, container, key, str_node(b, out.buf));
 		break;
 	}
 	strbuf_release(&name);
@@ -424,11 +459,25 @@ static void find_containers(struct kbuild *b, struct doc_node *n, struct image_r
 		    v->kind == DOC_SEQ) {
 			for (k = 0; k < v->n; k++)
 				if (v->kids[k]->kind == DOC_MAP)
-					update_image(b, v->kids[k], rules, nrules);
+					update_image(b, v->kids[k], "image", rules, nrules);
 		} else {
 			find_containers(b, v, rules, nrules, depth + 1);
 		}
 	}
+}
+
+struct image_ctx {
+	struct image_rule *rules;
+	size_t n;
+};
+
+static int image_at(struct kbuild *b, struct kres *r, struct doc_node *parent,
+		    const char *key, void *ctx)
+{
+	struct image_ctx *ic = ctx;
+
+	update_image(b, parent, key, ic->rules, ic->n);
+	return 0;
 }
 
 int kust_images(struct kbuild *b, struct kresmap *m, const struct doc_node *images)
@@ -470,6 +519,13 @@ int kust_images(struct kbuild *b, struct kresmap *m, const struct doc_node *imag
 	}
 	for (i = 0; i < m->n; i++)
 		find_containers(b, m->v[i].node, rules, n, 0);
+	/* Image fields of other shapes, named by configurations files. */
+	if (b->config.nspecs[KCFG_IMAGES]) {
+		struct image_ctx ic = { rules, n };
+
+		r = walk_specs(b, m, b->config.specs[KCFG_IMAGES], b->config.nspecs[KCFG_IMAGES],
+			       image_at, &ic);
+	}
 out:
 	for (i = 0; i < n; i++)
 		regfree(&rules[i].re);
@@ -534,6 +590,12 @@ int kust_replicas(struct kbuild *b, struct kresmap *m, const struct doc_node *re
 			for (s = 0; s < ARRAY_SIZE(replica_specs); s++) {
 				r = kfs_walk(b, &m->v[k], &replica_specs[s], set_count,
 					     (void *)count->str);
+				if (r)
+					return r;
+			}
+			for (s = 0; s < b->config.nspecs[KCFG_REPLICAS]; s++) {
+				r = kfs_walk(b, &m->v[k], &b->config.specs[KCFG_REPLICAS][s],
+					     set_count, (void *)count->str);
 				if (r)
 					return r;
 			}
