@@ -64,16 +64,6 @@ static int find_kustomization(struct kbuild *b, const char *dir, struct strbuf *
 		       *dir ? dir : ".");
 }
 
-/*
- * kustomize decodes its file through JSON into a Go struct, so field names
- * match case-insensitively ("nameprefix" is namePrefix) and a later
- * spelling of a field replaces an earlier one.  Keys are renamed to their
- * canonical spelling here, so the rest of the build looks them up as usual.
- * A key that is not a scalar cannot become a JSON key, and kustomize
- * refuses the file.  The reader already dropped exact repeats, so only
- * known fields can still repeat: each is kept at its last spelling, in one
- * pass (a file of many keys must not cost their square).
- */
 static bool is_null(const struct doc_node *v)
 {
 	struct doc_value dv;
@@ -82,6 +72,17 @@ static bool is_null(const struct doc_node *v)
 	       dv.type == DOC_T_NULL;
 }
 
+/*
+ * kustomize decodes its file through JSON into a Go struct, so field names
+ * match case-insensitively ("nameprefix" is namePrefix) and a later
+ * spelling of a field replaces an earlier one.  Keys are renamed to their
+ * canonical spelling here, so the rest of the build looks them up as usual.
+ * A key that is not a scalar cannot become a JSON key, and kustomize
+ * refuses the file.  The reader already dropped exact repeats, so only
+ * known fields can still repeat: each is kept at its bytewise greatest
+ * spelling (see below), in one pass (a file of many keys must not cost
+ * their square).
+ */
 static int canonical_keys(struct doc_node *k)
 {
 	size_t last[ARRAY_SIZE(kust_fields)];
@@ -106,12 +107,22 @@ static int canonical_keys(struct doc_node *k)
 				break;
 		if (f == ARRAY_SIZE(kust_fields))
 			continue;
-		if (strcmp(kust_fields[f].name, key->str)) {
-			key->str = kust_fields[f].name;
+		field[i] = f;
+		/*
+		 * Between spellings of one field, the JSON kustomize decodes has
+		 * its keys sorted, so the bytewise greatest spelling comes last and
+		 * wins, wherever it stands in the file.
+		 */
+		if (last[f] == SIZE_MAX || strcmp(key->str, k->kids[2 * last[f]]->str) >= 0)
+			last[f] = i;
+	}
+	for (i = 0; i < k->n; i++) {
+		struct doc_node *key = k->kids[2 * i];
+
+		if (field[i] != SIZE_MAX && strcmp(kust_fields[field[i]].name, key->str)) {
+			key->str = kust_fields[field[i]].name;
 			key->len = strlen(key->str);
 		}
-		field[i] = f;
-		last[f] = i;
 	}
 	for (i = 0; i < k->n; i++) {
 		if (field[i] != SIZE_MAX && last[field[i]] != i)
@@ -153,6 +164,8 @@ static int parse_kustomization(struct kbuild *b, const char *dir, struct strbuf 
 		r = err_set(ERR_INVALID, "%s: a kustomization must be one mapping", path->buf);
 	if (!r)
 		r = canonical_keys((*st)->docs[0]);
+	if (!r)
+		r = kust_schema_check((*st)->docs[0]);
 	strbuf_release(&data);
 	return r;
 }

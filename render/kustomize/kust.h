@@ -224,6 +224,16 @@ int kust_replacements(struct kbuild *b, struct kresmap *m, const char *dir,
  * of *n allocated strings (free each, then the array).
  */
 void kust_fieldpath_split(const char *path, char ***out, size_t *n);
+
+/*
+ * schema.c: renames the nested fields of a kustomization (its top-level
+ * keys already canonical) to kustomize's spelling, drops repeats, and
+ * refuses unknown fields and values of the wrong shape, as kustomize's
+ * strict JSON decoding does.  kust_schema_replacement does the same,
+ * unknown fields allowed, for a replacement read from a file.
+ */
+int kust_schema_check(struct doc_node *k);
+int kust_schema_replacement(struct doc_node *n);
 /* Drops objects annotated config.kubernetes.io/local-config (any value but "false"; at the top, last). */
 void kust_drop_local_config(struct kresmap *m);
 /* patch.c: whether a label selector ("a=b,c in (d),!e") matches `labels`. */

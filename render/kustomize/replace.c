@@ -83,8 +83,19 @@ void kust_fieldpath_split(const char *path, char ***out, size_t *n)
 	}
 	free(raw);
 	strbuf_release(&cur);
+	/*
+	 * A leading dot (".spec.replicas", as many real repositories write
+	 * it) names the same field as without: kyaml skips the empty first
+	 * part.  Empty parts elsewhere are kept and match nothing.
+	 */
+	nraw = nres;
+	if (nres > 1 && !*res[0]) {
+		free(res[0]);
+		memmove(res, res + 1, (nres - 1) * sizeof(*res));
+		nraw = nres - 1;
+	}
 	*out = res;
-	*n = nres;
+	*n = nraw;
 }
 
 static void parts_free(char **parts, size_t n)
@@ -746,9 +757,12 @@ static int run_file(struct kbuild *b, struct kresmap *m, const char *dir, const 
 	d = st->ndocs ? st->docs[0] : NULL;
 	if (d && d->kind == DOC_SEQ) {
 		for (i = 0; !r && i < d->n; i++)
-			r = run_one(b, m, d->kids[i]);
+			if (!(r = kust_schema_replacement(d->kids[i])))
+				r = run_one(b, m, d->kids[i]);
 	} else if (d && d->kind == DOC_MAP) {
-		r = run_one(b, m, d);
+		r = kust_schema_replacement(st->docs[0]);
+		if (!r)
+			r = run_one(b, m, d);
 	} else {
 		r = err_set(ERR_INVALID, "%s: unsupported replacement type encountered within replacement path",
 			    file);

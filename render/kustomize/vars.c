@@ -105,7 +105,7 @@ static int parse_var(const struct doc_node *e, struct kvar *v)
 {
 	const struct doc_node *ref = doc_map_get(e, "objref");
 	const char *api = doc_get_str(ref, "apiVersion", NULL);
-	const char *path = doc_get_str(e, "fieldref", "fieldpath", NULL);
+	const char *path = doc_get_str(e, "fieldref", "fieldPath", NULL);
 	char where[256];
 
 	memset(v, 0, sizeof(*v));
@@ -256,6 +256,10 @@ static const struct doc_node *field_at(const struct doc_node *n, const char *pat
 		bool idx = br != NULL;
 		const char *c;
 
+		if (!len) { /* kyaml's Lookup cleans empty parts out (".a.b" is "a.b") */
+			p++;
+			continue;
+		}
 		for (c = br ? br + 1 : NULL; idx && c < p + len - 1; c++)
 			idx = *c >= '0' && *c <= '9';
 		if (idx && c == br + 1)

@@ -71,6 +71,14 @@ static void fieldpath_keeps_wildcards_and_empty_parts(void **state UNUSED)
 	check_split("", "", NULL);
 }
 
+/* kubectl kustomize reads ".spec.x" as "spec.x" in sources and targets. */
+static void fieldpath_drops_a_leading_dot(void **state UNUSED)
+{
+	check_split(".data.value", "data", "value", NULL);
+	check_split(".spec.containers.[name=app].image", "spec", "containers", "[name=app]",
+		    "image", NULL);
+}
+
 static const char resources[] =
 	"apiVersion: v1\n"
 	"kind: ConfigMap\n"
@@ -172,6 +180,7 @@ int main(void)
 		cmocka_unit_test(fieldpath_brackets_quote_keys_with_dots),
 		cmocka_unit_test(fieldpath_backslash_escapes_a_dot),
 		cmocka_unit_test(fieldpath_keeps_wildcards_and_empty_parts),
+		cmocka_unit_test(fieldpath_drops_a_leading_dot),
 		cmocka_unit_test(replacement_selectors_are_unanchored_regexps),
 		cmocka_unit_test(replacement_without_source_fails),
 	};
