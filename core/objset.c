@@ -173,7 +173,14 @@ static int id_cmp(const struct object *a, const struct object *b)
 {
 	int c;
 
-	if ((c = strcmp(a->group, b->group)) || (c = strcmp(a->kind, b->kind)) ||
+	/*
+	 * kustomize's resource id: group, version and kind, namespace, name.
+	 * The same object written at two versions is two objects to it, so
+	 * it is to us.  NEEDSWORK: both name one live object; the agent should
+	 * refuse such a set before applying it.
+	 */
+	if ((c = strcmp(a->group, b->group)) || (c = strcmp(a->version, b->version)) ||
+	    (c = strcmp(a->kind, b->kind)) ||
 	    (c = strcmp(effective_ns(a), effective_ns(b))) ||
 	    (c = strcmp(a->name, b->name)))
 		return c;

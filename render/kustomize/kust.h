@@ -136,9 +136,9 @@ const char *kres_ns(const struct kres *r);
 const char *kres_api_version(const struct kres *r);
 /* Group and version split from apiVersion, into caller buffers. */
 void kres_gv(const struct kres *r, char *group, size_t gsize, char *version, size_t vsize);
-/* Whether the kind is one of the built-in cluster-scoped kinds, in any group. */
-bool kust_cluster_scoped(const char *kind);
-/* Whether the resource is cluster-scoped: a built-in cluster kind in its own API group. */
+/* Whether kustomize's built-in OpenAPI data has this group/version/kind cluster-scoped. */
+bool kust_gvk_cluster_scoped(const char *group, const char *version, const char *kind);
+/* Whether the resource is cluster-scoped, by its group, version and kind. */
 bool kres_cluster_scoped(const struct kres *r);
 
 /* Renames (recording the old name for back references). */

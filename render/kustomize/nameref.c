@@ -338,7 +338,7 @@ static bool roleref_selects(const struct walk_ctx *c, const struct kres *r)
 
 static bool same_ns_as_referrer(const struct walk_ctx *c, const struct kres *r)
 {
-	if (kust_cluster_scoped(kres_kind(c->referrer)) || kust_cluster_scoped(kres_kind(r)) ||
+	if (kres_cluster_scoped(c->referrer) || kres_cluster_scoped(r) ||
 	    !strcmp(kres_kind(r), "ServiceAccount"))
 		return true;
 	return ns_equal(kres_ns(c->referrer), kres_ns(r));
@@ -598,7 +598,7 @@ int kust_fix_name_refs(struct kbuild *b, struct kresmap *m)
 	for (i = 0; i < m->n; i++) {
 		const char *ns = kres_ns(&m->v[i]);
 		info[i].ns = *ns ? ns : "default";
-		info[i].cluster = kust_cluster_scoped(kres_kind(&m->v[i]));
+		info[i].cluster = kres_cluster_scoped(&m->v[i]);
 	}
 	for (i = 0; i < m->n && !ret; i++) {
 		c.referrer = &m->v[i];

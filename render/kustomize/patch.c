@@ -232,7 +232,7 @@ static int target_selects(const struct ktarget *t, const struct kres *r, bool *o
 {
 	char g[256], v[256];
 	const char *kind = kres_kind(r);
-	bool cluster = kust_cluster_scoped(kind);
+	bool cluster = kres_cluster_scoped(r);
 	const char *ns = kres_ns(r), *ons = r->orig_ns ? r->orig_ns : "";
 	const char *oname = r->nnames ? r->names[0] : kres_name(r);
 	int rc;

@@ -100,48 +100,61 @@ void kres_gv(const struct kres *r, char *group, size_t gsize, char *version, siz
 }
 
 /*
- * The built-in cluster-scoped kinds kustomize knows from its OpenAPI data,
- * with their API groups: a custom resource that happens to be called
- * "Namespace" is namespaced.
+ * The cluster-scoped kinds of kustomize's built-in OpenAPI data (Kubernetes
+ * 1.21's), by group, version and kind: kyaml decides scope per version, and
+ * anything it does not know is namespaced — a custom resource called
+ * "Namespace", FlowSchema in flowcontrol v1 (1.29's), ValidatingAdmissionPolicy
+ * (1.26's), and the create-only reviews (TokenReview, SubjectAccessReview),
+ * which have no namespaced or cluster path kyaml reads.  Probed entry by
+ * entry against kubectl kustomize v5.5.
  */
 static const struct {
-	const char *group, *kind;
+	const char *group, *version, *kind;
 } cluster_kinds[] = {
-	{ "apiregistration.k8s.io", "APIService" },
-	{ "certificates.k8s.io", "CertificateSigningRequest" },
-	{ "rbac.authorization.k8s.io", "ClusterRole" },
-	{ "rbac.authorization.k8s.io", "ClusterRoleBinding" },
-	{ "", "ComponentStatus" },
-	{ "storage.k8s.io", "CSIDriver" },
-	{ "storage.k8s.io", "CSINode" },
-	{ "apiextensions.k8s.io", "CustomResourceDefinition" },
-	{ "flowcontrol.apiserver.k8s.io", "FlowSchema" },
-	{ "networking.k8s.io", "IngressClass" },
-	{ "admissionregistration.k8s.io", "MutatingWebhookConfiguration" },
-	{ "", "Namespace" },
-	{ "", "Node" },
-	{ "", "PersistentVolume" },
-	{ "policy", "PodSecurityPolicy" },
-	{ "scheduling.k8s.io", "PriorityClass" },
-	{ "flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration" },
-	{ "node.k8s.io", "RuntimeClass" },
-	{ "authorization.k8s.io", "SelfSubjectAccessReview" },
-	{ "authorization.k8s.io", "SelfSubjectRulesReview" },
-	{ "storage.k8s.io", "StorageClass" },
-	{ "authorization.k8s.io", "SubjectAccessReview" },
-	{ "authentication.k8s.io", "TokenReview" },
-	{ "admissionregistration.k8s.io", "ValidatingAdmissionPolicy" },
-	{ "admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding" },
-	{ "admissionregistration.k8s.io", "ValidatingWebhookConfiguration" },
-	{ "storage.k8s.io", "VolumeAttachment" },
+	{ "", "v1", "ComponentStatus" },
+	{ "", "v1", "Namespace" },
+	{ "", "v1", "Node" },
+	{ "", "v1", "PersistentVolume" },
+	{ "admissionregistration.k8s.io", "v1", "MutatingWebhookConfiguration" },
+	{ "admissionregistration.k8s.io", "v1", "ValidatingWebhookConfiguration" },
+	{ "admissionregistration.k8s.io", "v1beta1", "MutatingWebhookConfiguration" },
+	{ "admissionregistration.k8s.io", "v1beta1", "ValidatingWebhookConfiguration" },
+	{ "apiextensions.k8s.io", "v1", "CustomResourceDefinition" },
+	{ "apiextensions.k8s.io", "v1beta1", "CustomResourceDefinition" },
+	{ "apiregistration.k8s.io", "v1", "APIService" },
+	{ "apiregistration.k8s.io", "v1beta1", "APIService" },
+	{ "certificates.k8s.io", "v1", "CertificateSigningRequest" },
+	{ "certificates.k8s.io", "v1beta1", "CertificateSigningRequest" },
+	{ "flowcontrol.apiserver.k8s.io", "v1beta1", "FlowSchema" },
+	{ "flowcontrol.apiserver.k8s.io", "v1beta1", "PriorityLevelConfiguration" },
+	{ "networking.k8s.io", "v1", "IngressClass" },
+	{ "networking.k8s.io", "v1beta1", "IngressClass" },
+	{ "node.k8s.io", "v1", "RuntimeClass" },
+	{ "node.k8s.io", "v1beta1", "RuntimeClass" },
+	{ "policy", "v1beta1", "PodSecurityPolicy" },
+	{ "rbac.authorization.k8s.io", "v1", "ClusterRole" },
+	{ "rbac.authorization.k8s.io", "v1", "ClusterRoleBinding" },
+	{ "rbac.authorization.k8s.io", "v1beta1", "ClusterRole" },
+	{ "rbac.authorization.k8s.io", "v1beta1", "ClusterRoleBinding" },
+	{ "scheduling.k8s.io", "v1", "PriorityClass" },
+	{ "scheduling.k8s.io", "v1beta1", "PriorityClass" },
+	{ "storage.k8s.io", "v1", "CSIDriver" },
+	{ "storage.k8s.io", "v1", "CSINode" },
+	{ "storage.k8s.io", "v1", "StorageClass" },
+	{ "storage.k8s.io", "v1", "VolumeAttachment" },
+	{ "storage.k8s.io", "v1beta1", "CSIDriver" },
+	{ "storage.k8s.io", "v1beta1", "CSINode" },
+	{ "storage.k8s.io", "v1beta1", "StorageClass" },
+	{ "storage.k8s.io", "v1beta1", "VolumeAttachment" },
 };
 
-bool kust_cluster_scoped(const char *kind)
+bool kust_gvk_cluster_scoped(const char *group, const char *version, const char *kind)
 {
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(cluster_kinds); i++)
-		if (!strcmp(kind, cluster_kinds[i].kind))
+		if (!strcmp(kind, cluster_kinds[i].kind) && !strcmp(group, cluster_kinds[i].group) &&
+		    !strcmp(version, cluster_kinds[i].version))
 			return true;
 	return false;
 }
@@ -149,14 +162,9 @@ bool kust_cluster_scoped(const char *kind)
 bool kres_cluster_scoped(const struct kres *r)
 {
 	char group[256], version[64];
-	const char *kind = kres_kind(r);
-	size_t i;
 
 	kres_gv(r, group, sizeof(group), version, sizeof(version));
-	for (i = 0; i < ARRAY_SIZE(cluster_kinds); i++)
-		if (!strcmp(kind, cluster_kinds[i].kind) && !strcmp(group, cluster_kinds[i].group))
-			return true;
-	return false;
+	return kust_gvk_cluster_scoped(group, version, kres_kind(r));
 }
 
 static void remember_name(struct kres *r, const char *old)

@@ -155,7 +155,7 @@ static bool var_matches(const struct kvar *v, const struct kres *r)
 		name = !strcmp(r->names[i], v->objname);
 	if (!name)
 		return false;
-	if (*v->ns || kust_cluster_scoped(v->kind))
+	if (*v->ns || kres_cluster_scoped(r))
 		return ns_eq(kres_ns(r), v->ns) || ns_eq(r->orig_ns, v->ns);
 	return true;
 }
