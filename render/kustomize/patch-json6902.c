@@ -192,7 +192,12 @@ static int do_replace(struct op_ctx *c, const struct pointer *p, struct doc_node
 	}
 	parent = resolve(*c->root, p, p->n - 1);
 	last = p->tok[p->n - 1];
-	if (parent && parent->kind == DOC_MAP && doc_map_get(parent, last)) {
+	/*
+	 * The JSON patch library kustomize uses (evanphx/json-patch v4) finds
+	 * every key of an existing object, present or not, so a replace of a
+	 * missing key adds it; only a missing parent is an error.
+	 */
+	if (parent && parent->kind == DOC_MAP) {
 		doc_map_set(c->a, parent, last, v);
 		return 0;
 	}
