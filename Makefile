@@ -26,11 +26,13 @@ endif
 
 PKGS = libgit2 libcurl yaml-0.1 libarchive zlib libcrypto
 TEST_PKGS = cmocka
+# Only hoist-agent links these (its HTTP server); `hoist` must not load them.
+AGENT_PKGS = libmicrohttpd
 
 # Install missing packages before anything that needs them: `make` on a
 # fresh machine must just work.  The check is cheap (pkg-config only).
 ifeq ($(filter deps clean format,$(MAKECMDGOALS)),)
-ifneq ($(shell pkg-config --exists $(PKGS) $(TEST_PKGS) 2>/dev/null && command -v docker-registry >/dev/null && command -v rsync >/dev/null && command -v skopeo >/dev/null && { command -v gitlab-ci-local >/dev/null || ! command -v npm >/dev/null; } && echo ok),ok)
+ifneq ($(shell pkg-config --exists $(PKGS) $(TEST_PKGS) $(AGENT_PKGS) 2>/dev/null && command -v docker-registry >/dev/null && command -v rsync >/dev/null && command -v skopeo >/dev/null && { command -v gitlab-ci-local >/dev/null || ! command -v npm >/dev/null; } && echo ok),ok)
 $(info hoist: installing missing build dependencies (make deps))
 $(shell sh scripts/deps.sh >&2)
 endif
@@ -48,6 +50,8 @@ ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -I. \
 	     $(shell pkg-config --cflags $(PKGS)) -MMD -MP
 LIBS = $(shell pkg-config --libs $(PKGS)) -lm -lpthread
 TEST_LIBS = $(shell pkg-config --libs $(TEST_PKGS))
+AGENT_CFLAGS = $(shell pkg-config --cflags $(AGENT_PKGS))
+AGENT_LIBS = $(shell pkg-config --libs $(AGENT_PKGS))
 
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0)
 ALL_CFLAGS += -DHOIST_VERSION='"$(VERSION)"'
@@ -77,7 +81,9 @@ $(BUILD)/hoist: $(BUILD)/hoist.o $(BUILD)/libhoist.a
 	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/hoist-agent: $(BUILD)/hoist-agent.o $(AGENT_OBJ) $(BUILD)/libhoist.a
-	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS) $(AGENT_LIBS)
+
+$(AGENT_OBJ): ALL_CFLAGS += $(AGENT_CFLAGS)
 
 $(BUILD)/tests/test-%: $(BUILD)/tests/unit/test-%.o $(BUILD)/libhoist.a
 	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS) $(TEST_LIBS)
