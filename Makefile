@@ -51,7 +51,9 @@ ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -I. \
 LIBS = $(shell pkg-config --libs $(PKGS)) -lm -lpthread
 TEST_LIBS = $(shell pkg-config --libs $(TEST_PKGS))
 AGENT_CFLAGS = $(shell pkg-config --cflags $(AGENT_PKGS))
-AGENT_LIBS = $(shell pkg-config --libs $(AGENT_PKGS))
+# hoist-agent links no libgit2 (nor any libhoist.a object that needs it):
+# it idles in a small container and never touches a Git repository.
+AGENT_LIBS = $(shell pkg-config --libs $(filter-out libgit2,$(PKGS)) $(AGENT_PKGS)) -lm -lpthread
 
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0)
 ALL_CFLAGS += -DHOIST_VERSION='"$(VERSION)"'
@@ -80,8 +82,18 @@ $(BUILD)/libhoist.a: $(LIB_OBJ)
 $(BUILD)/hoist: $(BUILD)/hoist.o $(BUILD)/libhoist.a
 	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/hoist-agent: $(BUILD)/hoist-agent.o $(AGENT_OBJ) $(BUILD)/libhoist.a
-	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS) $(AGENT_LIBS)
+$(BUILD)/libagent.a: $(AGENT_OBJ)
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/hoist-agent: $(BUILD)/hoist-agent.o $(BUILD)/libagent.a $(BUILD)/libhoist.a
+	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ $(AGENT_LIBS)
+
+# The agent's unit tests and fuzz target link the agent's objects too.
+$(BUILD)/tests/test-agent-%: $(BUILD)/tests/unit/test-agent-%.o $(BUILD)/libagent.a $(BUILD)/libhoist.a
+	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ $(AGENT_LIBS) $(TEST_LIBS)
+
+$(BUILD)/tests/fuzz-kube: $(BUILD)/tests/fuzz/fuzz-kube.o $(BUILD)/tests/fuzz/replay.o $(BUILD)/libagent.a $(BUILD)/libhoist.a
+	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ $(AGENT_LIBS)
 
 $(AGENT_OBJ): ALL_CFLAGS += $(AGENT_CFLAGS)
 
@@ -144,6 +156,10 @@ fuzz:
 $(BUILD)/fuzz/fuzz-%: $(BUILD)/tests/fuzz/fuzz-%.o $(BUILD)/libhoist.a
 	@mkdir -p $(dir $@)
 	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
+
+$(BUILD)/fuzz/fuzz-kube: $(BUILD)/tests/fuzz/fuzz-kube.o $(BUILD)/libagent.a $(BUILD)/libhoist.a
+	@mkdir -p $(dir $@)
+	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(AGENT_LIBS)
 
 valgrind:
 	$(Q)$(MAKE) --no-print-directory BUILD=build-vg OPT=-O0 EXTRA_CFLAGS=-DHOIST_ARENA_MALLOC test-bin
