@@ -41,12 +41,22 @@ int push_fail_status(enum push_fail f)
 	return 400;
 }
 
+void push_checked_init(struct push_checked *pc)
+{
+	memset(pc, 0, sizeof(*pc));
+	strbuf_init(&pc->manifest, 0);
+	strbuf_init(&pc->payload, 0);
+}
+
 void push_checked_release(struct push_checked *pc)
 {
+	strbuf_release(&pc->manifest);
+	strbuf_release(&pc->payload);
+	free(pc->sig_b64);
 	free(pc->app);
 	free(pc->version);
 	free(pc->revision);
-	memset(pc, 0, sizeof(*pc));
+	push_checked_init(pc);
 }
 
 /* Base64 of a header, bounded, or ERR_INVALID naming the header. */
@@ -60,33 +70,38 @@ static int decode_header(struct strbuf *out, const char *v, const char *name)
 }
 
 /* The manifest must name exactly this body as its one Flux content layer. */
-static int check_manifest(struct push_checked *out, const char *b64, size_t len)
+static int check_manifest(struct push_checked *out, const char *what, size_t len)
 {
-	struct strbuf m = STRBUF_INIT;
 	struct oci_artifact_desc d;
-	int r = decode_header(&m, b64, PUSH_HDR_MANIFEST);
+	int r;
 
-	if (!r)
-		r = oci_manifest_parse(&d, OCI_MEDIA_MANIFEST, m.buf, m.len, PUSH_HDR_MANIFEST);
+	r = oci_manifest_parse(&d, OCI_MEDIA_MANIFEST, out->manifest.buf, out->manifest.len,
+			       what);
 	if (r)
-		goto out;
-	if (strcmp(d.layer_digest, out->blob_digest) || d.layer_size != len) {
-		r = err_set(ERR_VERIFY,
-			    "%s names layer %s (%zu bytes), but the body is %s (%zu bytes)",
-			    PUSH_HDR_MANIFEST, d.layer_digest, d.layer_size, out->blob_digest, len);
-		goto out;
-	}
-	digest_sha256(out->digest, m.buf, m.len);
-	out->has_manifest = true;
-out:
-	strbuf_release(&m);
-	return r;
+		return r;
+	if (strcmp(d.layer_digest, out->blob_digest) || d.layer_size != len)
+		return err_set(ERR_VERIFY,
+			       "%s names layer %s (%zu bytes), but the body is %s (%zu bytes)",
+			       what, d.layer_digest, d.layer_size, out->blob_digest, len);
+	digest_sha256(out->digest, out->manifest.buf, out->manifest.len);
+	return 0;
+}
+
+/* The manifest a layer gets when the pusher sends none: no annotations. */
+static void bare_manifest(struct strbuf *out, const char *blob_digest, size_t len)
+{
+	struct oci_artifact_desc d = { 0 };
+
+	memcpy(d.layer_digest, blob_digest, DIGEST_STR_SIZE);
+	d.layer_size = len;
+	digest_sha256(d.config_digest, OCI_ARTIFACT_CONFIG, strlen(OCI_ARTIFACT_CONFIG));
+	d.config_size = strlen(OCI_ARTIFACT_CONFIG);
+	oci_manifest_build(out, &d);
 }
 
 static int check_signature(struct push_checked *out, enum push_fail *fail,
 			   const struct push_claims *c, const struct sign_key *key)
 {
-	struct strbuf payload = STRBUF_INIT;
 	int r;
 
 	if (!c->signature_b64 || !c->payload_b64) {
@@ -96,26 +111,26 @@ static int check_signature(struct push_checked *out, enum push_fail *fail,
 			       sign_key_name(key), PUSH_HDR_SIGNATURE, PUSH_HDR_PAYLOAD);
 	}
 	*fail = PUSH_BAD_REQUEST;
-	r = decode_header(&payload, c->payload_b64, PUSH_HDR_PAYLOAD);
+	r = decode_header(&out->payload, c->payload_b64, PUSH_HDR_PAYLOAD);
 	if (!r && strlen(c->signature_b64) > PUSH_HDR_MAX)
 		r = err_set(ERR_INVALID, "%s: longer than %u bytes", PUSH_HDR_SIGNATURE,
 			    PUSH_HDR_MAX);
 	if (r)
 		goto out;
 	*fail = PUSH_SIGNATURE;
-	r = sign_bytes_verify(key, payload.buf, payload.len, c->signature_b64);
+	r = sign_bytes_verify(key, out->payload.buf, out->payload.len, c->signature_b64);
 	/*
 	 * The repository identity is not checked: a pushed artifact has no
 	 * repository of its own here (cosign's default, too).  The digest is.
 	 */
 	if (!r)
-		r = sign_payload_check(payload.buf, payload.len, NULL, out->digest);
+		r = sign_payload_check(out->payload.buf, out->payload.len, NULL, out->digest);
 	if (!r) {
 		out->signature_checked = true;
+		out->sig_b64 = xstrdup(c->signature_b64);
 		*fail = PUSH_OK;
 	}
 out:
-	strbuf_release(&payload);
 	return r;
 }
 
@@ -123,9 +138,9 @@ int push_check(struct push_checked *out, enum push_fail *fail, const struct push
 	       const void *body, size_t len, const struct sign_key *key)
 {
 	struct artifact_info info = { 0 };
-	int r;
+	int r = 0;
 
-	memset(out, 0, sizeof(*out));
+	push_checked_init(out);
 	*fail = PUSH_BAD_REQUEST;
 	if (!c->digest)
 		return err_set(ERR_INVALID, "the %s header (sha256:HEX of the body) is missing",
@@ -144,13 +159,15 @@ int push_check(struct push_checked *out, enum push_fail *fail, const struct push
 		return err_set(ERR_VERIFY, "the body's digest is %s, not %s as %s states",
 			       out->blob_digest, c->digest, PUSH_HDR_DIGEST);
 	}
-	memcpy(out->digest, out->blob_digest, DIGEST_STR_SIZE);
-	if (c->manifest_b64) {
-		r = check_manifest(out, c->manifest_b64, len);
-		if (r) {
-			*fail = r == ERR_VERIFY ? PUSH_DIGEST : PUSH_BAD_REQUEST;
-			goto fail;
-		}
+	if (c->manifest_b64)
+		r = decode_header(&out->manifest, c->manifest_b64, PUSH_HDR_MANIFEST);
+	else
+		bare_manifest(&out->manifest, out->blob_digest, len);
+	if (!r)
+		r = check_manifest(out, PUSH_HDR_MANIFEST, len);
+	if (r) {
+		*fail = r == ERR_VERIFY ? PUSH_DIGEST : PUSH_BAD_REQUEST;
+		goto fail;
 	}
 	if (key) {
 		r = check_signature(out, fail, c, key);
@@ -181,25 +198,32 @@ static void store_path(struct strbuf *out, const char *dir, const char *app, con
 	strbuf_addf(out, "%s/%s%s", dir, app, ext);
 }
 
+static void json_field(struct strbuf *out, const char *key, const char *v, size_t len, bool last)
+{
+	strbuf_addf(out, "\"%s\":", key);
+	strbuf_add_json_str(out, v ? v : "", v ? len : 0);
+	strbuf_addstr(out, last ? "}\n" : ",");
+}
+
 int push_store_save(const char *dir, const char *app, const void *body, size_t len,
 		    const struct push_checked *pc)
 {
-	struct strbuf path = STRBUF_INIT, meta = STRBUF_INIT;
+	struct strbuf path = STRBUF_INIT, meta = STRBUF_INIT, b64 = STRBUF_INIT;
 	int r;
 
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return err_set(ERR_GENERIC, "%s: %s", dir, strerror(errno));
-	strbuf_addstr(&meta, "{\"digest\":");
-	strbuf_add_json_str(&meta, pc->digest, strlen(pc->digest));
-	strbuf_addstr(&meta, ",\"blobDigest\":");
-	strbuf_add_json_str(&meta, pc->blob_digest, strlen(pc->blob_digest));
-	strbuf_addstr(&meta, ",\"revision\":");
-	strbuf_add_json_str(&meta, pc->revision ? pc->revision : "",
-			    pc->revision ? strlen(pc->revision) : 0);
-	strbuf_addstr(&meta, ",\"version\":");
-	strbuf_add_json_str(&meta, pc->version ? pc->version : "",
-			    pc->version ? strlen(pc->version) : 0);
-	strbuf_addstr(&meta, "}\n");
+	if (pc->payload.len)
+		oci_base64_encode(&b64, pc->payload.buf, pc->payload.len);
+	strbuf_addch(&meta, '{');
+	json_field(&meta, "digest", pc->digest, strlen(pc->digest), false);
+	json_field(&meta, "blobDigest", pc->blob_digest, strlen(pc->blob_digest), false);
+	json_field(&meta, "manifest", pc->manifest.buf, pc->manifest.len, false);
+	json_field(&meta, "payload", b64.buf, b64.len, false);
+	json_field(&meta, "signature", pc->sig_b64, pc->sig_b64 ? strlen(pc->sig_b64) : 0, false);
+	json_field(&meta, "revision", pc->revision, pc->revision ? strlen(pc->revision) : 0,
+		   false);
+	json_field(&meta, "version", pc->version, pc->version ? strlen(pc->version) : 0, true);
 	/* The body first: metadata naming a body that is not there yet never exists. */
 	store_path(&path, dir, app, ".tar.gz");
 	r = write_file_atomic(path.buf, body, len, 0600);
@@ -209,31 +233,53 @@ int push_store_save(const char *dir, const char *app, const void *body, size_t l
 	}
 	strbuf_release(&path);
 	strbuf_release(&meta);
+	strbuf_release(&b64);
 	return r;
 }
 
+static char *dup_nonempty(const char *s)
+{
+	return s && *s ? xstrdup(s) : NULL;
+}
+
 int push_store_load(const char *dir, const char *app, struct strbuf *body,
-		    char digest[DIGEST_STR_SIZE], struct strbuf *revision)
+		    struct push_checked *pc)
 {
 	struct strbuf path = STRBUF_INIT, meta = STRBUF_INIT;
 	struct doc_stream *ds = NULL;
-	const char *d, *bd, *rev;
+	const struct doc_node *root;
+	const char *d, *bd, *m, *pl, *sig;
 	int r;
 
+	push_checked_init(pc);
 	store_path(&path, dir, app, ".json");
-	r = strbuf_read_file(&meta, path.buf, 64u << 10);
+	r = strbuf_read_file(&meta, path.buf, 256u << 10);
 	if (r)
 		goto out;
 	r = doc_parse(&ds, meta.buf, meta.len, path.buf, NULL);
 	if (r)
 		goto out;
-	d = ds->ndocs ? doc_get_str(ds->docs[0], "digest", NULL) : NULL;
-	bd = ds->ndocs ? doc_get_str(ds->docs[0], "blobDigest", NULL) : NULL;
-	rev = ds->ndocs ? doc_get_str(ds->docs[0], "revision", NULL) : NULL;
-	if (!d || !bd || !digest_is_valid(d) || !digest_is_valid(bd)) {
-		r = err_set(ERR_INVALID, "%s: no valid digest", path.buf);
+	root = ds->ndocs ? ds->docs[0] : NULL;
+	d = doc_get_str(root, "digest", NULL);
+	bd = doc_get_str(root, "blobDigest", NULL);
+	m = doc_get_str(root, "manifest", NULL);
+	pl = doc_get_str(root, "payload", NULL);
+	sig = doc_get_str(root, "signature", NULL);
+	if (!d || !bd || !m || !digest_is_valid(d) || !digest_is_valid(bd)) {
+		r = err_set(ERR_INVALID, "%s: no valid digest or manifest", path.buf);
 		goto out;
 	}
+	memcpy(pc->digest, d, DIGEST_STR_SIZE);
+	memcpy(pc->blob_digest, bd, DIGEST_STR_SIZE);
+	strbuf_addstr(&pc->manifest, m);
+	r = digest_verify(pc->manifest.buf, pc->manifest.len, d, path.buf);
+	if (!r && pl && *pl)
+		r = oci_base64_decode(&pc->payload, pl);
+	if (r)
+		goto out;
+	pc->sig_b64 = dup_nonempty(sig);
+	pc->revision = dup_nonempty(doc_get_str(root, "revision", NULL));
+	pc->version = dup_nonempty(doc_get_str(root, "version", NULL));
 	store_path(&path, dir, app, ".tar.gz");
 	strbuf_reset(body);
 	r = strbuf_read_file(body, path.buf, OCI_BLOB_MAX);
@@ -241,14 +287,9 @@ int push_store_load(const char *dir, const char *app, struct strbuf *body,
 		r = err_set(ERR_INVALID, "%s: missing, but its metadata is there", path.buf);
 	if (!r)
 		r = digest_verify(body->buf, body->len, bd, path.buf);
-	if (r)
-		goto out;
-	memcpy(digest, d, DIGEST_STR_SIZE);
-	if (revision) {
-		strbuf_reset(revision);
-		strbuf_addstr(revision, rev ? rev : "");
-	}
 out:
+	if (r)
+		push_checked_release(pc);
 	doc_stream_free(ds);
 	strbuf_release(&path);
 	strbuf_release(&meta);

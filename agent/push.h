@@ -7,9 +7,13 @@
  *   Hoist-Digest: sha256:HEX              required: sha256 of the body bytes
  *   Hoist-Manifest: BASE64                optional: the OCI manifest naming the
  *                                         body as its one layer (what the registry
- *                                         holds); the artifact's digest is then the
- *                                         manifest's, the same digest a pull-mode
- *                                         agent reports for the same artifact
+ *                                         holds).  Without it the agent builds the
+ *                                         bare manifest oci_manifest_build() writes
+ *                                         for that layer (no annotations).  The
+ *                                         artifact's digest is the manifest's either
+ *                                         way: the digest a pull-mode agent reports
+ *                                         for the same artifact, and the one a
+ *                                         signature names
  *   Hoist-Signature-Payload: BASE64       the cosign simple-signing payload
  *   Hoist-Signature: BASE64               its ECDSA signature (cosign's layer
  *                                         annotation, the same bytes `hoist publish`
@@ -28,7 +32,7 @@
 #include "core/digest.h"
 
 struct sign_key;
-struct strbuf;
+#include "core/strbuf.h"
 
 #define PUSH_HDR_DIGEST "Hoist-Digest"
 #define PUSH_HDR_MANIFEST "Hoist-Manifest"
@@ -61,15 +65,20 @@ enum push_fail {
 const char *push_fail_name(enum push_fail f);
 int push_fail_status(enum push_fail f);
 
+/* A checked push, or one loaded back from the state directory.  Owned. */
 struct push_checked {
-	char digest[DIGEST_STR_SIZE];      /* the artifact: manifest digest, else the body's */
-	char blob_digest[DIGEST_STR_SIZE]; /* sha256 of the body */
-	bool has_manifest;
+	char digest[DIGEST_STR_SIZE];      /* the artifact: the manifest's digest */
+	char blob_digest[DIGEST_STR_SIZE]; /* sha256 of the body (the layer) */
+	struct strbuf manifest;            /* the manifest bytes (sent or built) */
+	struct strbuf payload;             /* the signing payload, decoded; empty: none */
+	char *sig_b64;                     /* its signature; NULL: none */
 	bool signature_checked;
-	/* From the artifact's hoist.json; owned. */
+	/* From the artifact's hoist.json. */
 	char *app, *version, *revision;
 	size_t nobjects;
 };
+
+void push_checked_init(struct push_checked *pc);
 
 void push_checked_release(struct push_checked *pc);
 
@@ -85,17 +94,19 @@ int push_check(struct push_checked *out, enum push_fail *fail, const struct push
 /*
  * The bytes the agent keeps for a push-mode app, so it can re-apply (and
  * correct drift) at every interval and after a restart: DIR/APP.tar.gz and
- * DIR/APP.json ({"digest":..., "revision":..., "version":...}), each
- * written atomically, the metadata last.
+ * DIR/APP.json (digest, blobDigest, manifest, signature payload and
+ * signature, revision, version), each written atomically, the metadata
+ * last.  DIR is created when missing.
  */
 int push_store_save(const char *dir, const char *app, const void *body, size_t len,
 		    const struct push_checked *pc);
 /*
- * Loads what push_store_save kept, checking the body's sha256 again (a
- * state directory is a disk, not a trust anchor).  ERR_NOTFOUND when
- * nothing was pushed yet.  `digest` gets the artifact's digest.
+ * Loads what push_store_save kept into `pc` and `body`, checking the
+ * body's and the manifest's sha256 again (a state directory is a disk,
+ * not a trust anchor; the sync checks the signature again too).
+ * ERR_NOTFOUND when nothing was pushed yet.
  */
 int push_store_load(const char *dir, const char *app, struct strbuf *body,
-		    char digest[DIGEST_STR_SIZE], struct strbuf *revision);
+		    struct push_checked *pc);
 
 #endif

@@ -116,12 +116,13 @@ static enum MHD_Result handle_push(struct server *s, struct MHD_Connection *c,
 {
 	struct server_app app = { 0 };
 	struct push_claims claims;
-	struct push_checked pc = { 0 };
+	struct push_checked pc;
 	struct strbuf json = STRBUF_INIT;
 	enum push_fail fail = PUSH_OK;
 	enum MHD_Result ok;
 	int r;
 
+	push_checked_init(&pc);
 	r = s->ops.app_get(s->ops.ctx, rq->app, &app);
 	if (r)
 		return reply_cb(c, r, &json);
