@@ -3,6 +3,8 @@
  */
 #include "core/compat.h"
 #include "agent/api.h"
+#include "core/digest.h"
+#include "core/doc.h"
 #include "core/err.h"
 #include "core/strbuf.h"
 #include <openssl/crypto.h>
@@ -106,6 +108,44 @@ bool api_bearer_ok(const char *authz, const char *token)
 	OPENSSL_cleanse(a, sizeof(a));
 	OPENSSL_cleanse(b, sizeof(b));
 	return ok;
+}
+
+int api_sync_body_parse(const char *body, size_t len, char digest[DIGEST_STR_SIZE])
+{
+	static const struct doc_limits lim = { 64u << 10, 16, 4096, false };
+	struct doc_stream *ds = NULL;
+	const struct doc_node *root, *d;
+	size_t i;
+	int r;
+
+	digest[0] = '\0';
+	for (i = 0; i < len && (body[i] == ' ' || body[i] == '\n' || body[i] == '\r' ||
+				body[i] == '\t'); i++)
+		;
+	if (i == len)
+		return 0;
+	if (body[i] != '{')
+		return err_set(ERR_INVALID, "the sync request body must be a JSON object");
+	r = doc_parse(&ds, body, len, "request body", &lim);
+	if (r)
+		goto out;
+	root = ds->ndocs == 1 ? ds->docs[0] : NULL;
+	if (!root || root->kind != DOC_MAP) {
+		r = err_set(ERR_INVALID, "the sync request body must be one JSON object");
+		goto out;
+	}
+	d = doc_map_get(root, "digest");
+	if (d) {
+		const char *v = doc_str(d);
+		if (!v || !digest_is_valid(v)) {
+			r = err_set(ERR_INVALID, "\"digest\" must be sha256:<64 lowercase hex>");
+			goto out;
+		}
+		memcpy(digest, v, DIGEST_STR_SIZE);
+	}
+out:
+	doc_stream_free(ds);
+	return r;
 }
 
 void api_error_json(struct strbuf *out, const char *code, const char *msg)

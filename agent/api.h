@@ -15,6 +15,7 @@
 #define HOIST_AGENT_API_H
 
 #include "core/compat.h"
+#include "core/digest.h"
 
 struct strbuf;
 
@@ -53,6 +54,17 @@ const char *api_route_allow(const char *path);
  * nor its length leak through timing.  An empty token never matches.
  */
 bool api_bearer_ok(const char *authz, const char *token);
+
+/*
+ * The body of POST /v1/apps/APP/sync: empty, or a JSON object whose
+ * optional "digest" names the artifact the caller just published
+ * (`hoist publish` sends it), so an agent busy waiting for the health of
+ * another digest cancels that wait.  `digest` gets it, or "" when absent.
+ * ERR_INVALID for anything else: not an object, a digest that is not
+ * sha256:<64 hex>, over 64 KiB.  Other keys are ignored (forward
+ * compatible).
+ */
+int api_sync_body_parse(const char *body, size_t len, char digest[DIGEST_STR_SIZE]);
 
 /* {"error":"CODE","message":"MSG"} */
 void api_error_json(struct strbuf *out, const char *code, const char *msg);

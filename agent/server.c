@@ -5,6 +5,7 @@
 #include "agent/server.h"
 #include "agent/api.h"
 #include "agent/push.h"
+#include "core/digest.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/oci.h"
@@ -169,10 +170,17 @@ static enum MHD_Result dispatch(struct server *s, struct MHD_Connection *c, stru
 		r = s->ops.status(s->ops.ctx, rq->app, &json);
 		ok = reply_cb(c, r, &json);
 		break;
-	case API_SYNC:
-		r = s->ops.sync(s->ops.ctx, rq->app, &json);
+	case API_SYNC: {
+		char digest[DIGEST_STR_SIZE];
+
+		if (api_sync_body_parse(rq->body.buf, rq->body.len, digest)) {
+			ok = reply_error(c, 400, "bad-request", err_msg(), NULL);
+			break;
+		}
+		r = s->ops.sync(s->ops.ctx, rq->app, digest, &json);
 		ok = reply_cb(c, r, &json);
 		break;
+	}
 	case API_ARTIFACT:
 		ok = handle_push(s, c, rq);
 		break;

@@ -40,8 +40,11 @@ struct server_ops {
 	/* A push that passed every check: keep it, wake the app. */
 	int (*push)(void *ctx, const char *app, const void *body, size_t len,
 		    const struct push_checked *pc, struct strbuf *reply);
-	/* POST /v1/apps/APP/sync: check the source now. */
-	int (*sync)(void *ctx, const char *app, struct strbuf *reply);
+	/*
+	 * POST /v1/apps/APP/sync: check the source now.  `digest` is what the
+	 * caller says it published ("" when it did not say).
+	 */
+	int (*sync)(void *ctx, const char *app, const char *digest, struct strbuf *reply);
 	/* GET /v1/status (app NULL) and GET /v1/apps/APP. */
 	int (*status)(void *ctx, const char *app, struct strbuf *reply);
 };
