@@ -96,6 +96,9 @@ $(BUILD)/tests/test-agent-%: $(BUILD)/tests/unit/test-agent-%.o $(BUILD)/libagen
 $(BUILD)/tests/fuzz-kube: $(BUILD)/tests/fuzz/fuzz-kube.o $(BUILD)/tests/fuzz/replay.o $(BUILD)/libagent.a $(BUILD)/libhoist.a
 	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ $(AGENT_LIBS)
 
+$(BUILD)/tests/fuzz-agent-%: $(BUILD)/tests/fuzz/fuzz-agent-%.o $(BUILD)/tests/fuzz/replay.o $(BUILD)/libagent.a $(BUILD)/libhoist.a
+	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ $(AGENT_LIBS)
+
 $(AGENT_OBJ): ALL_CFLAGS += $(AGENT_CFLAGS)
 
 $(BUILD)/tests/test-%: $(BUILD)/tests/unit/test-%.o $(BUILD)/libhoist.a
@@ -159,6 +162,10 @@ $(BUILD)/fuzz/fuzz-%: $(BUILD)/tests/fuzz/fuzz-%.o $(BUILD)/libhoist.a
 	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
 
 $(BUILD)/fuzz/fuzz-kube: $(BUILD)/tests/fuzz/fuzz-kube.o $(BUILD)/libagent.a $(BUILD)/libhoist.a
+	@mkdir -p $(dir $@)
+	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(AGENT_LIBS)
+
+$(BUILD)/fuzz/fuzz-agent-%: $(BUILD)/tests/fuzz/fuzz-agent-%.o $(BUILD)/libagent.a $(BUILD)/libhoist.a
 	@mkdir -p $(dir $@)
 	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(AGENT_LIBS)
 
