@@ -65,6 +65,8 @@ struct agent_config {
 	char *token_file;
 	char *concurrency; /* as written; concurrency_n parsed */
 	size_t concurrency_n;
+	char *api_timeout; /* as written; api_timeout_s parsed */
+	int64_t api_timeout_s;
 	struct agent_app *apps;
 	size_t napps;
 	char *file; /* where it was read from, for messages */
@@ -199,7 +201,10 @@ void agent_status_last_digest(struct agent *ag, const struct agent_app *app,
 void agent_log(const char *level, const char *app, const char *digest, const char *revision,
 	       const char *event, const char *fmt, ...) PRINTF_LIKE(6, 7);
 
-/* Commands (agent/agent-cmd.c); `run` lives with the loop. */
+/*
+ * Commands (agent/agent-cmd.c); `run` lives with the loop.  argv[0] is the
+ * command's name ("sync"), as hoist-agent.c passes it.
+ */
 int cmd_agent_sync(int argc, char **argv);
 int cmd_agent_status(int argc, char **argv);
 int cmd_agent_help(int argc, char **argv);

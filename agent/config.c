@@ -85,6 +85,8 @@ static const struct acfg_field top_fields[] = {
 	  "file holding the bearer token required for pushes and mutating API calls"),
 	N("concurrency", ACFG_COUNT, struct agent_config, concurrency, concurrency_n, "4",
 	  "API requests in flight at once while applying (1-64)"),
+	N("apiTimeout", ACFG_DURATION, struct agent_config, api_timeout, api_timeout_s, "30s",
+	  "how long one request to the API server may take"),
 	F("apps", ACFG_APPS, struct agent_config, apps, NULL, false, NULL,
 	  "the apps this agent applies"),
 };
