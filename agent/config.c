@@ -203,10 +203,6 @@ static int parse_obj(void *base, const struct acfg_field *fields, size_t nfields
 		if (k == nfields)
 			return bad(key, "unknown key '%s'%s%s", key->str, *what ? " in " : "",
 				   what);
-		/* A repeated key would silently override the first one. */
-		for (size_t j = 0; j < i; j++)
-			if (!strcmp(map->kids[2 * j]->str, key->str))
-				return bad(key, "key '%s' is repeated", key->str);
 		r = set_value(base, &fields[k], map->kids[2 * i + 1], map->kids[2 * i + 1]->str);
 		if (r)
 			return r;
