@@ -324,6 +324,9 @@ int kube_do_many(struct kube *k, struct kube_req *reqs, size_t n)
 		}
 		while (next < n && running < k->concurrency) {
 			struct xfer *x = &xs[next++];
+			/* A slot the caller left empty (sync's unchanged objects). */
+			if (!x->req->method)
+				continue;
 			x->h = take_handle(k);
 			x->tries = 1;
 			xfer_setup(k, x);
