@@ -113,7 +113,12 @@ $(BUILD)/tests/fuzz/replay.o: tests/fuzz/replay.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-test-bin: all $(UNIT_BIN) $(FUZZ_BIN)
+test-bin: all $(UNIT_BIN) $(FUZZ_BIN) $(BUILD)/tests/hoist-test-apiserver
+
+# The test Kubernetes API server (Go, built offline from Debian's packages;
+# tests/lib.sh also builds it on demand).
+$(BUILD)/tests/hoist-test-apiserver: $(wildcard tests/apiserver/*.go) tests/apiserver/build.sh
+	$(call say,GO,$@)sh tests/apiserver/build.sh $(abspath $@)
 
 test: test-bin
 	$(Q)HOIST_BUILD=$(abspath $(BUILD)) sh tests/run.sh
