@@ -93,8 +93,9 @@ void kube_req_release(struct kube_req *r);
  */
 int kube_do(struct kube *k, struct kube_req *r);
 /*
- * Performs all of `reqs`, at most the client's concurrency at once.
- * Each gets its own rc/error; returns the first failure's code, or 0.
+ * Performs all of `reqs`, at most the client's concurrency at once;
+ * entries whose method is NULL are skipped.  Each gets its own rc/error;
+ * returns the first failure's code, or 0.
  */
 int kube_do_many(struct kube *k, struct kube_req *reqs, size_t n);
 
