@@ -174,6 +174,12 @@ func (s *server) serveResourceList(w http.ResponseWriter, group, version string)
 			e["categories"] = strList(t.Categories)
 		}
 		res = append(res, e)
+		if hasScale(t) {
+			res = append(res, map[string]interface{}{
+				"name": t.Resource + "/scale", "singularName": "", "namespaced": t.Namespaced,
+				"group": "autoscaling", "version": "v1", "kind": "Scale", "verbs": []interface{}{"get", "patch", "update"},
+			})
+		}
 		if t.Status {
 			res = append(res, map[string]interface{}{
 				"name": t.Resource + "/status", "singularName": "", "namespaced": t.Namespaced,
@@ -241,12 +247,23 @@ func (s *server) serveAggregated(w http.ResponseWriter, version string, legacy b
 				if len(t.Categories) > 0 {
 					e["categories"] = strList(t.Categories)
 				}
+				var subs []interface{}
+				if hasScale(t) {
+					subs = append(subs, map[string]interface{}{
+						"subresource":  "scale",
+						"responseKind": map[string]interface{}{"group": "autoscaling", "version": "v1", "kind": "Scale"},
+						"verbs":        []interface{}{"get", "patch", "update"},
+					})
+				}
 				if t.Status {
-					e["subresources"] = []interface{}{map[string]interface{}{
+					subs = append(subs, map[string]interface{}{
 						"subresource":  "status",
 						"responseKind": map[string]interface{}{"group": "", "version": "", "kind": t.Kind},
 						"verbs":        []interface{}{"get", "patch", "update"},
-					}}
+					})
+				}
+				if subs != nil {
+					e["subresources"] = subs
 				}
 				res = append(res, e)
 			}

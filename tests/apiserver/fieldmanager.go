@@ -245,6 +245,10 @@ func (c versionConverter) IsMissingVersionError(err error) bool {
 // status for status writes.
 func resetFields(t *resType, sub string, o obj) *fieldpath.Set {
 	set := fieldpath.NewSet()
+	if sub == "scale" {
+		// A scale write changes spec.replicas only.
+		return set
+	}
 	if sub == "" {
 		if t.Status {
 			set.Insert(fieldpath.MakePathOrDie("status"))

@@ -203,7 +203,8 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errNoResource())
 		return
 	}
-	if ri.sub != "" && !(ri.sub == "status" && ri.t.Status) && !(ri.sub == "finalize" && ri.t.Kind == "Namespace") {
+	if ri.sub != "" && !(ri.sub == "status" && ri.t.Status) && !(ri.sub == "scale" && hasScale(ri.t)) &&
+		!(ri.sub == "finalize" && ri.t.Kind == "Namespace") {
 		writeError(w, errNoResource())
 		return
 	}
@@ -241,6 +242,31 @@ func (s *server) authenticate(r *http.Request) (string, *apiError) {
 	return "hoist-test-admin", nil
 }
 
+// readObject reads a create or update body: JSON, YAML, or the few
+// protobuf messages kubectl's typed commands send.
+func readObject(r *http.Request) (obj, *apiError) {
+	ct := mediaType(r)
+	if ct != "application/json" && ct != "" && ct != "application/yaml" && ct != "application/vnd.kubernetes.protobuf" {
+		return nil, errUnsupportedMediaType(ct, []string{"application/json", "application/yaml", "application/vnd.kubernetes.protobuf"})
+	}
+	body, aerr := readBody(r)
+	if aerr != nil {
+		return nil, aerr
+	}
+	if ct == "application/vnd.kubernetes.protobuf" {
+		o, err := decodeProtobuf(body)
+		if err != nil {
+			return nil, errUnsupportedMediaType(ct, []string{"application/json", "application/yaml"})
+		}
+		return o, nil
+	}
+	o, err := decodeObject(body, ct == "application/yaml")
+	if err != nil {
+		return nil, errBadRequest(fmt.Sprintf("couldn't get version/kind; json parse error: %v", err))
+	}
+	return o, nil
+}
+
 func readBody(r *http.Request) ([]byte, *apiError) {
 	const limit = 3 << 20 // the real server's request size limit
 	b, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
@@ -256,6 +282,10 @@ func readBody(r *http.Request) ([]byte, *apiError) {
 func (s *server) serveResource(w http.ResponseWriter, r *http.Request, ri *reqInfo) {
 	q := r.URL.Query()
 	t := ri.t
+	if ri.sub == "scale" {
+		s.serveScale(w, r, ri)
+		return
+	}
 	if t.Namespaced && ri.ns == "" && ri.name != "" {
 		// A namespaced object named at the cluster path: nothing routes it.
 		writeError(w, errNoResource())
@@ -481,18 +511,9 @@ func (s *server) serveCreate(w http.ResponseWriter, r *http.Request, ri *reqInfo
 		writeError(w, aerr)
 		return
 	}
-	if ct := mediaType(r); ct != "application/json" && ct != "" && ct != "application/yaml" {
-		writeError(w, errUnsupportedMediaType(ct, []string{"application/json", "application/yaml", "application/vnd.kubernetes.protobuf"}))
-		return
-	}
-	body, aerr := readBody(r)
+	o, aerr := readObject(r)
 	if aerr != nil {
 		writeError(w, aerr)
-		return
-	}
-	o, err := decodeObject(body, mediaType(r) == "application/yaml")
-	if err != nil {
-		writeError(w, errBadRequest(fmt.Sprintf("couldn't get version/kind; json parse error: %v", err)))
 		return
 	}
 	if aerr := checkTypeMeta(t, o); aerr != nil {
@@ -670,18 +691,9 @@ func (s *server) serveUpdate(w http.ResponseWriter, r *http.Request, ri *reqInfo
 		writeError(w, aerr)
 		return
 	}
-	if ct := mediaType(r); ct != "application/json" && ct != "" && ct != "application/yaml" {
-		writeError(w, errUnsupportedMediaType(ct, []string{"application/json", "application/yaml", "application/vnd.kubernetes.protobuf"}))
-		return
-	}
-	body, aerr := readBody(r)
+	o, aerr := readObject(r)
 	if aerr != nil {
 		writeError(w, aerr)
-		return
-	}
-	o, err := decodeObject(body, mediaType(r) == "application/yaml")
-	if err != nil {
-		writeError(w, errBadRequest(fmt.Sprintf("couldn't get version/kind; json parse error: %v", err)))
 		return
 	}
 	if aerr := checkTypeMeta(t, o); aerr != nil {
@@ -861,7 +873,14 @@ func (s *server) serveDelete(w http.ResponseWriter, r *http.Request, ri *reqInfo
 	prop := q.Get("propagationPolicy")
 	var precondUID, precondRV string
 	if body, _ := readBody(r); len(strings.TrimSpace(string(body))) > 0 {
-		if o, err := decodeObject(body, false); err == nil {
+		var o obj
+		var err error
+		if mediaType(r) == "application/vnd.kubernetes.protobuf" {
+			o, err = decodeProtobuf(body)
+		} else {
+			o, err = decodeObject(body, false)
+		}
+		if err == nil {
 			if p, ok := o["propagationPolicy"].(string); ok && prop == "" {
 				prop = p
 			}
@@ -1066,4 +1085,106 @@ func (s *server) serveVersion(w http.ResponseWriter) {
 		"buildDate": "2026-01-01T00:00:00Z", "goVersion": "go1.19", "compiler": "gc",
 		"platform": "linux/amd64",
 	})
+}
+
+func hasScale(t *resType) bool {
+	return t.CRD == "" && (t.Kind == "Deployment" || t.Kind == "StatefulSet" || t.Kind == "ReplicaSet")
+}
+
+// scaleOf renders the autoscaling/v1 Scale of a workload.
+func scaleOf(o obj) obj {
+	md := map[string]interface{}{}
+	for _, k := range []string{"name", "namespace", "uid", "resourceVersion", "creationTimestamp"} {
+		if v, ok := meta(o)[k]; ok {
+			md[k] = v
+		}
+	}
+	replicas, _ := path(o, "spec", "replicas").(int64)
+	stReplicas, _ := path(o, "status", "replicas").(int64)
+	var sel []string
+	ml := stringMapAny(path(o, "spec", "selector", "matchLabels"))
+	for k, v := range ml {
+		sel = append(sel, fmt.Sprintf("%s=%v", k, v))
+	}
+	sort.Strings(sel)
+	st := map[string]interface{}{"replicas": stReplicas}
+	if len(sel) > 0 {
+		st["selector"] = strings.Join(sel, ",")
+	}
+	return obj{"kind": "Scale", "apiVersion": "autoscaling/v1", "metadata": md,
+		"spec": map[string]interface{}{"replicas": replicas}, "status": st}
+}
+
+// serveScale: the scale subresource of Deployments, StatefulSets and
+// ReplicaSets (GET, PUT, and merge or JSON patches of the Scale).
+func (s *server) serveScale(w http.ResponseWriter, r *http.Request, ri *reqInfo) {
+	t := ri.t
+	if r.Method != "GET" && r.Method != "PUT" && r.Method != "PATCH" {
+		writeError(w, errMethodNotAllowed(t))
+		return
+	}
+	wo, aerr := s.parseWriteOpts(r, ri)
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	var body []byte
+	if r.Method != "GET" {
+		if body, aerr = readBody(r); aerr != nil {
+			writeError(w, aerr)
+			return
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	live := s.get(t, ri.ns, ri.name)
+	if live == nil {
+		writeError(w, errNotFound(t, ri.name))
+		return
+	}
+	cur := scaleOf(live)
+	if r.Method == "GET" {
+		writeJSON(w, 200, cur)
+		return
+	}
+	var next obj
+	var err error
+	switch ct := mediaType(r); {
+	case r.Method == "PUT":
+		next, err = decodeObject(body, false)
+	case ct == ctMerge || ct == ctStrategic:
+		next, err = mergePatch(cur, body)
+	case ct == ctJSONPatch:
+		next, err = jsonPatch(cur, body)
+	default:
+		writeError(w, errUnsupportedMediaType(ct, []string{ctJSONPatch, ctMerge, ctStrategic}))
+		return
+	}
+	if err != nil {
+		writeError(w, errBadRequest(err.Error()))
+		return
+	}
+	if rv := metaString(next, "resourceVersion"); rv != "" && rv != metaString(live, "resourceVersion") {
+		writeError(w, errConflict(t, ri.name))
+		return
+	}
+	replicas, ok := path(next, "spec", "replicas").(int64)
+	if !ok || replicas < 0 {
+		writeError(w, errInvalid("Scale.autoscaling", "autoscaling", "Scale", ri.name, []fieldError{
+			invalidValue("spec.replicas", path(next, "spec", "replicas"), "must be greater than or equal to 0")}))
+		return
+	}
+	newObj := copyObj(live)
+	setPath(newObj, replicas, "spec", "replicas")
+	out, err := s.fmUpdate(t, "scale", live, newObj, wo.manager)
+	if err != nil {
+		writeError(w, typedError(t, ri.name, err))
+		return
+	}
+	res, aerr := s.commit(t, ri.ns, ri.name, live, out, wo)
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	writeJSON(w, 200, scaleOf(res))
 }

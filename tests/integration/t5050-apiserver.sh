@@ -57,7 +57,7 @@ test_expect_success 'discovery: legacy and aggregated documents' '
 		"$APISERVER_URL_A/apis" &&
 	test_grep -i "^content-type: application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList" headers &&
 	jq -e ".kind == \"APIGroupDiscoveryList\" and .apiVersion == \"apidiscovery.k8s.io/v2\"" agg &&
-	jq -e ".items[] | select(.metadata.name == \"apps\") | .versions[0].resources[] | select(.resource == \"deployments\") | .scope == \"Namespaced\" and .subresources[0].subresource == \"status\"" agg &&
+	jq -e ".items[] | select(.metadata.name == \"apps\") | .versions[0].resources[] | select(.resource == \"deployments\") | .scope == \"Namespaced\" and (.subresources | map(.subresource)) == [\"scale\",\"status\"]" agg &&
 	curl -s -D headers2 -o agg2 --cacert "$CA" -H "Authorization: Bearer $APISERVER_TOKEN_A" \
 		-H "Accept: application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList" "$APISERVER_URL_A/api" &&
 	jq -e ".apiVersion == \"apidiscovery.k8s.io/v2beta1\" and (.items[0].versions[0].resources | map(.resource) | index(\"configmaps\") != null)" agg2
@@ -276,6 +276,59 @@ test_expect_success 'kubectl apply --server-side, get and edit work against it' 
 	EDITOR="sed -i s/replicas:\ 2/replicas:\ 4/" kubectl edit deploy web &&
 	kubectl get deploy web -o jsonpath="{.spec.replicas}" >r && test "$(cat r)" = 4 &&
 	kubectl get deploy web -o json --show-managed-fields | jq -e ".metadata.managedFields[] | select(.manager == \"kubectl-edit\") | .fieldsV1 == {\"f:spec\":{\"f:replicas\":{}}}"
+'
+
+test_expect_success 'kubectl typed commands (protobuf bodies) and kubectl scale' '
+	kubectl create configmap typed --from-literal=a=b &&
+	kubectl create secret generic typed --from-literal=p=q &&
+	kubectl create serviceaccount typed &&
+	api GET /api/v1/namespaces/default/configmaps/typed >out &&
+	jq -e ".data == {\"a\":\"b\"} and .metadata.managedFields[0].manager == \"kubectl-create\"" out &&
+	api GET /api/v1/namespaces/default/secrets/typed | jq -e ".data == {\"p\":\"cQ==\"} and .type == \"Opaque\"" &&
+	kubectl scale deploy web --replicas=5 &&
+	api GET $DEP >out &&
+	jq -e ".spec.replicas == 5" out &&
+	jq -e ".metadata.managedFields[] | select(.subresource == \"scale\") | .manager == \"kubectl\" and .fieldsV1 == {\"f:spec\":{\"f:replicas\":{}}}" out &&
+	api GET $DEP/scale | jq -e ".kind == \"Scale\" and .spec.replicas == 5 and .status.selector == \"app=web\""
+'
+
+cat >crd2.yaml <<'YAML'
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: gadgets.example.com
+spec:
+  group: example.com
+  scope: Cluster
+  names: {plural: gadgets, kind: Gadget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        x-kubernetes-preserve-unknown-fields: true
+  - name: v2
+    served: true
+    storage: false
+    schema:
+      openAPIV3Schema:
+        type: object
+        x-kubernetes-preserve-unknown-fields: true
+YAML
+
+test_expect_success 'CRD with two versions: both served, cluster scope, preferred version first' '
+	kubectl apply --server-side -f crd2.yaml &&
+	kubectl wait --for=condition=Established crd/gadgets.example.com --timeout=20s &&
+	api GET /apis/example.com | jq -e ".preferredVersion.version == \"v2\" and (.versions | map(.version)) == [\"v2\",\"v1\"]" &&
+	printf "apiVersion: example.com/v2\nkind: Gadget\nmetadata:\n  name: g\nspec:\n  x: 1\n" >g.yaml &&
+	apply /apis/example.com/v2/gadgets/g g.yaml >out && test "$(code)" = 201 &&
+	api GET /apis/example.com/v1/gadgets/g >v1 && jq -e ".apiVersion == \"example.com/v1\" and .spec.x == 1" v1 &&
+	jq -e ".metadata.managedFields[0].apiVersion == \"example.com/v2\"" v1 &&
+	api GET /apis/example.com/v1/namespaces/default/gadgets/g >/dev/null && test "$(code)" = 404 &&
+	api GET /apis/example.com/v1/gadgets | jq -e ".items[0].kind == \"Gadget\" and .items[0].apiVersion == \"example.com/v1\"" &&
+	api GET /apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.example.com | jq -e ".status.storedVersions == [\"v1\"]"
 '
 
 test_done
