@@ -3,11 +3,11 @@
  */
 #include "core/compat.h"
 #include "agent/server.h"
+#include "agent/agent.h"
 #include "agent/api.h"
 #include "agent/push.h"
 #include "core/digest.h"
 #include "core/err.h"
-#include "core/log.h"
 #include "core/oci.h"
 #include "core/strbuf.h"
 #include <arpa/inet.h>
@@ -89,7 +89,7 @@ static int check_token(struct server *s, struct MHD_Connection *c, enum MHD_Resu
 	/* Read at every call, so a rotated Secret takes effect without a restart. */
 	r = api_token_read(&token, s->token_file);
 	if (r) {
-		log_error("%s", err_msg());
+		agent_log("error", NULL, NULL, NULL, "token", "%s", err_msg());
 		*ok = reply_error(c, 500, "token-unreadable", "the agent cannot read its token",
 				  NULL);
 	} else if (!api_bearer_ok(header(c, MHD_HTTP_HEADER_AUTHORIZATION), token.buf)) {
@@ -138,7 +138,8 @@ static enum MHD_Result handle_push(struct server *s, struct MHD_Connection *c,
 	claims.signature_b64 = header(c, PUSH_HDR_SIGNATURE);
 	r = push_check(&pc, &fail, &claims, rq->body.buf, rq->body.len, app.verify_key);
 	if (r) {
-		log_warn("push to %s refused: %s", rq->app, err_msg());
+		agent_log("warn", rq->app, NULL, NULL, "push-refused", "%s: %s", push_fail_name(fail),
+			  err_msg());
 		ok = reply_error(c, (unsigned)push_fail_status(fail), push_fail_name(fail),
 				 err_msg(), NULL);
 		goto out;
@@ -279,7 +280,7 @@ static void on_log(void *cls, const char *fmt, va_list ap)
 	n = strlen(line);
 	while (n && line[n - 1] == '\n')
 		line[--n] = '\0';
-	log_warn("http server: %s", line);
+	agent_log("warn", NULL, NULL, NULL, "http", "%s", line);
 }
 
 /* "HOST:PORT", "[V6]:PORT", ":PORT" → an address to bind. */
@@ -370,18 +371,18 @@ int server_start(struct server **out, const struct server_opts *o,
 	}
 	if (s->cert_pem)
 		s->d = MHD_start_daemon(
-			flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
-			(struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-			MHD_OPTION_EXTERNAL_LOGGER, on_log, s, MHD_OPTION_CONNECTION_LIMIT,
+			flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_log, s,
+			MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED,
+			on_completed, s, MHD_OPTION_CONNECTION_LIMIT,
 			(unsigned int)SERVER_CONN_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
 			(unsigned int)SERVER_CONN_TIMEOUT, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 			(size_t)SERVER_CONN_MEMORY, MHD_OPTION_HTTPS_MEM_CERT, s->cert_pem,
 			MHD_OPTION_HTTPS_MEM_KEY, s->key_pem, MHD_OPTION_END);
 	else
 		s->d = MHD_start_daemon(
-			flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
-			(struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-			MHD_OPTION_EXTERNAL_LOGGER, on_log, s, MHD_OPTION_CONNECTION_LIMIT,
+			flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_log, s,
+			MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED,
+			on_completed, s, MHD_OPTION_CONNECTION_LIMIT,
 			(unsigned int)SERVER_CONN_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
 			(unsigned int)SERVER_CONN_TIMEOUT, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 			(size_t)SERVER_CONN_MEMORY, MHD_OPTION_END);

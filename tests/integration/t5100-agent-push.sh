@@ -66,6 +66,8 @@ status_of() { # APP FIELD
 	curl -sf "http://$ADDR/v1/apps/$1" |
 		python3 -c 'import json,sys; v=json.load(sys.stdin).get(sys.argv[1]); print("" if v is None else v)' "$2"
 }
+# status_is APP FIELD VALUE (a command, so wait_for asks again each time)
+status_is() { test "$(status_of "$1" "$2")" = "$3"; }
 
 test_expect_success 'setup: a repository whose dev environment runs on cluster c1' '
 	git init -q repo && mkdir -p repo/apps/web repo/apps/api &&
@@ -95,8 +97,8 @@ test_expect_success 'publish pushes to the push-mode app and notifies the pull-m
 	wait_for kc get configmap web-config -n web &&
 	wait_for kc get configmap api-config -n api &&
 	web=$(awk "/^web dev/ {print \$6}" out) && api=$(awk "/^api dev/ {print \$6}" out) &&
-	wait_for test "$(status_of web digest)" = "$web" &&
-	wait_for test "$(status_of api digest)" = "$api" &&
+	wait_for status_is web digest "$web" &&
+	wait_for status_is api digest "$api" &&
 	test "$(kc get configmap web-config -n web -o jsonpath="{.metadata.labels.hoist\.dev/app}")" = web &&
 	grep "\"event\":\"push-accepted\"" agent.log | grep -q "$web"
 '
@@ -206,7 +208,7 @@ test_expect_success 'the same artifact, signed and with the token, is applied' '
 	test "$(push two.tgz h-signed s3cret-token)" = 202 &&
 	test_grep "\"status\":\"accepted\"" reply.json &&
 	wait_for kc get configmap web-two -n web &&
-	wait_for test "$(status_of web digest)" = "$(cat digest2)"
+	wait_for status_is web digest "$(cat digest2)"
 '
 
 test_expect_success 'a push to a pull-mode app or an unknown app is refused' '
