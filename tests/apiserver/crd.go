@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/base64"
 	"fmt"
+	"net/http"
+	"sort"
 	"strings"
 	"time"
 
@@ -377,15 +379,19 @@ func sortFields(f []schema.StructField) {
 }
 
 // pruneUnknown drops what a structural schema does not declare, as the
-// real server does for custom resources, and applies schema defaults.
-func pruneUnknown(t *resType, o obj) {
+// real server does for custom resources, and returns the paths dropped
+// (".spec.x"), for field validation.
+func pruneUnknown(t *resType, o obj) []string {
 	if t.schemaProps == nil {
-		return
+		return nil
 	}
-	pruneValue(o, t.schemaProps, true)
+	var dropped []string
+	pruneValue(o, t.schemaProps, true, "", &dropped)
+	sort.Strings(dropped)
+	return dropped
 }
 
-func pruneValue(v interface{}, p map[string]interface{}, root bool) {
+func pruneValue(v interface{}, p map[string]interface{}, root bool, at string, dropped *[]string) {
 	if p == nil {
 		return
 	}
@@ -400,11 +406,11 @@ func pruneValue(v interface{}, p map[string]interface{}, root bool) {
 				continue
 			}
 			if sp, ok := props[k].(map[string]interface{}); ok {
-				pruneValue(e, sp, false)
+				pruneValue(e, sp, false, at+"."+k, dropped)
 				continue
 			}
 			if hasAP {
-				pruneValue(e, ap, false)
+				pruneValue(e, ap, false, at+"."+k, dropped)
 				continue
 			}
 			if apb, ok := p["additionalProperties"].(bool); ok && apb {
@@ -412,14 +418,43 @@ func pruneValue(v interface{}, p map[string]interface{}, root bool) {
 			}
 			if !preserve {
 				delete(x, k)
+				*dropped = append(*dropped, at+"."+k)
 			}
 		}
 	case []interface{}:
 		items, _ := p["items"].(map[string]interface{})
-		for _, e := range x {
-			pruneValue(e, items, false)
+		for i, e := range x {
+			pruneValue(e, items, false, fmt.Sprintf("%s[%d]", at, i), dropped)
 		}
 	}
+}
+
+// fieldValidation applies the request's fieldValidation to the fields
+// pruning dropped: Strict refuses the request (400, worded as the real
+// server does for a body and for an apply patch), Warn (the default)
+// answers with a Warning header per field, Ignore says nothing.
+func fieldValidation(w http.ResponseWriter, mode string, dropped []string, apply bool) *apiError {
+	if len(dropped) == 0 || mode == "Ignore" {
+		return nil
+	}
+	if mode == "Strict" {
+		var msgs []string
+		for _, d := range dropped {
+			if apply {
+				msgs = append(msgs, d+": field not declared in schema")
+			} else {
+				msgs = append(msgs, fmt.Sprintf("unknown field %q", strings.TrimPrefix(d, ".")))
+			}
+		}
+		if apply {
+			return errBadRequest(strings.Join(msgs, ", "))
+		}
+		return errBadRequest("strict decoding error: " + strings.Join(msgs, ", "))
+	}
+	for _, d := range dropped {
+		w.Header().Add("Warning", fmt.Sprintf("299 - %q", "unknown field \""+strings.TrimPrefix(d, ".")+"\""))
+	}
+	return nil
 }
 
 // applyCRDefaults sets the schema's defaults on missing fields.

@@ -31,6 +31,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"syscall"
 	"time"
@@ -47,6 +48,7 @@ type options struct {
 	nsDeleteDelay  time.Duration
 	watchHistory   int
 	verbose        bool
+	cpuProfile     string
 }
 
 func main() {
@@ -61,6 +63,7 @@ func main() {
 	flag.DurationVar(&o.nsDeleteDelay, "namespace-delete-delay", 100*time.Millisecond, "time a deleted namespace stays Terminating before its content and itself are removed")
 	flag.IntVar(&o.watchHistory, "watch-history", 10000, "events kept for watches; an older resourceVersion gets 410 Gone")
 	flag.BoolVar(&o.verbose, "v", false, "log every request to stderr")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile to this file until SIGTERM")
 	flag.Parse()
 	log.SetFlags(log.Ltime | log.Lmicroseconds)
 	log.SetPrefix("hoist-test-apiserver: ")
@@ -120,8 +123,18 @@ func main() {
 
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		pprof.StartCPUProfile(f)
+	}
 	go func() {
 		<-sig
+		if o.cpuProfile != "" {
+			pprof.StopCPUProfile()
+		}
 		os.Exit(0)
 	}()
 

@@ -92,6 +92,12 @@ func (s *server) servePatch(w http.ResponseWriter, r *http.Request, ri *reqInfo)
 		writeError(w, aerr)
 		return
 	}
+	if t.CRD != "" {
+		if aerr := fieldValidation(w, wo.validation, pruneUnknown(t, patched), false); aerr != nil {
+			writeError(w, aerr)
+			return
+		}
+	}
 	if metaString(patched, "name") != ri.name {
 		writeError(w, errBadRequest(fmt.Sprintf("the name of the object (%s) does not match the name on the URL (%s)", metaString(patched, "name"), ri.name)))
 		return
@@ -147,7 +153,10 @@ func (s *server) serveApply(w http.ResponseWriter, ri *reqInfo, live obj, body [
 		delete(md, "namespace")
 	}
 	if t.CRD != "" {
-		pruneUnknown(t, config)
+		if aerr := fieldValidation(w, wo.validation, pruneUnknown(t, config), true); aerr != nil {
+			writeError(w, aerr)
+			return
+		}
 	}
 	if live == nil {
 		if ri.sub != "" {

@@ -467,8 +467,9 @@ func (s *server) serveList(w http.ResponseWriter, r *http.Request, ri *reqInfo) 
 
 // writeOpts are the query parameters every write takes.
 type writeOpts struct {
-	dryRun  bool
-	manager string
+	dryRun     bool
+	manager    string
+	validation string // fieldValidation: Ignore, Warn (default), Strict
 }
 
 func (s *server) parseWriteOpts(r *http.Request, ri *reqInfo) (writeOpts, *apiError) {
@@ -496,7 +497,8 @@ func (s *server) parseWriteOpts(r *http.Request, ri *reqInfo) (writeOpts, *apiEr
 		}
 		o.manager = ua
 	}
-	switch v := q.Get("fieldValidation"); v {
+	o.validation = q.Get("fieldValidation")
+	switch v := o.validation; v {
 	case "", "Ignore", "Warn", "Strict":
 	default:
 		return o, errBadRequest(fmt.Sprintf("fieldValidation parameter %q is invalid: must be one of Ignore, Warn, Strict", v))
@@ -519,6 +521,12 @@ func (s *server) serveCreate(w http.ResponseWriter, r *http.Request, ri *reqInfo
 	if aerr := checkTypeMeta(t, o); aerr != nil {
 		writeError(w, aerr)
 		return
+	}
+	if t.CRD != "" {
+		if aerr := fieldValidation(w, wo.validation, pruneUnknown(t, o), false); aerr != nil {
+			writeError(w, aerr)
+			return
+		}
 	}
 	md := meta(o)
 	if ns, _ := md["namespace"].(string); ns != "" && t.Namespaced && ns != ri.ns {
@@ -699,6 +707,12 @@ func (s *server) serveUpdate(w http.ResponseWriter, r *http.Request, ri *reqInfo
 	if aerr := checkTypeMeta(t, o); aerr != nil {
 		writeError(w, aerr)
 		return
+	}
+	if t.CRD != "" {
+		if aerr := fieldValidation(w, wo.validation, pruneUnknown(t, o), false); aerr != nil {
+			writeError(w, aerr)
+			return
+		}
 	}
 	if n := metaString(o, "name"); n != ri.name {
 		writeError(w, errBadRequest(fmt.Sprintf("the name of the object (%s) does not match the name on the URL (%s)", n, ri.name)))
@@ -980,7 +994,11 @@ func (s *server) delete(t *resType, live obj, prop string, dryRun bool) (obj, in
 // returnsDeletedObject: which registries answer a completed DELETE with
 // the object rather than a Status Success.
 func returnsDeletedObject(t *resType) bool {
-	return t.CRD != "" || t.Kind == "Pod" || t.Kind == "CustomResourceDefinition" || t.Kind == "Namespace"
+	switch t.Kind {
+	case "Pod", "ServiceAccount", "StorageClass", "CustomResourceDefinition", "Namespace":
+		return true
+	}
+	return t.CRD != ""
 }
 
 func (s *server) dropGCFinalizers(t *resType, ns, name string) {

@@ -269,6 +269,9 @@ func defaultObject(t *resType, o obj) {
 		}
 	case "CustomResourceDefinition":
 		defaultCRD(o)
+	case "StorageClass":
+		setDefault(o, "Delete", "reclaimPolicy")
+		setDefault(o, "Immediate", "volumeBindingMode")
 	}
 }
 

@@ -202,7 +202,12 @@ test_expect_success 'custom resources: schema pruning, set lists, kubectl' '
 	printf "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w1\nspec:\n  tags: [b]\n" >w1b.yaml &&
 	apply $WID/w1 w1b.yaml other >out && test "$(code)" = 200 &&
 	jq -e ".spec.tags == [\"a\",\"b\"]" out &&
-	kubectl get widgets -o name >names && test_grep "^widget.example.com/w1$" names
+	kubectl get widgets -o name >names && test_grep "^widget.example.com/w1$" names &&
+	apply $WID/w1 w1.yaml hoist "&fieldValidation=Strict" >out && test "$(code)" = 400 &&
+	jq -e ".reason == \"BadRequest\" and .message == \".spec.unknown: field not declared in schema\"" out &&
+	curl -s -D hdr -o /dev/null --cacert "$CA" -H "Authorization: Bearer $APISERVER_TOKEN_A" -X PATCH \
+		-H "Content-Type: application/apply-patch+yaml" --data-binary @w1.yaml "$APISERVER_URL_A$WID/w1?fieldManager=hoist" &&
+	test_grep -i "^warning: 299 - \"unknown field \\\\\"spec.unknown\\\\\"\"" hdr
 '
 
 test_expect_success 'deleting the CRD removes its objects and its kinds' '
