@@ -163,7 +163,7 @@ static void xfer_setup(struct kube *k, struct xfer *x)
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-	curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
+	curl_easy_setopt(h, CURLOPT_PIPEWAIT, 0L);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms > 0 ? c->timeout_ms : 30000L);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->errbuf);
@@ -306,7 +306,8 @@ int kube_do_many(struct kube *k, struct kube_req *reqs, size_t n)
 
 	for (i = 0; i < n; i++)
 		xs[i].req = &reqs[i];
-	while (next < n || running) {
+	/* Ends below, once nothing runs, nothing is left to start and no retry waits. */
+	for (;;) {
 		int still, msgs;
 		CURLMsg *m;
 		long now = now_ms();
