@@ -355,6 +355,13 @@ int kube_do_many(struct kube *k, struct kube_req *reqs, size_t n)
 				break;
 		if (!running && next >= n && i == next)
 			break;
+		/*
+		 * A slot freed above and a request waits for it: start it now.
+		 * Polling first would leave the slot idle until another transfer
+		 * moved (or 50 ms), which made every batch wait for its slowest.
+		 */
+		if (running < k->concurrency && next < n)
+			continue;
 		curl_multi_poll(k->multi, NULL, 0, running ? 1000 : 50, NULL);
 	}
 	for (i = 0; i < n; i++) {
