@@ -6,7 +6,9 @@
  */
 #include "core/compat.h"
 #include "agent/kube.h"
+#include "core/doc.h"
 #include "core/err.h"
+#include "core/http.h"
 #include "core/log.h"
 #include "core/strbuf.h"
 #include <curl/curl.h>
@@ -394,4 +396,63 @@ void kube_path(struct strbuf *out, const struct kube_resource *r, const char *ns
 	strbuf_addf(out, "/%s", r->resource);
 	if (name)
 		strbuf_addf(out, "/%s", name);
+}
+
+/* A bound on pages, so a server that always answers "continue" cannot loop us forever. */
+#define KUBE_LIST_MAX_PAGES 10000
+
+int kube_list(struct kube *k, const char *path, const char *selector, struct doc_stream ***pages,
+	      size_t *npages, const char *what)
+{
+	struct strbuf url = STRBUF_INIT, cont = STRBUF_INIT;
+	struct doc_stream **v = NULL;
+	size_t n = 0, alloc = 0, i;
+	int r = 0;
+
+	*pages = NULL;
+	*npages = 0;
+	do {
+		struct kube_req req;
+		struct doc_stream *s = NULL;
+		struct doc_node *items;
+
+		if (n >= KUBE_LIST_MAX_PAGES) {
+			r = err_set(ERR_TOOBIG, "%s: more than %d pages", what, KUBE_LIST_MAX_PAGES);
+			break;
+		}
+		strbuf_reset(&url);
+		strbuf_addf(&url, "%s?limit=%d", path, KUBE_LIST_PAGE);
+		if (selector) {
+			strbuf_addstr(&url, "&labelSelector=");
+			http_urlencode(&url, selector);
+		}
+		if (cont.len) {
+			strbuf_addstr(&url, "&continue=");
+			http_urlencode(&url, cont.buf);
+		}
+		kube_req_init(&req);
+		req.method = "GET";
+		req.path = url.buf;
+		req.limit = KUBE_LIST_MAX;
+		req.what = what;
+		r = kube_do(k, &req);
+		if (!r)
+			r = kube_parse_list(&s, &items, &cont, req.reply.buf, req.reply.len, what);
+		kube_req_release(&req);
+		if (r)
+			break;
+		ALLOC_GROW(v, n + 1, alloc);
+		v[n++] = s;
+	} while (cont.len);
+	strbuf_release(&url);
+	strbuf_release(&cont);
+	if (r) {
+		for (i = 0; i < n; i++)
+			doc_stream_free(v[i]);
+		free(v);
+		return r;
+	}
+	*pages = v;
+	*npages = n;
+	return 0;
 }

@@ -100,6 +100,16 @@ int kube_do(struct kube *k, struct kube_req *r);
 int kube_do_many(struct kube *k, struct kube_req *reqs, size_t n);
 
 /*
+ * LISTs a collection (`path` without a query) page by page
+ * (limit=KUBE_LIST_PAGE, following metadata.continue), with an optional
+ * label selector ("hoist.dev/app=web").  *pages gets one parsed reply per
+ * page (free each with doc_stream_free, then the array); their "items"
+ * are the objects.
+ */
+int kube_list(struct kube *k, const char *path, const char *selector, struct doc_stream ***pages,
+	      size_t *npages, const char *what);
+
+/*
  * API Status bodies.  kube_status_message writes what the server said: its
  * message, else its reason and causes ("field .spec.replicas: conflict
  * with \"kubectl\""), else the HTTP status.  Conflicts (409 from apply)
