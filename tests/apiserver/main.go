@@ -33,6 +33,7 @@ import (
 	"os/signal"
 	"runtime/pprof"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -49,6 +50,18 @@ type options struct {
 	watchHistory   int
 	verbose        bool
 	cpuProfile     string
+	faults         faultFlags
+}
+
+type faultFlags []string
+
+func (f *faultFlags) String() string { return strings.Join(*f, "; ") }
+func (f *faultFlags) Set(v string) error {
+	if _, err := parseFault(v); err != nil {
+		return err
+	}
+	*f = append(*f, v)
+	return nil
 }
 
 func main() {
@@ -63,6 +76,7 @@ func main() {
 	flag.DurationVar(&o.nsDeleteDelay, "namespace-delete-delay", 100*time.Millisecond, "time a deleted namespace stays Terminating before its content and itself are removed")
 	flag.IntVar(&o.watchHistory, "watch-history", 10000, "events kept for watches; an older resourceVersion gets 410 Gone")
 	flag.BoolVar(&o.verbose, "v", false, "log every request to stderr")
+	flag.Var(&o.faults, "fault", "inject a fault: 'METHOD PATH-PREFIX ACTION [times=N]' (see faults.go); repeatable")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile to this file until SIGTERM")
 	flag.Parse()
 	log.SetFlags(log.Ltime | log.Lmicroseconds)
@@ -87,6 +101,10 @@ func main() {
 	}
 
 	s := newServer(o)
+	for _, line := range o.faults {
+		f, _ := parseFault(line)
+		s.faults.add(f)
+	}
 	s.address = net.JoinHostPort(host, strconv.Itoa(port))
 	hs := &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second}
 

@@ -31,6 +31,8 @@ type server struct {
 	// objs: storeKey -> "namespace/name" -> object (stored version).
 	objs   map[string]map[string]obj
 	events []watchEvent
+
+	faults faultSet
 }
 
 func newServer(o options) *server {
@@ -134,6 +136,21 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok"))
 		return
+	case "/hoist-test/faults":
+		if user, aerr := s.authenticate(r); aerr != nil || user == "system:anonymous" {
+			writeError(w, errUnauthorized())
+			return
+		}
+		s.serveFaults(w, r)
+		return
+	}
+	if f := s.faults.take(r); f != nil {
+		var done bool
+		if done, w = injectFault(w, r, f); done {
+			return
+		}
+	}
+	switch p {
 	case "/version", "/version/":
 		s.serveVersion(w)
 		return

@@ -336,4 +336,17 @@ test_expect_success 'CRD with two versions: both served, cluster scope, preferre
 	api GET /apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.example.com | jq -e ".status.storedVersions == [\"v1\"]"
 '
 
+test_expect_success 'faults: injected failures for tests of hostile servers' '
+	printf "GET /api/v1/namespaces/default/configmaps/c2 status=503 times=1\nGET /api/v1/namespaces/default/configmaps/c3 garbage\n" >faults &&
+	api POST /hoist-test/faults --data-binary @faults >/dev/null && test "$(code)" = 204 &&
+	api GET /api/v1/namespaces/default/configmaps/c2 >out && test "$(code)" = 503 &&
+	jq -e ".reason == \"ServiceUnavailable\"" out &&
+	api GET /api/v1/namespaces/default/configmaps/c2 >out && test "$(code)" = 200 &&
+	api GET /api/v1/namespaces/default/configmaps/c3 >out && test "$(code)" = 200 && ! jq . out 2>/dev/null &&
+	api DELETE /hoist-test/faults >/dev/null && test "$(code)" = 204 &&
+	api GET /api/v1/namespaces/default/configmaps/c3 | jq -e ".metadata.name == \"c3\"" &&
+	curl -s --cacert "$CA" -o /dev/null -w "%{http_code}" -X POST --data-binary @faults "$APISERVER_URL_A/hoist-test/faults" >code &&
+	test "$(cat code)" = 401
+'
+
 test_done
