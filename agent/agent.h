@@ -171,7 +171,7 @@ int agent_resolve(struct agent *ag, const struct agent_app *app, char digest[DIG
  * whole set, apply what differs in stages, prune by inventory, store the
  * inventory, wait for health until the app's timeout or until *cancel
  * becomes non-zero (the loop sets it when a new digest arrives; the sync
- * then ends with ERR_RETRY "cancelled" and records nothing as failed).
+ * then ends with ERR_RETRY "cancelled: ...", recorded with result "retry").
  * `cancel` may be NULL.  Fills `res` (always, also on failure), records
  * it as the app's status (memory and stateDir) and logs one JSON line per
  * event.  Returns res->rc.

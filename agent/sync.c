@@ -279,7 +279,9 @@ static int plan(struct sync_ctx *c, struct objset *set, struct arena *a)
 			if (!*o->namespace)
 				doc_map_set(a, meta, "namespace", doc_new_str(a, it->ns));
 		} else {
+			/* A cluster-scoped object has no namespace; one written anyway is dropped. */
 			it->ns = "";
+			doc_map_del(meta, "namespace");
 		}
 		labels = doc_map_ensure_map(a, meta, "labels");
 		if (!labels) {
