@@ -26,11 +26,14 @@ endif
 
 PKGS = libgit2 libcurl yaml-0.1 libarchive zlib libcrypto
 TEST_PKGS = cmocka
+# Only hoist-agent links these (its HTTP server); `hoist` must not load them.
+AGENT_PKGS = libmicrohttpd
 
 # Install missing packages before anything that needs them: `make` on a
 # fresh machine must just work.  The check is cheap (pkg-config only).
-ifeq ($(filter deps clean format,$(MAKECMDGOALS)),)
-ifneq ($(shell pkg-config --exists $(PKGS) $(TEST_PKGS) 2>/dev/null && command -v docker-registry >/dev/null && command -v rsync >/dev/null && command -v skopeo >/dev/null && { command -v gitlab-ci-local >/dev/null || ! command -v npm >/dev/null; } && echo ok),ok)
+# NO_DEPS=1 skips it (a container build installs its own packages).
+ifeq ($(filter deps clean format,$(MAKECMDGOALS))$(NO_DEPS),)
+ifneq ($(shell pkg-config --exists $(PKGS) $(TEST_PKGS) $(AGENT_PKGS) 2>/dev/null && command -v docker-registry >/dev/null && command -v rsync >/dev/null && command -v skopeo >/dev/null && { command -v gitlab-ci-local >/dev/null || ! command -v npm >/dev/null; } && echo ok),ok)
 $(info hoist: installing missing build dependencies (make deps))
 $(shell sh scripts/deps.sh >&2)
 endif
@@ -48,6 +51,10 @@ ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -I. \
 	     $(shell pkg-config --cflags $(PKGS)) -MMD -MP
 LIBS = $(shell pkg-config --libs $(PKGS)) -lm -lpthread
 TEST_LIBS = $(shell pkg-config --libs $(TEST_PKGS))
+AGENT_CFLAGS = $(shell pkg-config --cflags $(AGENT_PKGS))
+# hoist-agent links no libgit2 (nor any libhoist.a object that needs it):
+# it idles in a small container and never touches a Git repository.
+AGENT_LIBS = $(shell pkg-config --libs $(filter-out libgit2,$(PKGS)) $(AGENT_PKGS)) -lm -lpthread
 
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0)
 ALL_CFLAGS += -DHOIST_VERSION='"$(VERSION)"'
@@ -76,8 +83,23 @@ $(BUILD)/libhoist.a: $(LIB_OBJ)
 $(BUILD)/hoist: $(BUILD)/hoist.o $(BUILD)/libhoist.a
 	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/hoist-agent: $(BUILD)/hoist-agent.o $(AGENT_OBJ) $(BUILD)/libhoist.a
-	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+$(BUILD)/libagent.a: $(AGENT_OBJ)
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/hoist-agent: $(BUILD)/hoist-agent.o $(BUILD)/libagent.a $(BUILD)/libhoist.a
+	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ $(AGENT_LIBS)
+
+# The agent's unit tests and fuzz target link the agent's objects too.
+$(BUILD)/tests/test-agent-%: $(BUILD)/tests/unit/test-agent-%.o $(BUILD)/libagent.a $(BUILD)/libhoist.a
+	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ $(AGENT_LIBS) $(TEST_LIBS)
+
+$(BUILD)/tests/fuzz-kube: $(BUILD)/tests/fuzz/fuzz-kube.o $(BUILD)/tests/fuzz/replay.o $(BUILD)/libagent.a $(BUILD)/libhoist.a
+	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ $(AGENT_LIBS)
+
+$(BUILD)/tests/fuzz-agent-%: $(BUILD)/tests/fuzz/fuzz-agent-%.o $(BUILD)/tests/fuzz/replay.o $(BUILD)/libagent.a $(BUILD)/libhoist.a
+	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ $(AGENT_LIBS)
+
+$(AGENT_OBJ): ALL_CFLAGS += $(AGENT_CFLAGS)
 
 $(BUILD)/tests/test-%: $(BUILD)/tests/unit/test-%.o $(BUILD)/libhoist.a
 	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS) $(TEST_LIBS)
@@ -91,7 +113,12 @@ $(BUILD)/tests/fuzz/replay.o: tests/fuzz/replay.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-test-bin: all $(UNIT_BIN) $(FUZZ_BIN)
+test-bin: all $(UNIT_BIN) $(FUZZ_BIN) $(BUILD)/tests/hoist-test-apiserver
+
+# The test Kubernetes API server (Go, built offline from Debian's packages;
+# tests/lib.sh also builds it on demand).
+$(BUILD)/tests/hoist-test-apiserver: $(wildcard tests/apiserver/*.go) tests/apiserver/build.sh
+	$(call say,GO,$@)sh tests/apiserver/build.sh $(abspath $@)
 
 test: test-bin
 	$(Q)HOIST_BUILD=$(abspath $(BUILD)) sh tests/run.sh
@@ -138,6 +165,14 @@ fuzz:
 $(BUILD)/fuzz/fuzz-%: $(BUILD)/tests/fuzz/fuzz-%.o $(BUILD)/libhoist.a
 	@mkdir -p $(dir $@)
 	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
+
+$(BUILD)/fuzz/fuzz-kube: $(BUILD)/tests/fuzz/fuzz-kube.o $(BUILD)/libagent.a $(BUILD)/libhoist.a
+	@mkdir -p $(dir $@)
+	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(AGENT_LIBS)
+
+$(BUILD)/fuzz/fuzz-agent-%: $(BUILD)/tests/fuzz/fuzz-agent-%.o $(BUILD)/libagent.a $(BUILD)/libhoist.a
+	@mkdir -p $(dir $@)
+	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(AGENT_LIBS)
 
 valgrind:
 	$(Q)$(MAKE) --no-print-directory BUILD=build-vg OPT=-O0 EXTRA_CFLAGS=-DHOIST_ARENA_MALLOC test-bin

@@ -163,6 +163,11 @@ static int http_once(struct http_response *res, const struct http_request *req,
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
+	if (req->timeout_ms > 0) {
+		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, req->timeout_ms);
+		curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+				 req->timeout_ms < 3000 ? req->timeout_ms : 3000L);
+	}
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "hoist/" HOIST_VERSION);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_body);

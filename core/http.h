@@ -31,6 +31,12 @@ struct http_request {
 	 * not be repeated blindly (an upload session's final PUT).
 	 */
 	bool retry;
+	/*
+	 * The whole exchange, connecting included, in milliseconds (the
+	 * connect alone gets at most 3 s of it); 0: no overall limit.  For
+	 * calls that must not hold their caller long (a push notifying agents).
+	 */
+	long timeout_ms;
 };
 
 struct http_response {

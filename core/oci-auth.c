@@ -63,7 +63,7 @@ out:
 	return r;
 }
 
-static void base64_encode(struct strbuf *out, const char *in, size_t len)
+void oci_base64_encode(struct strbuf *out, const void *in, size_t len)
 {
 	unsigned char *buf = xmalloc((len + 2) / 3 * 4 + 1);
 	int n = EVP_EncodeBlock(buf, (const unsigned char *)in, (int)len);
@@ -78,7 +78,7 @@ void oci_auth_basic_header(struct strbuf *out, const struct oci_cred *cred)
 
 	strbuf_addf(&pair, "%s:%s", cred->user, cred->password ? cred->password : "");
 	strbuf_addstr(out, "Authorization: Basic ");
-	base64_encode(out, pair.buf, pair.len);
+	oci_base64_encode(out, pair.buf, pair.len);
 	memset(pair.buf, 0, pair.len);
 	strbuf_release(&pair);
 }

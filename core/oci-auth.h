@@ -94,5 +94,7 @@ int oci_token_reply_parse(char **token, const char *buf, size_t len, const char 
 
 /* Base64 decoding of a Docker "auth" field; ERR_INVALID on bad input. */
 int oci_base64_decode(struct strbuf *out, const char *in);
+/* Appends standard base64 (with padding) of `len` bytes. */
+void oci_base64_encode(struct strbuf *out, const void *in, size_t len);
 
 #endif

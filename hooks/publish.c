@@ -4,6 +4,7 @@
  */
 #include "core/compat.h"
 #include "hooks/publish.h"
+#include "hooks/deliver.h"
 #include "core/artifact.h"
 #include "core/cmd.h"
 #include "core/config.h"
@@ -231,7 +232,7 @@ static int publish_one(struct publish_result *res, struct commit_ctx *cx,
 	struct oci_store *store = NULL;
 	struct oci_ref ref = { 0 };
 	struct oci_open_opts oo = { .insecure = o->insecure || cx->cfg->insecure, .push = true };
-	struct publish_item *it;
+	struct publish_item *it = NULL;
 	struct src_log log = { 0 };
 	char expect[DIGEST_STR_SIZE], have[DIGEST_STR_SIZE], env_has[DIGEST_STR_SIZE];
 	int r;
@@ -366,6 +367,12 @@ static int publish_one(struct publish_result *res, struct commit_ctx *cx,
 	if (!r)
 		it->status = PUBLISH_PUSHED;
 out:
+	/* To the environment's clusters (hooks/deliver.h); never fails the publish. */
+	if (!r && it && !o->dry_run && it->status != PUBLISH_BEHIND) {
+		struct deliver_artifact da = { app->name, expect, meta.revision, tgz.buf, tgz.len,
+					       manifest.buf, manifest.len, &ref };
+		deliver_artifact(cx->cfg, env, &da);
+	}
 	src_log_release(&log);
 	oci_store_free(store);
 	oci_ref_release(&ref);

@@ -1,0 +1,1131 @@
+/*
+ * sync.c - one pass over an app: verified artifact in, objects applied in
+ * stages with server-side apply, pruned by inventory, health awaited.
+ *
+ * The shape follows Flux's ssa package, with one more guarantee:
+ *
+ *   1. plan     every object gets its resource from discovery (kinds whose
+ *               CRD is in the same artifact are resolved after that CRD is
+ *               applied), the app's namespace when it names none, the
+ *               hoist.dev/app label, a stage and a wave;
+ *   2. check    every object that can be checked is: GET live (an object
+ *               another app's label claims is a conflict between the two
+ *               apps), then a dry-run apply.  Any error here, a field
+ *               manager conflict under `conflicts: fail` included, ends the
+ *               sync before anything was written;
+ *   3. apply    stage 1: CRDs, Namespaces, ClusterRoles (then wait until
+ *               each CRD is Established and refresh discovery); stage 2:
+ *               *Class kinds; stage 3: the rest; within a stage by
+ *               hoist.dev/wave, then kind order.  Only objects whose dry-run
+ *               result differs from the live object (metadata that always
+ *               moves, and status, ignored) are applied, so an unchanged
+ *               re-sync writes nothing and a kubectl edit of a field we
+ *               own is undone;
+ *   4. prune    only when everything applied: what the previous inventory
+ *               had and this one lacks, in reverse order, only if its live
+ *               label still names the app and it is not annotated
+ *               hoist.dev/prune: disabled; deletions that fail stay in the
+ *               inventory;
+ *   5. health   until everything is Healthy, something Failed, the timeout
+ *               passes or the caller cancels.
+ */
+#include "core/compat.h"
+#include "agent/agent.h"
+#include "agent/health.h"
+#include "agent/inventory.h"
+#include "agent/kube.h"
+#include "agent/source.h"
+#include "core/arena.h"
+#include "core/artifact.h"
+#include "core/doc.h"
+#include "core/err.h"
+#include "core/objset.h"
+#include "core/strbuf.h"
+#include <time.h>
+
+enum item_state { IT_PENDING = 0, IT_UNCHANGED, IT_CHANGE, IT_CREATE };
+
+struct item {
+	struct object *obj;
+	const struct kube_resource *res; /* NULL: not known yet (CRD in this set) */
+	bool deferred_namespaced;
+	const char *ns;                  /* effective namespace, "" for cluster-scoped */
+	char *what;                      /* "Deployment web/api" */
+	int stage;
+	long wave;
+	size_t order;                    /* position after the legacy kind sort */
+	struct strbuf body;              /* the apply body (JSON) */
+	const struct doc_node *live;     /* last known live object, NULL: absent */
+	struct doc_stream *live_own;     /* its stream, when not a page of a LIST */
+	enum item_state st;
+	bool applied;
+	enum agent_health health;
+	struct strbuf reason;
+};
+
+struct sync_ctx {
+	struct agent *ag;
+	const struct agent_app *app;
+	struct kube *k;
+	const volatile int *cancel;
+	struct sync_result *res;
+	struct item *items;
+	size_t n;
+	struct doc_stream **pages; /* LIST replies items' live objects point into */
+	size_t npages, pages_alloc;
+	time_t deadline;
+	bool disco_refreshed;
+};
+
+static bool cancelled(const struct sync_ctx *c)
+{
+	return c->cancel && *c->cancel;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Discovery, shared by the agent's syncs; `force` asks the server again. */
+static int discovery(struct sync_ctx *c, bool force)
+{
+	struct kube_discovery *d = NULL;
+	int r = 0;
+
+	pthread_mutex_lock(&c->ag->lock);
+	if (c->ag->disco && !force) {
+		pthread_mutex_unlock(&c->ag->lock);
+		return 0;
+	}
+	pthread_mutex_unlock(&c->ag->lock);
+	r = kube_discover(c->k, &d);
+	if (r)
+		return r;
+	pthread_mutex_lock(&c->ag->lock);
+	/*
+	 * The old cache may still be referenced by another app's sync in
+	 * flight, so entries are never freed while the agent lives: the new
+	 * document is merged in (kinds only ever get added here).
+	 */
+	if (!c->ag->disco) {
+		c->ag->disco = d;
+		d = NULL;
+	} else {
+		struct kube_discovery *o = c->ag->disco;
+		for (size_t i = 0; i < d->n; i++) {
+			const struct kube_resource *x = &d->res[i];
+			struct strbuf av = STRBUF_INIT;
+			strbuf_addf(&av, "%s%s%s", x->group, *x->group ? "/" : "", x->version);
+			if (!kube_discovery_find(o, av.buf, x->kind)) {
+				ALLOC_GROW(o->res, o->n + 1, o->alloc);
+				o->res[o->n++] = *x;
+				memset(&d->res[i], 0, sizeof(d->res[i]));
+				d->res[i].group = xstrdup("");
+				d->res[i].version = xstrdup("");
+				d->res[i].kind = xstrdup("");
+				d->res[i].resource = xstrdup("");
+			}
+			strbuf_release(&av);
+		}
+	}
+	pthread_mutex_unlock(&c->ag->lock);
+	kube_discovery_free(d);
+	return 0;
+}
+
+static const struct kube_resource *lookup(struct sync_ctx *c, const char *api_version,
+					  const char *kind)
+{
+	const struct kube_resource *r;
+
+	pthread_mutex_lock(&c->ag->lock);
+	r = kube_discovery_find(c->ag->disco, api_version, kind);
+	pthread_mutex_unlock(&c->ag->lock);
+	return r;
+}
+
+/* Kubernetes object names and namespaces: nothing that could change our request path. */
+static bool name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > 253 || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (; *s; s++)
+		if (*s == '/' || *s == '%' || *s == '?' || *s == '#' || (unsigned char)*s <= ' ' ||
+		    *s == 0x7f)
+			return false;
+	return true;
+}
+
+static int stage_of(const char *kind)
+{
+	size_t n = strlen(kind);
+
+	if (!strcmp(kind, "CustomResourceDefinition") || !strcmp(kind, "Namespace") ||
+	    !strcmp(kind, "ClusterRole"))
+		return 0;
+	if (n > 5 && !strcmp(kind + n - 5, "Class"))
+		return 1;
+	return 2;
+}
+
+static int item_cmp(const void *a, const void *b)
+{
+	const struct item *x = a, *y = b;
+
+	if (x->stage != y->stage)
+		return x->stage < y->stage ? -1 : 1;
+	if (x->wave != y->wave)
+		return x->wave < y->wave ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* The CRD in the set that defines apiVersion/kind, or NULL. */
+static const struct doc_node *crd_for(const struct objset *set, const char *api_version,
+				      const char *kind)
+{
+	const char *slash = strchr(api_version, '/');
+	size_t i;
+
+	if (!slash)
+		return NULL;
+	for (i = 0; i < set->n; i++) {
+		const struct object *o = &set->objs[i];
+		const char *g, *k;
+		if (strcmp(o->kind, "CustomResourceDefinition"))
+			continue;
+		g = doc_get_str(o->node, "spec", "group", NULL);
+		k = doc_get_str(o->node, "spec", "names", "kind", NULL);
+		if (g && k && !strcmp(k, kind) && strlen(g) == (size_t)(slash - api_version) &&
+		    !strncmp(g, api_version, strlen(g)))
+			return o->node;
+	}
+	return NULL;
+}
+
+static bool set_has_namespace(const struct objset *set, const char *ns)
+{
+	size_t i;
+
+	for (i = 0; i < set->n; i++)
+		if (!strcmp(set->objs[i].kind, "Namespace") && !strcmp(set->objs[i].api_version, "v1") &&
+		    !strcmp(set->objs[i].name, ns))
+			return true;
+	return false;
+}
+
+/* Step 1: resources, namespaces, labels, bodies, order. */
+static int plan(struct sync_ctx *c, struct objset *set, struct arena *a)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t i;
+	int r = 0;
+
+	objset_sort_legacy(set);
+	c->items = xcalloc(set->n ? set->n : 1, sizeof(*c->items));
+	c->n = set->n;
+	for (i = 0; i < set->n; i++) {
+		struct item *it = &c->items[i];
+		struct object *o = &set->objs[i];
+		struct doc_node *meta, *labels;
+		const char *wave;
+		bool namespaced;
+
+		it->obj = o;
+		it->order = i;
+		strbuf_init(&it->body, 0);
+		strbuf_init(&it->reason, 0);
+		it->stage = stage_of(o->kind);
+		if (!name_ok(o->name) || (*o->namespace && !name_ok(o->namespace))) {
+			r = err_set(ERR_INVALID, "%s %s: not a valid object name", o->kind, o->name);
+			goto out;
+		}
+		it->res = lookup(c, o->api_version, o->kind);
+		if (!it->res && !crd_for(set, o->api_version, o->kind) && !c->disco_refreshed) {
+			/* An unknown kind may be new since discovery was cached. */
+			c->disco_refreshed = true;
+			r = discovery(c, true);
+			if (r)
+				goto out;
+			it->res = lookup(c, o->api_version, o->kind);
+		}
+		if (it->res) {
+			namespaced = it->res->namespaced;
+		} else {
+			const struct doc_node *crd = crd_for(set, o->api_version, o->kind);
+			const char *scope = crd ? doc_get_str(crd, "spec", "scope", NULL) : NULL;
+			if (!crd) {
+				r = err_set(ERR_INVALID,
+					    "%s %s: the API server has no kind %s in %s (and no CRD in the artifact defines it)",
+					    o->kind, o->name, o->kind, o->api_version);
+				goto out;
+			}
+			namespaced = !scope || strcmp(scope, "Cluster");
+			it->deferred_namespaced = namespaced;
+		}
+		meta = doc_map_ensure_map(a, o->node, "metadata");
+		if (!meta) {
+			r = err_set(ERR_INVALID, "%s %s: metadata is not a mapping", o->kind, o->name);
+			goto out;
+		}
+		if (namespaced) {
+			it->ns = *o->namespace ? o->namespace
+					       : c->app->namespace ? c->app->namespace
+								   : c->ag->kube->namespace;
+			if (!*o->namespace)
+				doc_map_set(a, meta, "namespace", doc_new_str(a, it->ns));
+		} else {
+			/* A cluster-scoped object has no namespace; one written anyway is dropped. */
+			it->ns = "";
+			doc_map_del(meta, "namespace");
+		}
+		labels = doc_map_ensure_map(a, meta, "labels");
+		if (!labels) {
+			r = err_set(ERR_INVALID, "%s %s: metadata.labels is not a mapping", o->kind, o->name);
+			goto out;
+		}
+		doc_map_set(a, labels, AGENT_LABEL_APP, doc_new_str(a, c->app->name));
+		wave = doc_get_str(meta, "annotations", AGENT_ANN_WAVE, NULL);
+		if (wave) {
+			char *end;
+			it->wave = strtol(wave, &end, 10);
+			if (!*wave || *end || it->wave < -1000000 || it->wave > 1000000) {
+				r = err_set(ERR_INVALID, "%s %s: annotation %s must be an integer, not '%s'",
+					    o->kind, o->name, AGENT_ANN_WAVE, wave);
+				goto out;
+			}
+		}
+		strbuf_reset(&sb);
+		strbuf_addf(&sb, "%s %s%s%s", o->kind, it->ns, *it->ns ? "/" : "", o->name);
+		it->what = strbuf_detach(&sb, NULL);
+		r = doc_emit_json(&it->body, o->node);
+		if (r)
+			goto out;
+	}
+	qsort(c->items, c->n, sizeof(*c->items), item_cmp);
+out:
+	strbuf_release(&sb);
+	return r;
+}
+
+static void item_path(struct strbuf *out, const struct item *it, const char *query)
+{
+	kube_path(out, it->res, it->ns, it->obj->name);
+	if (query)
+		strbuf_addstr(out, query);
+}
+
+static const char *live_label(const struct doc_node *live)
+{
+	return live ? doc_get_str(live, "metadata", "labels", AGENT_LABEL_APP, NULL) : NULL;
+}
+
+/* Keys that move on every write, or that are not ours to compare. */
+static bool skip_key(const char *key, int depth, bool in_meta)
+{
+	if (depth == 0)
+		return !strcmp(key, "status");
+	if (depth == 1 && in_meta)
+		return !strcmp(key, "managedFields") || !strcmp(key, "resourceVersion") ||
+		       !strcmp(key, "generation") || !strcmp(key, "creationTimestamp") ||
+		       !strcmp(key, "uid") || !strcmp(key, "selfLink");
+	return false;
+}
+
+/* Equality that ignores key order (servers need not keep it) and skip_key(). */
+static bool same(const struct doc_node *x, const struct doc_node *y, int depth, bool in_meta)
+{
+	size_t i, nx = 0, ny = 0;
+
+	if (!x || !y)
+		return x == y;
+	if (x->kind != y->kind)
+		return false;
+	if (x->kind == DOC_SCALAR)
+		return doc_equal(x, y);
+	if (x->kind == DOC_SEQ) {
+		if (x->n != y->n)
+			return false;
+		for (i = 0; i < x->n; i++)
+			if (!same(x->kids[i], y->kids[i], depth + 1, false))
+				return false;
+		return true;
+	}
+	for (i = 0; i < x->n; i++) {
+		const char *k = doc_str(x->kids[2 * i]);
+		if (!k)
+			return false;
+		if (skip_key(k, depth, in_meta))
+			continue;
+		nx++;
+		if (!same(x->kids[2 * i + 1], doc_map_get(y, k), depth + 1,
+			  depth == 0 && !strcmp(k, "metadata")))
+			return false;
+	}
+	for (i = 0; i < y->n; i++) {
+		const char *k = doc_str(y->kids[2 * i]);
+		if (k && !skip_key(k, depth, in_meta))
+			ny++;
+	}
+	return nx == ny;
+}
+
+static void set_live(struct item *it, struct doc_stream *s)
+{
+	doc_stream_free(it->live_own);
+	it->live_own = s;
+	it->live = s->docs[0];
+}
+
+static int item_name_cmp(const void *a, const void *b)
+{
+	const struct item *x = *(const struct item *const *)a, *y = *(const struct item *const *)b;
+
+	return strcmp(x->obj->name, y->obj->name);
+}
+
+/*
+ * Fetches the live objects of the app with one paged LIST per resource and
+ * namespace (label hoist.dev/app=APP) instead of a GET per object: an
+ * unchanged re-sync of 1,000 ConfigMaps costs two LIST pages, not 1,000
+ * requests.  Items found are marked; the others (new objects, or objects
+ * that exist without our label) get their own GET.
+ */
+static int list_live(struct sync_ctx *c, bool *found)
+{
+	struct item **group = xcalloc(c->n ? c->n : 1, sizeof(*group));
+	bool *done = xcalloc(c->n ? c->n : 1, sizeof(*done));
+	struct strbuf path = STRBUF_INIT, sel = STRBUF_INIT, what = STRBUF_INIT;
+	size_t i, j, ng;
+	int r = 0;
+
+	strbuf_addf(&sel, AGENT_LABEL_APP "=%s", c->app->name);
+	for (i = 0; i < c->n && !r; i++) {
+		struct doc_stream **pages = NULL;
+		size_t npages = 0, p;
+
+		if (done[i] || !c->items[i].res)
+			continue;
+		/* The items of one collection: same resource, same namespace. */
+		for (j = i, ng = 0; j < c->n; j++) {
+			if (done[j] || c->items[j].res != c->items[i].res ||
+			    strcmp(c->items[j].ns, c->items[i].ns))
+				continue;
+			done[j] = true;
+			group[ng++] = &c->items[j];
+		}
+		if (ng < 2)
+			continue; /* a GET costs the same */
+		qsort(group, ng, sizeof(*group), item_name_cmp);
+		strbuf_reset(&path);
+		kube_path(&path, c->items[i].res, c->items[i].ns, NULL);
+		strbuf_reset(&what);
+		strbuf_addf(&what, "list of %s%s%s", c->items[i].res->resource,
+			    *c->items[i].ns ? " in " : "", c->items[i].ns);
+		r = kube_list(c->k, path.buf, sel.buf, &pages, &npages, what.buf);
+		if (r)
+			break;
+		for (p = 0; p < npages; p++) {
+			const struct doc_node *items = doc_map_get(pages[p]->docs[0], "items");
+			ALLOC_GROW(c->pages, c->npages + 1, c->pages_alloc);
+			c->pages[c->npages++] = pages[p];
+			for (j = 0; items && items->kind == DOC_SEQ && j < items->n; j++) {
+				const char *name = doc_get_str(items->kids[j], "metadata", "name", NULL);
+				struct object key_obj = { 0 };
+				struct item key_item = { 0 }, *key = &key_item, **hit;
+
+				if (!name)
+					continue;
+				key_obj.name = name;
+				key_item.obj = &key_obj;
+				hit = bsearch(&key, group, ng, sizeof(*group), item_name_cmp);
+				if (!hit)
+					continue;
+				/* List items of built-in kinds carry no kind or apiVersion. */
+				if (!doc_get_str(items->kids[j], "kind", NULL))
+					doc_map_set(pages[p]->arena, items->kids[j], "kind",
+						    doc_new_str(pages[p]->arena, (*hit)->obj->kind));
+				if (!doc_get_str(items->kids[j], "apiVersion", NULL))
+					doc_map_set(pages[p]->arena, items->kids[j], "apiVersion",
+						    doc_new_str(pages[p]->arena, (*hit)->obj->api_version));
+				doc_stream_free((*hit)->live_own);
+				(*hit)->live_own = NULL;
+				(*hit)->live = items->kids[j];
+				found[*hit - c->items] = true;
+			}
+		}
+		free(pages);
+	}
+	free(group);
+	free(done);
+	strbuf_release(&path);
+	strbuf_release(&sel);
+	strbuf_release(&what);
+	return r;
+}
+
+/* Step 2: GET and dry-run everything that can be checked; nothing is written. */
+static int check(struct sync_ctx *c, const struct objset *set)
+{
+	struct kube_req *reqs = xcalloc(c->n ? c->n : 1, sizeof(*reqs));
+	char **paths = xcalloc(c->n ? c->n : 1, sizeof(*paths));
+	struct strbuf sb = STRBUF_INIT, errs = STRBUF_INIT;
+	const char *force = strcmp(c->app->conflicts, "fail") ? "true" : "false";
+	bool *listed = xcalloc(c->n ? c->n : 1, sizeof(*listed));
+	size_t i, nerr = 0;
+	int r = 0, first = 0;
+
+	r = list_live(c, listed);
+	if (r) {
+		strbuf_addstr(&errs, err_msg());
+		first = r;
+		nerr = 1;
+		for (i = 0; i < c->n; i++)
+			kube_req_init(&reqs[i]);
+		goto out;
+	}
+	for (i = 0; i < c->n; i++) {
+		struct item *it = &c->items[i];
+		kube_req_init(&reqs[i]);
+		if (!it->res) {
+			it->st = IT_CREATE; /* its CRD is new: it cannot exist yet */
+			continue;
+		}
+		if (listed[i])
+			continue;
+		strbuf_reset(&sb);
+		item_path(&sb, it, NULL);
+		paths[i] = strbuf_detach(&sb, NULL);
+		reqs[i].method = "GET";
+		reqs[i].path = paths[i];
+		reqs[i].what = it->what;
+	}
+	kube_do_many(c->k, reqs, c->n);
+	for (i = 0; i < c->n; i++) {
+		struct item *it = &c->items[i];
+		struct doc_stream *s = NULL;
+		const char *owner;
+
+		if (!reqs[i].method && !listed[i])
+			continue;
+		if (listed[i]) {
+			/* Found by the LIST: it carries our label, so it is ours. */
+		} else if (reqs[i].rc == ERR_NOTFOUND) {
+			it->st = IT_CREATE;
+		} else if (reqs[i].rc) {
+			r = reqs[i].rc;
+			strbuf_addf(&errs, "%s%s", nerr++ ? "; " : "", reqs[i].error);
+		} else if ((r = kube_parse_object(&s, reqs[i].reply.buf, reqs[i].reply.len, it->what))) {
+			strbuf_addf(&errs, "%s%s", nerr++ ? "; " : "", err_msg());
+		} else {
+			set_live(it, s);
+			owner = live_label(it->live);
+			if (owner && strcmp(owner, c->app->name)) {
+				r = ERR_CONFLICT;
+				strbuf_addf(&errs, "%s%s is managed by app '%s' (label %s); app '%s' does not take it over",
+					    nerr++ ? "; " : "", it->what, owner, AGENT_LABEL_APP,
+					    c->app->name);
+			}
+		}
+		if (r && !first)
+			first = r;
+		kube_req_release(&reqs[i]);
+		kube_req_init(&reqs[i]);
+		if (r)
+			continue;
+		/* The dry run: the server's answer to what we would apply. */
+		strbuf_reset(&sb);
+		item_path(&sb, it, NULL);
+		strbuf_addf(&sb, "?dryRun=All&fieldManager=" AGENT_FIELD_MANAGER "&force=%s", force);
+		free(paths[i]);
+		paths[i] = strbuf_detach(&sb, NULL);
+		reqs[i].method = "PATCH";
+		reqs[i].path = paths[i];
+		reqs[i].content_type = "application/apply-patch+yaml";
+		reqs[i].body = it->body.buf;
+		reqs[i].body_len = it->body.len;
+		reqs[i].what = it->what;
+	}
+	if (first)
+		goto out;
+	kube_do_many(c->k, reqs, c->n);
+	for (i = 0; i < c->n; i++) {
+		struct item *it = &c->items[i];
+		struct doc_stream *s = NULL;
+
+		if (!reqs[i].method)
+			continue;
+		if (reqs[i].rc == ERR_NOTFOUND && it->st == IT_CREATE && *it->ns &&
+		    set_has_namespace(set, it->ns))
+			continue; /* its namespace comes with this artifact */
+		if (reqs[i].rc) {
+			if (!first)
+				first = reqs[i].rc;
+			strbuf_addf(&errs, "%s%s", nerr++ ? "; " : "", reqs[i].error);
+			continue;
+		}
+		if (it->st == IT_CREATE)
+			continue;
+		if (kube_parse_object(&s, reqs[i].reply.buf, reqs[i].reply.len, it->what)) {
+			if (!first)
+				first = err_code();
+			strbuf_addf(&errs, "%s%s", nerr++ ? "; " : "", err_msg());
+			continue;
+		}
+		it->st = same(s->docs[0], it->live, 0, false) ? IT_UNCHANGED : IT_CHANGE;
+		doc_stream_free(s);
+	}
+out:
+	for (i = 0; i < c->n; i++) {
+		kube_req_release(&reqs[i]);
+		free(paths[i]);
+	}
+	free(reqs);
+	free(paths);
+	free(listed);
+	strbuf_release(&sb);
+	if (first) {
+		if (nerr > 1)
+			err_set(first, "%zu objects fail the check, nothing was applied: %s", nerr, errs.buf);
+		else
+			err_set(first, "%s (nothing was applied)", errs.buf);
+	}
+	strbuf_release(&errs);
+	return first;
+}
+
+/* Applies items [from, to) that need it, all at once (bounded by the client). */
+static int apply_batch(struct sync_ctx *c, size_t from, size_t to)
+{
+	size_t n = to - from, i;
+	struct kube_req *reqs = xcalloc(n ? n : 1, sizeof(*reqs));
+	char **paths = xcalloc(n ? n : 1, sizeof(*paths));
+	struct strbuf sb = STRBUF_INIT;
+	const char *force = strcmp(c->app->conflicts, "fail") ? "true" : "false";
+	int first = 0;
+
+	for (i = 0; i < n; i++) {
+		struct item *it = &c->items[from + i];
+		kube_req_init(&reqs[i]);
+		if (it->st == IT_UNCHANGED)
+			continue;
+		strbuf_reset(&sb);
+		item_path(&sb, it, NULL);
+		strbuf_addf(&sb, "?fieldManager=" AGENT_FIELD_MANAGER "&force=%s", force);
+		paths[i] = strbuf_detach(&sb, NULL);
+		reqs[i].method = "PATCH";
+		reqs[i].path = paths[i];
+		reqs[i].content_type = "application/apply-patch+yaml";
+		reqs[i].body = it->body.buf;
+		reqs[i].body_len = it->body.len;
+		reqs[i].what = it->what;
+	}
+	kube_do_many(c->k, reqs, n);
+	for (i = 0; i < n; i++) {
+		struct item *it = &c->items[from + i];
+		struct doc_stream *s = NULL;
+
+		if (!reqs[i].method)
+			continue;
+		if (reqs[i].rc) {
+			if (!first) {
+				first = reqs[i].rc;
+				free(c->res->message);
+				c->res->message = xstrdup(reqs[i].error);
+			}
+			agent_log("error", c->app->name, c->res->digest, c->res->revision, "apply-failed",
+				  "%s", reqs[i].error);
+			continue;
+		}
+		it->applied = true;
+		c->res->applied++;
+		agent_log("info", c->app->name, c->res->digest, c->res->revision,
+			  it->st == IT_CREATE ? "created" : "configured", "%s", it->what);
+		if (!kube_parse_object(&s, reqs[i].reply.buf, reqs[i].reply.len, it->what))
+			set_live(it, s);
+		err_clear();
+	}
+	for (i = 0; i < n; i++) {
+		kube_req_release(&reqs[i]);
+		free(paths[i]);
+	}
+	free(reqs);
+	free(paths);
+	strbuf_release(&sb);
+	if (first)
+		err_set(first, "%s", c->res->message);
+	return first;
+}
+
+/* GETs the items [from, to) that are not healthy yet and judges them again. */
+static void refresh_health(struct sync_ctx *c, size_t from, size_t to)
+{
+	size_t n = to - from, i;
+	struct kube_req *reqs = xcalloc(n ? n : 1, sizeof(*reqs));
+	char **paths = xcalloc(n ? n : 1, sizeof(*paths));
+	struct strbuf sb = STRBUF_INIT;
+
+	for (i = 0; i < n; i++) {
+		struct item *it = &c->items[from + i];
+		kube_req_init(&reqs[i]);
+		if (it->health == HEALTH_HEALTHY || !it->res)
+			continue;
+		strbuf_reset(&sb);
+		item_path(&sb, it, NULL);
+		paths[i] = strbuf_detach(&sb, NULL);
+		reqs[i].method = "GET";
+		reqs[i].path = paths[i];
+		reqs[i].what = it->what;
+	}
+	kube_do_many(c->k, reqs, n);
+	for (i = 0; i < n; i++) {
+		struct item *it = &c->items[from + i];
+		struct doc_stream *s = NULL;
+
+		if (!reqs[i].method)
+			continue;
+		if (reqs[i].rc) {
+			/* Keep the last judgement; say why it could not be refreshed. */
+			strbuf_reset(&it->reason);
+			strbuf_addstr(&it->reason, reqs[i].error);
+			if (it->health == HEALTH_UNKNOWN || it->health == HEALTH_HEALTHY)
+				it->health = HEALTH_PROGRESSING;
+		} else if (!kube_parse_object(&s, reqs[i].reply.buf, reqs[i].reply.len, it->what)) {
+			set_live(it, s);
+			it->health = health_check(it->live, &it->reason);
+		}
+		err_clear();
+		kube_req_release(&reqs[i]);
+		free(paths[i]);
+	}
+	free(reqs);
+	free(paths);
+	strbuf_release(&sb);
+}
+
+/*
+ * Waits until items [from, to) are healthy.  0 when they are; ERR_GENERIC
+ * naming the first unhealthy object when one Failed or the deadline
+ * passed; ERR_RETRY when cancelled.
+ */
+static int wait_healthy(struct sync_ctx *c, size_t from, size_t to, enum agent_health *overall)
+{
+	long delay = 200;
+	size_t i;
+
+	for (i = from; i < to; i++) {
+		struct item *it = &c->items[i];
+		it->health = it->live ? health_check(it->live, &it->reason) : HEALTH_UNKNOWN;
+	}
+	for (;;) {
+		enum agent_health worst = HEALTH_HEALTHY;
+		const struct item *bad = NULL;
+
+		for (i = from; i < to; i++) {
+			const struct item *it = &c->items[i];
+			if (health_worse(worst, it->health) != worst || (!bad && it->health != HEALTH_HEALTHY)) {
+				worst = health_worse(worst, it->health);
+				bad = it;
+			}
+		}
+		*overall = worst;
+		if (worst == HEALTH_HEALTHY)
+			return 0;
+		if (worst == HEALTH_FAILED)
+			return err_set(ERR_GENERIC, "%s", bad->reason.len ? bad->reason.buf : bad->what);
+		if (cancelled(c))
+			return err_set(ERR_RETRY, "cancelled: a new artifact arrived while waiting for health (%s)",
+				       bad->reason.len ? bad->reason.buf : bad->what);
+		if (time(NULL) >= c->deadline)
+			return err_set(ERR_GENERIC, "health check timed out after %s: %s",
+				       c->app->timeout, bad->reason.len ? bad->reason.buf : bad->what);
+		/* Sleep in small steps, so a cancel is seen at once. */
+		for (long slept = 0; slept < delay && !cancelled(c); slept += 50)
+			sleep_ms(50);
+		if (delay < 2000)
+			delay *= 2;
+		refresh_health(c, from, to);
+	}
+}
+
+/* Stage 1's CRDs must be Established before their kinds are used. */
+static int wait_crds(struct sync_ctx *c, size_t from, size_t to)
+{
+	enum agent_health h;
+	size_t i;
+	int r;
+	bool any = false;
+
+	for (i = from; i < to; i++)
+		if (!strcmp(c->items[i].obj->kind, "CustomResourceDefinition"))
+			any = true;
+	if (!any)
+		return 0;
+	/* Namespaces and ClusterRoles in this stage are healthy as soon as they exist. */
+	r = wait_healthy(c, from, to, &h);
+	if (r)
+		return r;
+	return discovery(c, true);
+}
+
+static void resolve_deferred(struct sync_ctx *c, size_t from, size_t to)
+{
+	size_t i;
+
+	for (i = from; i < to; i++) {
+		struct item *it = &c->items[i];
+		if (!it->res)
+			it->res = lookup(c, it->obj->api_version, it->obj->kind);
+	}
+}
+
+static void inventory_of(struct inventory *inv, const struct sync_ctx *c, bool only_applied)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++) {
+		const struct item *it = &c->items[i];
+		if (only_applied && !it->applied && it->st != IT_UNCHANGED)
+			continue;
+		inventory_add(inv, it->obj->api_version, it->obj->kind, it->ns, it->obj->name);
+	}
+	inventory_normalize(inv);
+}
+
+static bool inventories_equal(const struct inventory *a, const struct inventory *b)
+{
+	size_t i;
+
+	if (a->n != b->n)
+		return false;
+	for (i = 0; i < a->n; i++)
+		if (strcmp(a->v[i].api_version, b->v[i].api_version) || strcmp(a->v[i].kind, b->v[i].kind) ||
+		    strcmp(a->v[i].ns, b->v[i].ns) || strcmp(a->v[i].name, b->v[i].name))
+			return false;
+	return true;
+}
+
+static int prune_rank(const char *kind)
+{
+	return stage_of(kind);
+}
+
+static int prune_cmp(const void *a, const void *b)
+{
+	const struct inv_entry *x = *(const struct inv_entry *const *)a;
+	const struct inv_entry *y = *(const struct inv_entry *const *)b;
+	int rx = prune_rank(x->kind), ry = prune_rank(y->kind);
+
+	/* Reverse apply order: the rest first, CRDs and Namespaces last. */
+	if (rx != ry)
+		return rx > ry ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/*
+ * Deletes what `old` has and `cur` lacks.  Entries whose deletion failed
+ * are added to `keep`.
+ */
+static void prune(struct sync_ctx *c, const struct inventory *old, const struct inventory *cur,
+		  struct inventory *keep)
+{
+	const struct inv_entry **gone = xcalloc(old->n ? old->n : 1, sizeof(*gone));
+	struct strbuf path = STRBUF_INIT, what = STRBUF_INIT;
+	size_t n = 0, i;
+
+	for (i = 0; i < old->n; i++)
+		if (!inventory_has(cur, old->v[i].api_version, old->v[i].kind, old->v[i].ns,
+				   old->v[i].name))
+			gone[n++] = &old->v[i];
+	qsort(gone, n, sizeof(*gone), prune_cmp);
+	for (i = 0; i < n && !cancelled(c); i++) {
+		const struct inv_entry *e = gone[i];
+		const struct kube_resource *res = lookup(c, e->api_version, e->kind);
+		struct doc_stream *s = NULL;
+		struct kube_req req;
+		const char *owner, *ann;
+		int r;
+
+		strbuf_reset(&what);
+		strbuf_addf(&what, "%s %s%s%s", e->kind, e->ns, *e->ns ? "/" : "", e->name);
+		if (!res) {
+			/* Its kind is gone (its CRD was pruned): so is the object. */
+			agent_log("info", c->app->name, c->res->digest, c->res->revision, "prune-skipped",
+				  "%s: kind no longer served", what.buf);
+			continue;
+		}
+		strbuf_reset(&path);
+		kube_path(&path, res, e->ns, e->name);
+		kube_req_init(&req);
+		req.method = "GET";
+		req.path = path.buf;
+		req.what = what.buf;
+		r = kube_do(c->k, &req);
+		if (r == ERR_NOTFOUND) {
+			kube_req_release(&req);
+			err_clear();
+			continue;
+		}
+		if (!r)
+			r = kube_parse_object(&s, req.reply.buf, req.reply.len, what.buf);
+		kube_req_release(&req);
+		if (r) {
+			c->res->prune_failed++;
+			inventory_add(keep, e->api_version, e->kind, e->ns, e->name);
+			agent_log("error", c->app->name, c->res->digest, c->res->revision, "prune-failed",
+				  "%s", err_msg());
+			continue;
+		}
+		owner = live_label(s->docs[0]);
+		ann = doc_get_str(s->docs[0], "metadata", "annotations", AGENT_ANN_PRUNE, NULL);
+		if (!owner || strcmp(owner, c->app->name)) {
+			agent_log("warn", c->app->name, c->res->digest, c->res->revision, "prune-skipped",
+				  "%s: its label %s no longer names this app", what.buf, AGENT_LABEL_APP);
+		} else if (ann && !strcmp(ann, "disabled")) {
+			agent_log("info", c->app->name, c->res->digest, c->res->revision, "prune-skipped",
+				  "%s: annotated %s: disabled", what.buf, AGENT_ANN_PRUNE);
+		} else {
+			strbuf_addstr(&path, "?propagationPolicy=Background");
+			kube_req_init(&req);
+			req.method = "DELETE";
+			req.path = path.buf;
+			req.what = what.buf;
+			r = kube_do(c->k, &req);
+			kube_req_release(&req);
+			if (!r || r == ERR_NOTFOUND) {
+				c->res->pruned++;
+				agent_log("info", c->app->name, c->res->digest, c->res->revision, "pruned",
+					  "%s", what.buf);
+			} else {
+				c->res->prune_failed++;
+				inventory_add(keep, e->api_version, e->kind, e->ns, e->name);
+				agent_log("error", c->app->name, c->res->digest, c->res->revision,
+					  "prune-failed", "%s", err_msg());
+			}
+			err_clear();
+		}
+		doc_stream_free(s);
+	}
+	free(gone);
+	strbuf_release(&path);
+	strbuf_release(&what);
+}
+
+static void ctx_release(struct sync_ctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++) {
+		free(c->items[i].what);
+		strbuf_release(&c->items[i].body);
+		strbuf_release(&c->items[i].reason);
+		doc_stream_free(c->items[i].live_own);
+	}
+	free(c->items);
+	for (i = 0; i < c->npages; i++)
+		doc_stream_free(c->pages[i]);
+	free(c->pages);
+	kube_close(c->k);
+}
+
+/* The parts of a sync after the artifact is verified and unpacked. */
+static int sync_objects(struct sync_ctx *c, struct objset *set)
+{
+	struct inventory old = { 0 }, pre = { 0 }, cur = { 0 }, keep = { 0 };
+	struct strbuf raw = STRBUF_INIT, stored_digest = STRBUF_INIT;
+	struct arena *a = arena_new();
+	const struct agent_config *cfg = &c->ag->cfg;
+	bool found = false, complete = true;
+	size_t from, to, i;
+	enum agent_health h = HEALTH_UNKNOWN;
+	int r;
+
+	objset_adopt_arena(set, a);
+	r = kube_open(&c->k, c->ag->kube, cfg->concurrency_n);
+	if (!r)
+		r = discovery(c, false);
+	if (!r)
+		r = plan(c, set, a);
+	if (!r)
+		r = inventory_load(c->k, cfg->namespace, c->app->name, &old, &found, &raw,
+				   &stored_digest);
+	if (!r)
+		r = check(c, set);
+	if (r)
+		goto out;
+	c->res->objects = c->n;
+	/*
+	 * Record what we are about to create before creating it, so objects
+	 * of a sync that dies half-way are still pruned later.
+	 */
+	for (i = 0; i < old.n; i++)
+		inventory_add(&pre, old.v[i].api_version, old.v[i].kind, old.v[i].ns, old.v[i].name);
+	inventory_of(&pre, c, false);
+	if (!found || !inventories_equal(&pre, &old)) {
+		r = inventory_store(c->k, cfg->namespace, c->app->name, &pre, stored_digest.buf,
+				    NULL, !found, &c->res->inventory_bytes);
+		if (r)
+			goto out;
+		found = true;
+	}
+	for (from = 0; from < c->n && !r; from = to) {
+		for (to = from; to < c->n && c->items[to].stage == c->items[from].stage &&
+				c->items[to].wave == c->items[from].wave;
+		     to++)
+			;
+		resolve_deferred(c, from, to);
+		for (i = from; i < to; i++)
+			if (!c->items[i].res) {
+				r = err_set(ERR_INVALID, "%s: the API server still has no kind %s in %s after its CRD was applied",
+					    c->items[i].what, c->items[i].obj->kind,
+					    c->items[i].obj->api_version);
+				free(c->res->message);
+				c->res->message = xstrdup(err_msg());
+			}
+		if (!r)
+			r = apply_batch(c, from, to);
+		if (!r && c->items[from].stage == 0 &&
+		    (to == c->n || c->items[to].stage != 0))
+			r = wait_crds(c, 0, to);
+	}
+	for (i = 0; i < c->n; i++)
+		if (c->items[i].st == IT_UNCHANGED)
+			c->res->unchanged++;
+	if (r) {
+		complete = false;
+		agent_log("error", c->app->name, c->res->digest, c->res->revision, "apply-incomplete",
+			  "%s; nothing is pruned", err_msg());
+	}
+	/* Inventory and prune. */
+	{
+		int saved = r;
+		struct strbuf msg = STRBUF_INIT;
+
+		strbuf_addstr(&msg, r ? err_msg() : "");
+		inventory_of(&cur, c, !complete);
+		if (complete && c->app->prune) {
+			prune(c, &old, &cur, &keep);
+			for (i = 0; i < keep.n; i++)
+				inventory_add(&cur, keep.v[i].api_version, keep.v[i].kind, keep.v[i].ns,
+					      keep.v[i].name);
+			inventory_normalize(&cur);
+		} else if (!complete) {
+			/* Everything the old inventory had stays, pruned later. */
+			for (i = 0; i < old.n; i++)
+				inventory_add(&cur, old.v[i].api_version, old.v[i].kind, old.v[i].ns,
+					      old.v[i].name);
+			inventory_normalize(&cur);
+		} else {
+			/* prune: false still forgets what it no longer applies. */
+		}
+		if (!inventories_equal(&cur, &pre) ||
+		    (complete && strcmp(stored_digest.buf, c->res->digest))) {
+			r = inventory_store(c->k, cfg->namespace, c->app->name, &cur,
+					    complete ? c->res->digest : stored_digest.buf,
+					    complete ? c->res->revision : NULL, !found,
+					    &c->res->inventory_bytes);
+		} else if (!c->res->inventory_bytes) {
+			c->res->inventory_bytes = raw.len;
+		}
+		if (saved) {
+			r = err_set(saved, "%s", msg.buf);
+		}
+		strbuf_release(&msg);
+		if (r)
+			goto out;
+	}
+	/* Health of everything the app has, changed or not. */
+	r = wait_healthy(c, 0, c->n, &h);
+	c->res->health = h;
+	if (c->res->prune_failed && !r)
+		r = err_set(ERR_GENERIC, "%zu objects could not be pruned (kept in the inventory, retried next sync)",
+			    c->res->prune_failed);
+out:
+	if (c->res->health == HEALTH_UNKNOWN && r)
+		c->res->health = h == HEALTH_UNKNOWN ? HEALTH_FAILED : h;
+	inventory_release(&old);
+	inventory_release(&pre);
+	inventory_release(&cur);
+	inventory_release(&keep);
+	strbuf_release(&raw);
+	strbuf_release(&stored_digest);
+	return r;
+}
+
+int agent_sync(struct agent *ag, const struct agent_app *app, const struct artifact_bytes *pushed,
+	       const volatile int *cancel, struct sync_result *res)
+{
+	struct sync_ctx c = { 0 };
+	struct strbuf layer = STRBUF_INIT, ref = STRBUF_INIT;
+	struct artifact_info info = { 0 };
+	struct objset set = OBJSET_INIT;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	res->started = time(NULL);
+	c.ag = ag;
+	c.app = app;
+	c.cancel = cancel;
+	c.res = res;
+	c.deadline = res->started + app->timeout_s;
+	agent_log("info", app->name, NULL, NULL, "sync-start", "source %s",
+		  pushed ? "push" : app->source);
+	if (pushed) {
+		r = agent_verify_pushed(ag, app, pushed);
+		if (!r) {
+			xsnprintf(res->digest, sizeof(res->digest), "%s", pushed->digest);
+			r = strbuf_add(&layer, pushed->layer, pushed->layer_len);
+			res->source = xstrdup("push");
+		}
+	} else {
+		r = source_fetch(app, &layer, res->digest, &ref);
+		if (ref.len)
+			res->source = strbuf_detach(&ref, NULL);
+	}
+	if (r)
+		goto out;
+	r = artifact_read(&info, layer.buf, layer.len, NULL, true);
+	if (r) {
+		err_prefix(r, "artifact %s", res->digest);
+		goto out;
+	}
+	strbuf_release(&layer); /* one artifact held at a time: the objects only, from here */
+	res->revision = info.revision ? xstrdup(info.revision) : NULL;
+	res->version = info.version ? xstrdup(info.version) : NULL;
+	agent_log("info", app->name, res->digest, res->revision, "artifact",
+		  "version %s, %zu objects", info.version ? info.version : "?", info.nobjects);
+	r = objset_add_yaml(&set, info.manifests, info.manifests_len, "manifests.yaml");
+	if (!r)
+		r = objset_check_duplicates(&set);
+	if (r)
+		goto out;
+	r = sync_objects(&c, &set);
+out:
+	res->rc = r;
+	res->finished = time(NULL);
+	if (r && !res->message)
+		res->message = xstrdup(err_msg());
+	if (r) {
+		free(res->message);
+		res->message = xstrdup(err_msg());
+		agent_log("error", app->name, res->digest, res->revision, "sync-failed", "%s",
+			  res->message);
+	} else {
+		agent_log("info", app->name, res->digest, res->revision, "sync-done",
+			  "%zu objects: %zu applied, %zu unchanged, %zu pruned; %s", res->objects,
+			  res->applied, res->unchanged, res->pruned, agent_health_name(res->health));
+	}
+	agent_status_record(ag, app, res);
+	if (r)
+		err_set(r, "%s", res->message);
+	ctx_release(&c);
+	objset_release(&set);
+	artifact_info_release(&info);
+	strbuf_release(&layer);
+	strbuf_release(&ref);
+	return r;
+}

@@ -1,0 +1,3 @@
+module hoist-test-apiserver
+
+go 1.19
