@@ -74,6 +74,12 @@ struct hv_class {
 	const struct hv_method *methods; /* NULL-name terminated, or NULL */
 	/* %v of the value; NULL: "{...}" from the fields is not needed by any chart */
 	int (*format)(struct helm_ctx *c, struct strbuf *out, void *self);
+	/*
+	 * A Go map type with methods (Helm's .Files is map[string][]byte with
+	 * Get, Glob, AsConfig ...): range, index, len and `.key` see this map;
+	 * methods are looked up first, as reflect does.  NULL for structs.
+	 */
+	struct hv *(*as_map)(struct helm_ctx *c, void *self);
 };
 
 struct hv {
