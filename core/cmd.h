@@ -51,6 +51,7 @@ int opts_parse(int argc, char **argv, const struct opt *opts, char ***pos);
 
 /* Commands, by module. */
 int cmd_render(int argc, char **argv);
+int cmd_template(int argc, char **argv);
 int cmd_pack(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_push(int argc, char **argv);
