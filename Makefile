@@ -30,7 +30,7 @@ TEST_PKGS = cmocka
 # Install missing packages before anything that needs them: `make` on a
 # fresh machine must just work.  The check is cheap (pkg-config only).
 ifeq ($(filter deps clean format,$(MAKECMDGOALS)),)
-ifneq ($(shell pkg-config --exists $(PKGS) $(TEST_PKGS) 2>/dev/null && command -v docker-registry >/dev/null && command -v rsync >/dev/null && command -v skopeo >/dev/null && { command -v gitlab-ci-local >/dev/null || ! command -v npm >/dev/null; } && echo ok),ok)
+ifneq ($(shell pkg-config --exists $(PKGS) $(TEST_PKGS) 2>/dev/null && command -v docker-registry >/dev/null && command -v rsync >/dev/null && command -v skopeo >/dev/null && command -v go >/dev/null && { command -v gitlab-ci-local >/dev/null || ! command -v npm >/dev/null; } && echo ok),ok)
 $(info hoist: installing missing build dependencies (make deps))
 $(shell sh scripts/deps.sh >&2)
 endif
@@ -144,7 +144,8 @@ valgrind:
 	$(Q)HOIST_BUILD=$(abspath build-vg) HOIST_VALGRIND=1 sh tests/run.sh unit
 
 conformance: all
-	$(Q)HOIST_BUILD=$(abspath $(BUILD)) sh tests/conformance/run.sh
+	$(Q)rc=0; HOIST_BUILD=$(abspath $(BUILD)) sh tests/conformance/run.sh || rc=1; \
+		HOIST_BUILD=$(abspath $(BUILD)) bash tests/conformance/helm.sh || rc=1; exit $$rc
 
 bench: all
 	$(Q)HOIST_BUILD=$(abspath $(BUILD)) sh tests/bench/run.sh
