@@ -143,6 +143,7 @@ struct helm_ctx {
 	int64_t now_sec;
 	const unsigned char *secret;
 	size_t secret_len;
+	uint64_t drbg_calls; /* random draws so far: the DRBG's per-call personalisation */
 
 	void *engine; /* the template set, for include/tpl/template */
 	void *chart;  /* the chart side's state, for .Files, lookup, ... */
