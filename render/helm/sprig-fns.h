@@ -136,5 +136,18 @@ SPRIG_FN(sf_randbytes);
 SPRIG_FN(sf_uuidv4);
 SPRIG_FN(sf_shuffle);
 SPRIG_FN(sf_gethostbyname);
+SPRIG_FN(sf_regexmatch);
+SPRIG_FN(sf_mustregexmatch);
+SPRIG_FN(sf_regexfindall);
+SPRIG_FN(sf_mustregexfindall);
+SPRIG_FN(sf_regexfind);
+SPRIG_FN(sf_mustregexfind);
+SPRIG_FN(sf_regexreplaceall);
+SPRIG_FN(sf_mustregexreplaceall);
+SPRIG_FN(sf_regexreplaceallliteral);
+SPRIG_FN(sf_mustregexreplaceallliteral);
+SPRIG_FN(sf_regexsplit);
+SPRIG_FN(sf_mustregexsplit);
+SPRIG_FN(sf_regexquotemeta);
 
 #endif

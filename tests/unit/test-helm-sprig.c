@@ -46,6 +46,9 @@ static struct hv *make_arg(struct helm_ctx *c, const char *spec)
 			if (p[0] == '\\' && p[1] == 'n') {
 				strbuf_addch(&sb, '\n');
 				p++;
+			} else if (p[0] == '\\' && p[1] == 'p') {
+				strbuf_addch(&sb, '|');
+				p++;
 			} else {
 				strbuf_addch(&sb, *p);
 			}

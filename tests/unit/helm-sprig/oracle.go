@@ -5,7 +5,7 @@
 //	GO111MODULE=off GOPATH=/usr/share/gocode go run oracle.go < cases.txt > expected.txt
 //
 // A case is one line: FUNC|ARG|ARG...; each ARG is TYPE:TEXT with TYPE s
-// (string; \\n is a newline), i (int), I (int64), f (float64), b (bool), n (nil), j (JSON,
+// (string; \\n is a newline, \\p a |), i (int), I (int64), f (float64), b (bool), n (nil), j (JSON,
 // decoded as encoding/json does: numbers float64), y (YAML via
 // sigs.k8s.io/yaml).  The output line is the case, a tab, and the result as
 // fmt's %v prints it followed by " (TYPE)", or "ERROR: message" ("PANIC:"
@@ -87,6 +87,7 @@ func arg(spec string) interface{} {
 	t, text := spec[0], spec[2:]
 	if t != 'j' {
 		text = strings.ReplaceAll(text, `\n`, "\n")
+		text = strings.ReplaceAll(text, `\p`, "|")
 	}
 	switch t {
 	case 's':
