@@ -91,7 +91,11 @@ $(BUILD)/tests/fuzz/replay.o: tests/fuzz/replay.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-test-bin: all $(UNIT_BIN) $(FUZZ_BIN)
+# The template engine's differential test driver (tests/integration/t6001).
+$(BUILD)/tests/helm-diff-c: $(BUILD)/tests/helm-diff/helm-diff.o $(BUILD)/libhoist.a
+	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+
+test-bin: all $(UNIT_BIN) $(FUZZ_BIN) $(BUILD)/tests/helm-diff-c
 
 test: test-bin
 	$(Q)HOIST_BUILD=$(abspath $(BUILD)) sh tests/run.sh
