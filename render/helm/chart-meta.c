@@ -39,13 +39,53 @@ static int type_error(const char *what, const struct hv *v, const char *field, c
 		       what, json_kind(v), field, gotype);
 }
 
+/*
+ * sigs.k8s.io/yaml turns a YAML scalar bound for a Go string into text
+ * before the JSON step: ints in decimal, floats as FormatFloat(f, 'g', -1,
+ * 32) (`version: 1.10` is "1.1"), booleans as "true"/"false" (`name: off`
+ * is "false").  NULL for a value that stays a type error (lists, maps).
+ */
+const char *helm_yaml_string_target(struct helm_ctx *c, const struct hv *v)
+{
+	char buf[64];
+
+	switch (v->kind) {
+	case HV_STRING:
+		return v->s;
+	case HV_BOOL:
+		return v->b ? "true" : "false";
+	case HV_INT:
+		xsnprintf(buf, sizeof(buf), "%lld", (long long)v->i);
+		break;
+	case HV_UINT:
+		xsnprintf(buf, sizeof(buf), "%llu", (unsigned long long)v->u);
+		break;
+	case HV_FLOAT:
+		/* go-yaml gave an int for integral literals; they print in decimal. */
+		if (v->f == (double)(int64_t)v->f && v->f > -9007199254740992.0 &&
+		    v->f < 9007199254740992.0)
+			xsnprintf(buf, sizeof(buf), "%lld", (long long)v->f);
+		else
+			helm_format_float(buf, sizeof(buf), v->f, 'g', 32);
+		break;
+	default:
+		return NULL;
+	}
+	return hctx_strndup(c, buf, strlen(buf));
+}
+
+static struct helm_ctx *meta_ctx;
+
 static int get_str(const char *what, const struct hv *v, const char *field, const char **out)
 {
+	const char *s;
+
 	if (v->kind == HV_NIL)
 		return 0;
-	if (v->kind != HV_STRING)
+	s = helm_yaml_string_target(meta_ctx, v);
+	if (!s)
 		return type_error(what, v, field, "string");
-	*out = v->s;
+	*out = s;
 	return 0;
 }
 
@@ -69,9 +109,8 @@ static int get_strlist(struct helm_ctx *c, const char *what, const struct hv *v,
 			(*out)[i] = "";
 			continue;
 		}
-		if (it->kind != HV_STRING)
+		if (!((*out)[i] = helm_yaml_string_target(c, it)))
 			return type_error(what, it, field, "string");
-		(*out)[i] = it->s;
 	}
 	*n = v->list->n;
 	if (has)
@@ -185,6 +224,7 @@ int chart_meta_parse(struct helm_ctx *c, struct chart_meta *m, const char *buf, 
 	size_t i;
 	int r;
 
+	meta_ctx = c;
 	r = helm_yaml_parse(c, &root, buf, len, HELM_INTO_MAP);
 	if (r)
 		return err_prefix(r, "cannot load %s", what);
@@ -222,10 +262,11 @@ int chart_meta_parse(struct helm_ctx *c, struct chart_meta *m, const char *buf, 
 		for (i = 0; i < n; i++) {
 			struct hv *v = hv_map_get(f, keys[i], lens[i]);
 
-			if (v->kind != HV_STRING && v->kind != HV_NIL)
+			const char *sv = v->kind == HV_NIL ? "" : helm_yaml_string_target(c, v);
+
+			if (!sv)
 				return type_error(what, v, "Metadata.annotations", "string");
-			if (hv_map_set(c, m->annotations, keys[i], lens[i],
-				       v->kind == HV_NIL ? hv_cstr(c, "") : v))
+			if (hv_map_set(c, m->annotations, keys[i], lens[i], hv_cstr(c, sv)))
 				return ERR_TOOBIG;
 		}
 	}

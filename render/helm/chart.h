@@ -96,6 +96,12 @@ bool chart_is_library(const struct chart *ch);
 /* Parses Chart.yaml (and requirements.yaml into the same metadata) as sigs.k8s.io/yaml. */
 int chart_meta_parse(struct helm_ctx *c, struct chart_meta *m, const char *buf, size_t len,
 		     const char *what);
+/*
+ * A YAML scalar unmarshalled into a Go string field by sigs.k8s.io/yaml:
+ * its text (numbers and booleans formatted as that library does); NULL for
+ * lists and maps.
+ */
+const char *helm_yaml_string_target(struct helm_ctx *c, const struct hv *v);
 /* The .Chart object (chart.Metadata with IsRoot). */
 struct hv *chart_meta_value(struct helm_ctx *c, const struct chart *ch);
 

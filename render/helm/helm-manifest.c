@@ -209,19 +209,19 @@ static int read_head(struct helm_ctx *c, const char *path, const char *s, size_t
 		return 0;
 	if (doc->kind != HV_MAP)
 		return head_error(path, doc, NULL, NULL);
-	if ((v = hv_map_get(doc, "apiVersion", 10)) && v->kind != HV_NIL && v->kind != HV_STRING)
+	if ((v = hv_map_get(doc, "apiVersion", 10)) && v->kind != HV_NIL &&
+	    !helm_yaml_string_target(c, v))
 		return head_error(path, v, "SimpleHead.apiVersion", "string");
 	if ((v = hv_map_get(doc, "kind", 4)) && v->kind != HV_NIL) {
-		if (v->kind != HV_STRING)
+		if (!(*kind = helm_yaml_string_target(c, v)))
 			return head_error(path, v, "SimpleHead.kind", "string");
-		*kind = v->s;
 	}
 	md = hv_map_get(doc, "metadata", 8);
 	if (!md || md->kind == HV_NIL)
 		return 0;
 	if (md->kind != HV_MAP)
 		return head_error(path, md, "SimpleHead.metadata", "struct { Name string \"json:\\\"name\\\"\"; Annotations map[string]string \"json:\\\"annotations\\\"\" }");
-	if ((v = hv_map_get(md, "name", 4)) && v->kind != HV_NIL && v->kind != HV_STRING)
+	if ((v = hv_map_get(md, "name", 4)) && v->kind != HV_NIL && !helm_yaml_string_target(c, v))
 		return head_error(path, v, ".metadata.name", "string");
 	ann = hv_map_get(md, "annotations", 11);
 	if (!ann || ann->kind == HV_NIL)
@@ -236,13 +236,13 @@ static int read_head(struct helm_ctx *c, const char *path, const char *s, size_t
 			return ERR_TOOBIG;
 		for (i = 0; i < n; i++) {
 			v = hv_map_get(ann, keys[i], lens[i]);
-			if (v->kind != HV_NIL && v->kind != HV_STRING)
+			if (v->kind != HV_NIL && !helm_yaml_string_target(c, v))
 				return head_error(path, v, ".metadata.annotations", "string");
 		}
 	}
 	v = hv_map_get(ann, "helm.sh/hook", 12);
 	if (v)
-		*hook = v->kind == HV_STRING ? v->s : "";
+		*hook = v->kind == HV_NIL ? "" : helm_yaml_string_target(c, v);
 	return 0;
 }
 

@@ -5,7 +5,8 @@
 #
 # Three sources, each reported on its own:
 #   own      every folder of tests/conformance/helm/ is a case: a chart
-#            (chart/, or the folder itself) and an optional `args` file (one
+#            (chart/, the folder itself, or another case's chart named in
+#            `chart-of`) and an optional `args` file (one
 #            `helm template` argument a line, $CASE replaced by the case's
 #            folder); hoist and the oracle must print the same stdout and
 #            agree on success or failure (on failure, on the "Error: " line);
@@ -61,6 +62,8 @@ else
 		case "$name" in *"$pattern"*) ;; *) continue ;; esac
 		chart=$dir
 		[ -d "$dir/chart" ] && chart=$dir/chart
+		# chart-of: another case's chart, rendered with this case's args
+		[ -f "$dir/chart-of" ] && chart=$here/$(cat "$dir/chart-of")/chart
 		args=()
 		if [ -f "$dir/args" ]; then
 			while IFS= read -r a || [ -n "$a" ]; do
