@@ -149,5 +149,7 @@ SPRIG_FN(sf_mustregexreplaceallliteral);
 SPRIG_FN(sf_regexsplit);
 SPRIG_FN(sf_mustregexsplit);
 SPRIG_FN(sf_regexquotemeta);
+SPRIG_FN(sf_semvercompare);
+SPRIG_FN(sf_semver);
 
 #endif

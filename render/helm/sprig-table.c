@@ -181,5 +181,8 @@ const struct hfunc sprig_funcs[] = {
 	{ "regexSplit", sf_regexsplit, "ssi", 1 },
 	{ "mustRegexSplit", sf_mustregexsplit, "ssi", 2 },
 	{ "regexQuoteMeta", sf_regexquotemeta, "s", 1 },
+	/* sprig-semver.c */
+	{ "semverCompare", sf_semvercompare, "ss", 2 },
+	{ "semver", sf_semver, "s", 2 },
 	{ NULL, NULL, NULL, 0 },
 };
