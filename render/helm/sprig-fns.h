@@ -151,5 +151,16 @@ SPRIG_FN(sf_mustregexsplit);
 SPRIG_FN(sf_regexquotemeta);
 SPRIG_FN(sf_semvercompare);
 SPRIG_FN(sf_semver);
+SPRIG_FN(sf_ago);
+SPRIG_FN(sf_date);
+SPRIG_FN(sf_dateinzone);
+SPRIG_FN(sf_datemodify);
+SPRIG_FN(sf_mustdatemodify);
+SPRIG_FN(sf_duration);
+SPRIG_FN(sf_durationround);
+SPRIG_FN(sf_htmldate);
+SPRIG_FN(sf_htmldateinzone);
+SPRIG_FN(sf_now);
+SPRIG_FN(sf_unixepoch);
 
 #endif

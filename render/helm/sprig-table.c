@@ -184,5 +184,20 @@ const struct hfunc sprig_funcs[] = {
 	/* sprig-semver.c */
 	{ "semverCompare", sf_semvercompare, "ss", 2 },
 	{ "semver", sf_semver, "s", 2 },
+	/* sprig-date.c */
+	{ "ago", sf_ago, "a", 1 },
+	{ "date", sf_date, "sa", 1 },
+	{ "date_in_zone", sf_dateinzone, "sas", 1 },
+	{ "dateInZone", sf_dateinzone, "sas", 1 },
+	{ "date_modify", sf_datemodify, "st", 1 },
+	{ "dateModify", sf_datemodify, "st", 1 },
+	{ "must_date_modify", sf_mustdatemodify, "st", 2 },
+	{ "mustDateModify", sf_mustdatemodify, "st", 2 },
+	{ "duration", sf_duration, "a", 1 },
+	{ "durationRound", sf_durationround, "a", 1 },
+	{ "htmlDate", sf_htmldate, "a", 1 },
+	{ "htmlDateInZone", sf_htmldateinzone, "as", 1 },
+	{ "now", sf_now, "", 1 },
+	{ "unixEpoch", sf_unixepoch, "t", 1 },
 	{ NULL, NULL, NULL, 0 },
 };

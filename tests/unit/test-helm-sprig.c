@@ -73,6 +73,16 @@ static struct hv *make_arg(struct helm_ctx *c, const char *spec)
 	case 'n':
 		v = hv_nil();
 		break;
+	case 't': {
+		struct hv_time t = { 0 };
+		char *end;
+		t.sec = strtoll(text, &end, 10);
+		if (*end == '.')
+			t.nsec = (int32_t)strtol(end + 1, NULL, 10);
+		t.zone = "UTC";
+		v = hv_time(c, &t);
+		break;
+	}
 	case 'j':
 		assert_int_equal(helm_json_parse(c, &v, text, strlen(text), HELM_INTO_ANY), 0);
 		break;

@@ -5,7 +5,7 @@
 //	GO111MODULE=off GOPATH=/usr/share/gocode go run oracle.go < cases.txt > expected.txt
 //
 // A case is one line: FUNC|ARG|ARG...; each ARG is TYPE:TEXT with TYPE s
-// (string; \\n is a newline, \\p a |), i (int), I (int64), f (float64), b (bool), n (nil), j (JSON,
+// (string; \\n is a newline, \\p a |), i (int), I (int64), f (float64), b (bool), n (nil), t (time.Time in UTC from SECONDS[.NANOS]), j (JSON,
 // decoded as encoding/json does: numbers float64), y (YAML via
 // sigs.k8s.io/yaml).  The output line is the case, a tab, and the result as
 // fmt's %v prints it followed by " (TYPE)", or "ERROR: message" ("PANIC:"
@@ -21,6 +21,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/Masterminds/sprig"
 	"sigs.k8s.io/yaml"
@@ -105,6 +106,14 @@ func arg(spec string) interface{} {
 		return text == "true"
 	case 'n':
 		return nil
+	case 't':
+		sec, nsec := text, "0"
+		if i := strings.IndexByte(text, '.'); i >= 0 {
+			sec, nsec = text[:i], text[i+1:]
+		}
+		s, _ := strconv.ParseInt(sec, 10, 64)
+		ns, _ := strconv.ParseInt(nsec, 10, 64)
+		return time.Unix(s, ns).UTC()
 	case 'j':
 		var v interface{}
 		if err := json.Unmarshal([]byte(text), &v); err != nil {
