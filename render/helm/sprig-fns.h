@@ -162,5 +162,13 @@ SPRIG_FN(sf_htmldate);
 SPRIG_FN(sf_htmldateinzone);
 SPRIG_FN(sf_now);
 SPRIG_FN(sf_unixepoch);
+SPRIG_FN(sf_genprivatekey);
+SPRIG_FN(sf_genca);
+SPRIG_FN(sf_gencawithkey);
+SPRIG_FN(sf_genselfsignedcert);
+SPRIG_FN(sf_genselfsignedcertwithkey);
+SPRIG_FN(sf_gensignedcert);
+SPRIG_FN(sf_gensignedcertwithkey);
+SPRIG_FN(sf_buildcustomcert);
 
 #endif

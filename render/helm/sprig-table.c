@@ -199,5 +199,14 @@ const struct hfunc sprig_funcs[] = {
 	{ "htmlDateInZone", sf_htmldateinzone, "as", 1 },
 	{ "now", sf_now, "", 1 },
 	{ "unixEpoch", sf_unixepoch, "t", 1 },
+	/* sprig-crypto.c */
+	{ "genPrivateKey", sf_genprivatekey, "s", 1 },
+	{ "genCA", sf_genca, "si", 2 },
+	{ "genCAWithKey", sf_gencawithkey, "sis", 2 },
+	{ "genSelfSignedCert", sf_genselfsignedcert, "slli", 2 },
+	{ "genSelfSignedCertWithKey", sf_genselfsignedcertwithkey, "sllis", 2 },
+	{ "genSignedCert", sf_gensignedcert, "sllix", 2 },
+	{ "genSignedCertWithKey", sf_gensignedcertwithkey, "sllixs", 2 },
+	{ "buildCustomCert", sf_buildcustomcert, "ss", 2 },
 	{ NULL, NULL, NULL, 0 },
 };
