@@ -276,8 +276,13 @@ static struct hv *zero_of(struct texec *st, char code)
 		return need(st, hv_list_new(st->c, HV_T_LIST, 0));
 	case 'L':
 		return need(st, hv_list_new(st->c, HV_T_STRLIST, 0));
-	case 'm':
-		return need(st, hv_map_new(st->c, HV_T_MAP));
+	case 'm': {
+		/* Go passes a nil map: readable, but "assignment to entry in nil map". */
+		struct hv *m = need(st, hv_map_new(st->c, HV_T_MAP));
+
+		m->map = NULL;
+		return m;
+	}
 	case 'B':
 		return need(st, hv_bytes(st->c, "", 0));
 	case 'x':

@@ -336,9 +336,12 @@ int hv_map_set(struct helm_ctx *c, struct hv *map, const char *key, size_t klen,
 {
 	struct hv_map *m = map->map;
 	uint32_t h = key_hash(key, klen);
-	long i = m->n ? map_find(m, key, klen, h) : -1;
+	long i;
 	struct hv_map_ent *e;
 
+	if (!m) /* a nil map: a missing map argument, as Go passes one */
+		return hctx_fail(c, "assignment to entry in nil map");
+	i = m->n ? map_find(m, key, klen, h) : -1;
 	if (i >= 0) {
 		m->ents[i].v = val;
 		return 0;
@@ -375,7 +378,7 @@ int hv_map_set(struct helm_ctx *c, struct hv *map, const char *key, size_t klen,
 bool hv_map_del(struct hv *map, const char *key, size_t klen)
 {
 	struct hv_map *m = map->map;
-	long i = m->n ? map_find(m, key, klen, key_hash(key, klen)) : -1;
+	long i = m && m->n ? map_find(m, key, klen, key_hash(key, klen)) : -1;
 	size_t j, mask;
 
 	if (i < 0)

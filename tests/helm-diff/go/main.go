@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"text/template"
 
@@ -25,8 +26,15 @@ import (
 )
 
 func readRecord(r *bufio.Reader, tag byte) ([]byte, error) {
+	line, err := r.ReadString('\n')
+	if err != nil {
+		return nil, err
+	}
 	var n int
-	if _, err := fmt.Fscanf(r, string(tag)+" %d\n", &n); err != nil {
+	if len(line) < 3 || line[0] != tag {
+		return nil, fmt.Errorf("expected %c record, got %q", tag, line)
+	}
+	if n, err = strconv.Atoi(strings.TrimSpace(line[2:])); err != nil {
 		return nil, err
 	}
 	b := make([]byte, n+1)
