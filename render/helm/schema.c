@@ -8,19 +8,19 @@
  *   CHART:
  *   - FIELD: DESCRIPTION
  *
- * Regular expressions (pattern, patternProperties) are POSIX extended ones
- * with \d, \w and \s translated: the common subset of RE2.
+ * Regular expressions (pattern, patternProperties) are Go's (RE2), as
+ * gojsonschema compiles them.
  */
 #include "core/compat.h"
 #include "render/helm/values.h"
 #include "render/helm/chart.h"
 #include "render/helm/fmt.h"
 #include "render/helm/helm-yaml.h"
+#include "render/helm/re.h"
 #include "render/helm/value.h"
 #include "core/err.h"
 #include "core/strbuf.h"
 #include <math.h>
-#include <regex.h>
 
 #define SCHEMA_MAX_DEPTH 64
 
@@ -137,33 +137,22 @@ static bool json_equal(struct helm_ctx *c, const struct hv *a, const struct hv *
 	}
 }
 
-/* RE2's common subset as POSIX ERE: \d \w \s and their negations. */
+/* An unanchored search with Go's regexp (RE2), as JSON Schema's pattern means. */
 static bool schema_re_match(const char *pat, const char *s, bool *bad)
 {
-	struct strbuf p = STRBUF_INIT;
-	regex_t re;
+	struct re *re = NULL;
+	char *msg = NULL;
+	long *caps;
 	bool m;
-	const char *q;
 
-	for (q = pat; *q; q++) {
-		if (*q == '\\' && q[1]) {
-			switch (q[1]) {
-			case 'd': strbuf_addstr(&p, "[0-9]"); q++; continue;
-			case 'D': strbuf_addstr(&p, "[^0-9]"); q++; continue;
-			case 'w': strbuf_addstr(&p, "[A-Za-z0-9_]"); q++; continue;
-			case 'W': strbuf_addstr(&p, "[^A-Za-z0-9_]"); q++; continue;
-			case 's': strbuf_addstr(&p, "[[:space:]]"); q++; continue;
-			case 'S': strbuf_addstr(&p, "[^[:space:]]"); q++; continue;
-			}
-		}
-		strbuf_addch(&p, *q);
-	}
-	*bad = regcomp(&re, p.buf, REG_EXTENDED | REG_NOSUB) != 0;
-	strbuf_release(&p);
+	*bad = re_compile(&re, pat, strlen(pat), &msg) != 0;
+	free(msg);
 	if (*bad)
 		return false;
-	m = regexec(&re, s, 0, NULL, 0) == 0;
-	regfree(&re);
+	caps = xcalloc(2 * re_ncap(re) + 2, sizeof(*caps));
+	m = re_exec(re, s, strlen(s), 0, caps) == 1;
+	free(caps);
+	re_free(re);
 	return m;
 }
 
