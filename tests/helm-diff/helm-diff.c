@@ -286,8 +286,12 @@ static void gen_call(struct gen *g, bool piped)
 
 		f = &PICK(funcs);
 		n = strlen(f->args);
-		/* A piped value could be any size: never pipe into a count. */
-		if (piped && n && strchr("IN", f->args[n - 1]))
+		/*
+		 * A piped value could be anything: never pipe into a count, nor
+		 * into a map a function changes (merging the values into one of
+		 * their own maps makes a cycle Go's printer never leaves).
+		 */
+		if (piped && n && strchr("INML", f->args[n - 1]))
 			continue;
 		if (have_func(g, f->name))
 			break;
