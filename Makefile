@@ -24,7 +24,7 @@ Q =
 say =
 endif
 
-PKGS = libgit2 libcurl yaml-0.1 libarchive zlib libcrypto
+PKGS = libgit2 libcurl yaml-0.1 libarchive zlib libcrypto libxcrypt
 TEST_PKGS = cmocka
 
 # Install missing packages before anything that needs them: `make` on a

@@ -170,5 +170,10 @@ SPRIG_FN(sf_genselfsignedcertwithkey);
 SPRIG_FN(sf_gensignedcert);
 SPRIG_FN(sf_gensignedcertwithkey);
 SPRIG_FN(sf_buildcustomcert);
+SPRIG_FN(sf_bcrypt);
+SPRIG_FN(sf_htpasswd);
+SPRIG_FN(sf_derivepassword);
+SPRIG_FN(sf_encryptaes);
+SPRIG_FN(sf_decryptaes);
 
 #endif

@@ -208,5 +208,11 @@ const struct hfunc sprig_funcs[] = {
 	{ "genSignedCert", sf_gensignedcert, "sllix", 2 },
 	{ "genSignedCertWithKey", sf_gensignedcertwithkey, "sllixs", 2 },
 	{ "buildCustomCert", sf_buildcustomcert, "ss", 2 },
+	/* sprig-passwd.c */
+	{ "bcrypt", sf_bcrypt, "s", 1 },
+	{ "htpasswd", sf_htpasswd, "ss", 1 },
+	{ "derivePassword", sf_derivepassword, "assss", 1 },
+	{ "encryptAES", sf_encryptaes, "ss", 2 },
+	{ "decryptAES", sf_decryptaes, "ss", 2 },
 	{ NULL, NULL, NULL, 0 },
 };

@@ -16,6 +16,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <crypt.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <cmocka.h>
@@ -380,6 +381,35 @@ static void certificates_match_sprig_and_are_reproducible(void **state)
 	arena_free(c3.arena);
 }
 
+/*
+ * bcrypt and htpasswd: Go's format ($2a$, cost 10, 53 characters), the
+ * hash verifies, and a hash made by Go's bcrypt verifies with the same
+ * routine (so the two formats are one).
+ */
+static void bcrypt_hashes_are_go_compatible(void **state)
+{
+	static const char go_hash[] = "$2a$10$uEogYpqQbRZUbyLW.y8vr.sX9PsV0gaWKTQV7hzzduMrBRfdw4TXu";
+	struct helm_ctx c = { 0 };
+	struct crypt_data *cd = calloc(1, sizeof(*cd));
+	struct hv *a[2], *h = NULL;
+
+	(void)state;
+	c.arena = arena_new();
+	a[0] = hv_cstr(&c, "pw");
+	assert_int_equal(find_fn("bcrypt")->fn(&c, &h, a, 1), 0);
+	assert_int_equal(h->len, 60);
+	assert_memory_equal(h->s, "$2a$10$", 7);
+	assert_string_equal(crypt_r("pw", h->s, cd), h->s);
+	assert_string_equal(crypt_r("pw", go_hash, cd), go_hash);
+	a[0] = hv_cstr(&c, "admin");
+	a[1] = hv_cstr(&c, "pw");
+	assert_int_equal(find_fn("htpasswd")->fn(&c, &h, a, 2), 0);
+	assert_memory_equal(h->s, "admin:$2a$10$", 13);
+	assert_string_equal(crypt_r("pw", h->s + 6, cd), h->s + 6);
+	free(cd);
+	arena_free(c.arena);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -387,6 +417,7 @@ int main(void)
 		cmocka_unit_test(yaml_values_read_as_helm_reads_them),
 		cmocka_unit_test(random_functions_follow_the_reproducible_mode),
 		cmocka_unit_test(certificates_match_sprig_and_are_reproducible),
+		cmocka_unit_test(bcrypt_hashes_are_go_compatible),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

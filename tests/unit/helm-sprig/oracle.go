@@ -149,6 +149,10 @@ func call(fn reflect.Value, args []interface{}) (res string) {
 			in[i] = reflect.Zero(pt)
 		} else {
 			in[i] = reflect.ValueOf(a)
+			// A number literal takes the parameter's numeric type, as in a template.
+			if k := pt.Kind(); k >= reflect.Int && k <= reflect.Float64 && in[i].Kind() == reflect.Int {
+				in[i] = in[i].Convert(pt)
+			}
 		}
 	}
 	out := fn.Call(in)
