@@ -87,6 +87,8 @@ static void NORETURN verrorf_code(struct texec *st, int code, const char *fmt, v
 		strbuf_addstr(&sb, ">: ");
 	}
 	strbuf_vaddf(&sb, fmt, ap);
+	/* err_msg() keeps 2 KiB; nested include errors run longer, as in Helm. */
+	st->c->errmsg = hctx_strndup(st->c, sb.buf, sb.len);
 	err_set(code, "%s", sb.buf);
 	strbuf_release(&sb);
 	fail(st, code);
@@ -1039,7 +1041,7 @@ static int fn_include(struct helm_ctx *c, struct hv **out, struct hv *const *arg
 		strbuf_release(&buf);
 		if (r == ERR_TOOBIG)
 			return r;
-		return hctx_fail(c, "%s", err_msg());
+		return hctx_fail(c, "%s", c->errmsg ? c->errmsg : err_msg());
 	}
 	*out = hv_str(c, buf.buf, buf.len);
 	strbuf_release(&buf);
@@ -1083,14 +1085,14 @@ static int fn_tpl(struct helm_ctx *c, struct hv **out, struct hv *const *args, s
 	r = tmpl_parse_into(copy, copy->name, text, args[0]->len);
 	if (r) {
 		if (r != ERR_TOOBIG)
-			r = hctx_fail(c, "cannot parse template %s: %s", q.buf, err_msg());
+			r = hctx_fail(c, "cannot parse template %s: %s", q.buf, err_msg()); /* short */
 		goto out;
 	}
 	r = tmpl_exec_named(copy, copy->name, args[1], &buf);
 	if (r) {
 		if (r != ERR_TOOBIG)
 			r = hctx_fail(c, "error during tpl function execution for %s: %s", q.buf,
-				      err_msg());
+				      c->errmsg ? c->errmsg : err_msg());
 		goto out;
 	}
 	/* Helm drops "<no value>" from tpl's output as from a template's. */

@@ -16,7 +16,9 @@
  * ("template: NAME:LINE: ..." and "template: NAME:LINE:COL: executing
  * \"NAME\" at <NODE>: ...") through err_set() with ERR_INVALID, or
  * ERR_TOOBIG when a limit of the helm_ctx (steps, depth, output, memory)
- * stops a hostile template; err_msg() has the text.
+ * stops a hostile template.  err_msg() has the text up to its 2 KiB; an
+ * execution error's whole text (nested include errors grow long, and Helm
+ * looks for `required`'s message at their end) is in helm_ctx.errmsg.
  *
  * Everything a set allocates lives in the helm_ctx's arena, except the set
  * itself and the small function index (freed by tmpl_set_free).
