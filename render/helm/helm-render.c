@@ -332,6 +332,10 @@ int helm_render(struct strbuf *out, struct src_tree *t, const char *path,
 	ctx.now_sec = o->now_sec;
 	ctx.secret = o->secret;
 	ctx.secret_len = o->secret_len;
+	ctx.max_alloc = o->max_alloc;
+	ctx.max_steps = o->max_steps;
+	ctx.max_depth = o->max_depth;
+	ctx.max_output = o->max_output;
 
 	r = helm_values_merge(&ctx, &user, &o->values);
 	if (r)

@@ -45,6 +45,9 @@ struct helm_opts {
 	int64_t now_sec;
 	const unsigned char *secret;
 	size_t secret_len;
+
+	/* Limits against hostile charts (0: struct helm_ctx's defaults). */
+	size_t max_alloc, max_steps, max_depth, max_output;
 };
 
 /*
