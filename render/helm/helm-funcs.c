@@ -147,5 +147,6 @@ const struct hfunc helm_funcs[] = {
 	{ "required", h_required, "sa", 2 },
 	{ "fail", h_fail, "s", 2 },
 	{ "lookup", h_lookup, "ssss", 2 },
+	{ "toToml", helm_totoml, "a", 1 },
 	{ NULL, NULL, NULL, 0 },
 };

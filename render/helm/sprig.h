@@ -71,4 +71,7 @@ bool sprig_deep_equal(struct helm_ctx *c, const struct hv *x, const struct hv *y
 /* Sprig's strslice: []string of any list (nils dropped), or of one scalar. */
 int sprig_strslice(struct helm_ctx *c, struct hv **out, const struct hv *v);
 
+/* Helm's toToml (helm-toml.c). */
+int helm_totoml(struct helm_ctx *c, struct hv **out, struct hv *const *a, size_t n);
+
 #endif

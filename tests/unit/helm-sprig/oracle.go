@@ -1,5 +1,5 @@
 // oracle.go - prints what Debian's Sprig 3.2.3 (plus Helm's toYaml/fromYaml/
-// toJson/fromJson/required/fail) returns for each case of cases.txt, to make
+// toJson/fromJson/required/fail/toToml) returns for each case of cases.txt, to make
 // expected.txt for tests/unit/test-helm-sprig.c.  Build offline:
 //
 //	GO111MODULE=off GOPATH=/usr/share/gocode go run oracle.go < cases.txt > expected.txt
@@ -13,6 +13,7 @@
 package main
 
 import (
+	"bytes"
 	"bufio"
 	"encoding/json"
 	"errors"
@@ -23,6 +24,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/BurntSushi/toml"
 	"github.com/Masterminds/sprig"
 	"sigs.k8s.io/yaml"
 )
@@ -79,6 +81,13 @@ func funcs() map[string]interface{} {
 			return val, errors.New("HELM_ERR_START" + warn + "HELM_ERR_END")
 		}
 		return val, nil
+	}
+	f["toToml"] = func(v interface{}) string {
+		b := bytes.NewBuffer(nil)
+		if err := toml.NewEncoder(b).Encode(v); err != nil {
+			return err.Error()
+		}
+		return b.String()
 	}
 	f["fail"] = func(msg string) (string, error) { return "", errors.New("HELM_ERR_START" + msg + "HELM_ERR_END") }
 	return f
