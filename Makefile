@@ -24,7 +24,7 @@ Q =
 say =
 endif
 
-PKGS = libgit2 libcurl yaml-0.1 libarchive zlib libcrypto
+PKGS = libgit2 libcurl yaml-0.1 libarchive zlib libcrypto libxcrypt
 TEST_PKGS = cmocka
 # Only hoist-agent links these (its HTTP server); `hoist` must not load them.
 AGENT_PKGS = libmicrohttpd
@@ -33,7 +33,7 @@ AGENT_PKGS = libmicrohttpd
 # fresh machine must just work.  The check is cheap (pkg-config only).
 # NO_DEPS=1 skips it (a container build installs its own packages).
 ifeq ($(filter deps clean format,$(MAKECMDGOALS))$(NO_DEPS),)
-ifneq ($(shell pkg-config --exists $(PKGS) $(TEST_PKGS) $(AGENT_PKGS) 2>/dev/null && command -v docker-registry >/dev/null && command -v rsync >/dev/null && command -v skopeo >/dev/null && { command -v gitlab-ci-local >/dev/null || ! command -v npm >/dev/null; } && echo ok),ok)
+ifneq ($(shell pkg-config --exists $(PKGS) $(TEST_PKGS) $(AGENT_PKGS) 2>/dev/null && command -v docker-registry >/dev/null && command -v rsync >/dev/null && command -v skopeo >/dev/null && command -v go >/dev/null && test -d /usr/share/gocode/src/sigs.k8s.io/structured-merge-diff && { command -v gitlab-ci-local >/dev/null || ! command -v npm >/dev/null; } && echo ok),ok)
 $(info hoist: installing missing build dependencies (make deps))
 $(shell sh scripts/deps.sh >&2)
 endif
@@ -113,7 +113,11 @@ $(BUILD)/tests/fuzz/replay.o: tests/fuzz/replay.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-test-bin: all $(UNIT_BIN) $(FUZZ_BIN) $(BUILD)/tests/hoist-test-apiserver
+# The template engine's differential test driver (tests/integration/t6001).
+$(BUILD)/tests/helm-diff-c: $(BUILD)/tests/helm-diff/helm-diff.o $(BUILD)/libhoist.a
+	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+
+test-bin: all $(UNIT_BIN) $(FUZZ_BIN) $(BUILD)/tests/hoist-test-apiserver $(BUILD)/tests/helm-diff-c
 
 # The test Kubernetes API server (Go, built offline from Debian's packages;
 # tests/lib.sh also builds it on demand).
@@ -179,7 +183,8 @@ valgrind:
 	$(Q)HOIST_BUILD=$(abspath build-vg) HOIST_VALGRIND=1 sh tests/run.sh unit
 
 conformance: all
-	$(Q)HOIST_BUILD=$(abspath $(BUILD)) sh tests/conformance/run.sh
+	$(Q)rc=0; HOIST_BUILD=$(abspath $(BUILD)) sh tests/conformance/run.sh || rc=1; \
+		HOIST_BUILD=$(abspath $(BUILD)) bash tests/conformance/helm.sh || rc=1; exit $$rc
 
 bench: all
 	$(Q)HOIST_BUILD=$(abspath $(BUILD)) sh tests/bench/run.sh

@@ -15,6 +15,8 @@ static int cmd_help(int argc, char **argv);
 static const struct cmd commands[] = {
 	{ "render", cmd_render, "render PATH [--ref REV] [--repo DIR]",
 	  "print the objects of a folder (or a Git revision) as one canonical YAML stream" },
+	{ "template", cmd_template, "template [NAME] CHART [helm template's flags]",
+	  "render a Helm chart exactly as `helm template` prints it" },
 	{ "pack", cmd_pack,
 	  "pack PATH -o FILE [--app N] [--version V] [--source URL] [--revision R] [--created T]",
 	  "render and write a reproducible artifact (tar.gz); prints its sha256" },

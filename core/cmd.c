@@ -46,6 +46,17 @@ int cmd_finish_stdout(int rc)
 	return rc;
 }
 
+static void opt_store(const struct opt *o, const char *val)
+{
+	if (o->multi) {
+		*o->multi = xrealloc(*o->multi, (*o->nmulti + 2) * sizeof(char *));
+		(*o->multi)[(*o->nmulti)++] = val;
+		(*o->multi)[*o->nmulti] = NULL;
+	} else {
+		*o->value = val;
+	}
+}
+
 int opts_parse(int argc, char **argv, const struct opt *opts, char ***pos)
 {
 	int i, npos = 0;
@@ -60,8 +71,28 @@ int opts_parse(int argc, char **argv, const struct opt *opts, char ***pos)
 
 		if (done || a[0] != '-' || !a[1] || (a[0] == '-' && a[1] != '-')) {
 			if (!done && a[0] == '-' && a[1] && a[1] != '-') {
-				fprintf(stderr, "hoist: unknown option '%s'\n", a);
-				return -EXIT_USAGE;
+				for (o = opts; o && o->name; o++)
+					if (o->short_name && o->short_name == a[1])
+						break;
+				if (!o || !o->name) {
+					fprintf(stderr, "hoist: unknown option '%s'\n", a);
+					return -EXIT_USAGE;
+				}
+				if (o->flag) {
+					if (a[2]) {
+						fprintf(stderr, "hoist: option '-%c' takes no value\n",
+							a[1]);
+						return -EXIT_USAGE;
+					}
+					*o->flag = true;
+					continue;
+				}
+				if (!a[2] && i + 1 >= argc) {
+					fprintf(stderr, "hoist: option '-%c' needs a value\n", a[1]);
+					return -EXIT_USAGE;
+				}
+				opt_store(o, a[2] ? a + 2 + (a[2] == '=') : argv[++i]);
+				continue;
 			}
 			argv[npos++] = argv[i];
 			continue;
@@ -92,16 +123,7 @@ int opts_parse(int argc, char **argv, const struct opt *opts, char ***pos)
 			fprintf(stderr, "hoist: option '--%s' needs a value\n", o->name);
 			return -EXIT_USAGE;
 		}
-		{
-			const char *val = eq ? eq + 1 : argv[++i];
-			if (o->multi) {
-				*o->multi = xrealloc(*o->multi, (*o->nmulti + 2) * sizeof(char *));
-				(*o->multi)[(*o->nmulti)++] = val;
-				(*o->multi)[*o->nmulti] = NULL;
-			} else {
-				*o->value = val;
-			}
-		}
+		opt_store(o, eq ? eq + 1 : argv[++i]);
 	}
 	return npos;
 }

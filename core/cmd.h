@@ -32,9 +32,10 @@ int cmd_finish_stdout(int rc);
 void cmd_write_stdout(const void *buf, size_t len);
 
 /*
- * A small option parser: long options only, "--name value" or
- * "--name=value", flags without values, "--" ends options.  Positional
- * arguments are collected in order.
+ * A small option parser: "--name value" or "--name=value", flags without
+ * values, "--" ends options.  An option with a `short_name` also takes
+ * "-x value", "-x=value" and "-xvalue" (flags: "-x"), as Go's pflag does
+ * for `helm template`'s flags.  Positional arguments are collected in order.
  */
 struct opt {
 	const char *name;
@@ -42,6 +43,7 @@ struct opt {
 	bool *flag;         /* for flags */
 	const char ***multi; /* repeatable: appended to a NULL-terminated array */
 	size_t *nmulti;
+	char short_name;    /* 0: long only */
 };
 
 /* Returns the number of positionals left in argv[0..], or EXIT_USAGE negated. */
@@ -49,6 +51,7 @@ int opts_parse(int argc, char **argv, const struct opt *opts, char ***pos);
 
 /* Commands, by module. */
 int cmd_render(int argc, char **argv);
+int cmd_template(int argc, char **argv);
 int cmd_pack(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_push(int argc, char **argv);

@@ -20,6 +20,7 @@ enum cfg_type {
 	CFG_STRLIST, /* a sequence of strings (a lone string is accepted) */
 	CFG_LIST,    /* a sequence of objects */
 	CFG_NAMED,   /* a mapping of name -> object, stored as a list with .name set */
+	CFG_SETMAP,  /* a mapping of key -> scalar, stored as Helm --set lines "key=value" */
 };
 
 struct cfg_schema;
@@ -57,6 +58,12 @@ static const struct cfg_field app_fields[] = {
 	  "auto (Chart.yaml: helm, kustomization.yaml: kustomize, else plain), plain, kustomize or helm"),
 	F("values", CFG_STRLIST, struct config_app, values, NULL, false, NULL, NULL,
 	  "Helm values files, relative to the app folder; ${env} is replaced; missing files are skipped"),
+	F("releaseName", CFG_STR, struct config_app, release_name, NULL, false, NULL, NULL,
+	  "Helm charts: the release name (.Release.Name); default: the app's name"),
+	F("namespace", CFG_STR, struct config_app, namespace, NULL, false, NULL, NULL,
+	  "Helm charts: the release namespace (.Release.Namespace, helm template -n); default: default"),
+	F("set", CFG_SETMAP, struct config_app, set, NULL, false, NULL, NULL,
+	  "Helm charts: values as `--set KEY=VALUE` gives them (KEY may be a.b[0].c; values typed as --set types them), applied after the values files"),
 	F("environments", CFG_STRLIST, struct config_app, environments, NULL, false, NULL, NULL,
 	  "the environments this app is published to; empty means all"),
 };
@@ -113,6 +120,8 @@ static const struct cfg_field top_fields[] = {
 	  "the environments, in promotion order"),
 	F("clusters", CFG_NAMED, struct config, clusters, NULL, false, NULL, &cluster_schema,
 	  "cluster agents by name"),
+	F("renderSecretFile", CFG_STR, struct config, render_secret_file, NULL, false, NULL, NULL,
+	  "a file on the publishing machine (never in the repository) whose bytes key Helm's random functions (randAlphaNum, genCA ...) in artifacts; HOIST_RENDER_SECRET overrides it; without either such calls fail"),
 	F("hookAsync", CFG_BOOL, struct config, hook_async, "false", false, NULL, NULL,
 	  "post-receive queues the work and returns at once; a detached worker publishes it"),
 };
@@ -198,6 +207,35 @@ static int parse_field(void *base, const struct cfg_field *f, const struct doc_n
 		}
 		return 0;
 	}
+	case CFG_SETMAP: {
+		struct cfg_strlist *l = FIELD(base, f, struct cfg_strlist);
+		struct strbuf line = STRBUF_INIT;
+		const char *p;
+
+		if (v->kind != DOC_MAP)
+			return bad(v, "' must be a mapping of keys to values", f->key, NULL);
+		l->v = xcalloc(v->n + 1, sizeof(char *));
+		for (i = 0; i < v->n; i++) {
+			const struct doc_node *k = v->kids[2 * i], *val = v->kids[2 * i + 1];
+
+			if (k->kind != DOC_SCALAR || val->kind != DOC_SCALAR) {
+				strbuf_release(&line);
+				return bad(k->kind != DOC_SCALAR ? k : val,
+					   "' keys and values must be scalars", f->key, NULL);
+			}
+			/* The value is taken literally: commas and backslashes are escaped for --set. */
+			strbuf_reset(&line);
+			strbuf_addf(&line, "%s=", k->str);
+			for (p = val->str; *p; p++) {
+				if (*p == ',' || *p == '\\')
+					strbuf_addch(&line, '\\');
+				strbuf_addch(&line, *p);
+			}
+			l->v[l->n++] = strbuf_detach(&line, NULL);
+		}
+		strbuf_release(&line);
+		return 0;
+	}
 	case CFG_NAMED: {
 		struct cfg_list *l = FIELD(base, f, struct cfg_list);
 		if (v->kind != DOC_MAP)
@@ -278,7 +316,8 @@ static void release_obj(void *base, const struct cfg_schema *sch)
 			break;
 		case CFG_BOOL:
 			break;
-		case CFG_STRLIST: {
+		case CFG_STRLIST:
+		case CFG_SETMAP: {
 			struct cfg_strlist *l = FIELD(base, f, struct cfg_strlist);
 			for (i = 0; i < l->n; i++)
 				free(l->v[i]);
@@ -622,6 +661,7 @@ static const char *type_name(const struct cfg_field *f)
 	case CFG_STRLIST: return "list of strings";
 	case CFG_LIST: return "list";
 	case CFG_NAMED: return "map";
+	case CFG_SETMAP: return "map of values";
 	}
 	return "?";
 }

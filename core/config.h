@@ -22,6 +22,9 @@ struct config_app {
 	char *path;   /* may contain ${env} */
 	char *engine; /* auto, plain, kustomize, helm */
 	struct cfg_strlist values;
+	char *release_name; /* helm: NULL means the app's name */
+	char *namespace;    /* helm: NULL means "default" */
+	struct cfg_strlist set; /* helm: --set lines, "key=value" */
 	struct cfg_strlist environments; /* empty: every environment */
 };
 
@@ -58,6 +61,7 @@ struct config {
 	struct cfg_list apps;     /* struct config_app */
 	struct cfg_list envs;     /* struct config_env */
 	struct cfg_list clusters; /* struct config_cluster */
+	char *render_secret_file; /* on the publishing machine, for Helm's random functions */
 	bool hook_async;
 	char *file; /* where it was read from, for messages */
 };

@@ -138,6 +138,13 @@ const char *doc_where(const struct doc_node *n, char *buf, size_t size);
  * .nan) and for non-string mapping keys it cannot represent.
  */
 int doc_emit_canonical(struct strbuf *out, const struct doc_node *root);
+/*
+ * The same for a tree that stands for Go values already (Helm's toYaml:
+ * json.Marshal then go-yaml v2): no key is dropped ("<<" and an empty
+ * metadata.annotations are kustomize's reader's doing, not go-yaml's).
+ * Build string scalars double-quoted so they are not re-typed.
+ */
+int doc_emit_go_yaml(struct strbuf *out, const struct doc_node *root);
 
 /* Emits compact JSON with keys in document order and typed scalars. */
 int doc_emit_json(struct strbuf *out, const struct doc_node *root);

@@ -41,6 +41,7 @@ struct emitter {
 	int depth;              /* mappings open, 1 at the object's top level */
 	int flow;               /* flow collections ([...], {...}) open, in the input */
 	const struct doc_node *metadata; /* the object's metadata mapping */
+	bool go_values; /* doc_emit_go_yaml: no kustomize-only key drops */
 };
 
 /* --- UTF-8 helpers matching go-yaml's yamlprivateh.go -------------------- */
@@ -387,7 +388,8 @@ static void write_single(struct emitter *e, const unsigned char *v, size_t len,
 			breaks = false;
 		}
 	}
-	if (breaks)
+	/* go-yaml v2 (Helm's toYaml) ends a quoted trailing break without an indent. */
+	if (breaks && !e->go_values)
 		write_indent(e);
 	write_indicator(e, "'", false, false, false);
 }
@@ -811,7 +813,7 @@ static bool is_null_or_empty_map(const struct doc_node *v)
 static bool dropped_key(const struct emitter *e, const struct doc_node *m,
 			const struct doc_node *k, const struct doc_node *v)
 {
-	if (k->kind != DOC_SCALAR)
+	if (k->kind != DOC_SCALAR || e->go_values)
 		return false;
 	if (k->len == 2 && !memcmp(k->str, "<<", 2))
 		return true;
@@ -1033,15 +1035,16 @@ static int emit_node(struct emitter *e, const struct doc_node *n, int indent)
 	return emit_inline(e, n);
 }
 
-int doc_emit_canonical(struct strbuf *out, const struct doc_node *root)
+static int emit_doc(struct strbuf *out, const struct doc_node *root, bool go_values)
 {
 	struct emitter e = { .out = out, .indent = 0, .column = 0,
 			     .whitespace = true, .indention = true, .tmp = STRBUF_INIT,
-			     .tmp_fold = STRBUF_INIT };
+			     .tmp_fold = STRBUF_INIT, .go_values = go_values };
 	size_t start = out->len;
 	int r;
 
-	e.metadata = doc_map_get(root, "metadata");
+	if (!go_values)
+		e.metadata = doc_map_get(root, "metadata");
 	/*
 	 * go-yaml (like libyaml) raises the indent of a root scalar from -1 to
 	 * its best indent, so a root literal's lines and a folded root
@@ -1065,4 +1068,14 @@ int doc_emit_canonical(struct strbuf *out, const struct doc_node *root)
 	e.indent = 0;
 	write_indent(&e);
 	return 0;
+}
+
+int doc_emit_canonical(struct strbuf *out, const struct doc_node *root)
+{
+	return emit_doc(out, root, false);
+}
+
+int doc_emit_go_yaml(struct strbuf *out, const struct doc_node *root)
+{
+	return emit_doc(out, root, true);
 }

@@ -226,7 +226,8 @@ static int publish_one(struct publish_result *res, struct commit_ctx *cx,
 	struct objset set = OBJSET_INIT;
 	struct strbuf path = STRBUF_INIT, tgz = STRBUF_INIT, version = STRBUF_INIT,
 		      repo = STRBUF_INIT, ref_s = STRBUF_INIT, tag = STRBUF_INIT,
-		      title = STRBUF_INIT, manifest = STRBUF_INIT, manifests = STRBUF_INIT;
+		      title = STRBUF_INIT, manifest = STRBUF_INIT, manifests = STRBUF_INIT,
+		      secret = STRBUF_INIT;
 	struct artifact_meta meta = { 0 };
 	struct oci_artifact_desc desc = { 0 };
 	struct oci_store *store = NULL;
@@ -241,6 +242,14 @@ static int publish_one(struct publish_result *res, struct commit_ctx *cx,
 	if (app->engine && (r = render_engine_parse(app->engine, &ro.engine)))
 		goto out;
 	ro.env = env->name;
+	/* Charts: the app's Helm options; clock and randomness pinned to the commit. */
+	render_opts_for_app(&ro, app);
+	ro.reproducible = true;
+	ro.now_sec = cx->commit.time;
+	if ((r = render_secret_load(&secret, cx->cfg)))
+		goto out;
+	ro.secret = secret.len ? (const unsigned char *)secret.buf : NULL;
+	ro.secret_len = secret.len;
 	cx->tree->log = o->changed ? &log : NULL;
 	r = render_app(&set, &rr, cx->tree, path.buf, &ro);
 	cx->tree->log = NULL;
@@ -386,6 +395,7 @@ out:
 	strbuf_release(&title);
 	strbuf_release(&manifest);
 	strbuf_release(&manifests);
+	strbuf_release(&secret);
 	return r;
 }
 

@@ -9,6 +9,7 @@
 #include "core/doc.h"
 #include "core/err.h"
 #include "core/objset.h"
+#include "core/repo.h"
 #include "core/src-tree.h"
 #include "core/strbuf.h"
 
@@ -398,17 +399,32 @@ static int render_side(struct objset *set, struct src_tree *t, const char *rev,
 {
 	struct render_opts ro = { 0 };
 	struct render_result res;
+	struct repo_commit commit = { "", 0, 0 };
+	struct strbuf secret = STRBUF_INIT;
 	enum src_type type = SRC_NONE;
 	int r;
 
 	ro.env = env;
-	r = render_engine_parse(app->engine ? app->engine : "auto", &ro.engine);
+	/* As publishing renders it: the app's Helm options, the commit's clock, the secret. */
+	render_opts_for_app(&ro, app);
+	ro.reproducible = true;
+	if (!src_tree_git_commit(t, &commit, NULL))
+		ro.now_sec = commit.time;
+	err_clear();
+	r = render_secret_load(&secret, NULL);
+	ro.secret = secret.len ? (const unsigned char *)secret.buf : NULL;
+	ro.secret_len = secret.len;
+	if (!r)
+		r = render_engine_parse(app->engine ? app->engine : "auto", &ro.engine);
 	if (!r)
 		r = src_tree_stat(t, path, &type);
-	if (!r && type == SRC_NONE)
+	if (!r && type == SRC_NONE) {
+		strbuf_release(&secret);
 		return 0;
+	}
 	if (!r)
 		r = render_app(set, &res, t, path, &ro);
+	strbuf_release(&secret);
 	if (r)
 		return err_prefix(r, "app '%s' at %s", app->name, rev);
 	return 0;

@@ -81,7 +81,6 @@ int render_app(struct objset *out, struct render_result *res, struct src_tree *t
 	       const char *path, const struct render_opts *opts)
 {
 	struct render_opts o = *opts;
-	char where[512];
 	int r;
 
 	memset(res, 0, sizeof(*res));
@@ -101,10 +100,8 @@ int render_app(struct objset *out, struct render_result *res, struct src_tree *t
 		r = render_kustomize(out, res, t, path, &o);
 		break;
 	case RENDER_HELM:
-		/* NEEDSWORK: the native helm engine is its own issue. */
-		return err_set(ERR_INVALID, "%s: %s rendering is not available in this build yet",
-			       src_tree_where(t, path, where, sizeof(where)),
-			       render_engine_name(o.engine));
+		r = render_helm(out, res, t, path, &o);
+		break;
 	default:
 		return err_set(ERR_INVALID, "no render engine selected");
 	}

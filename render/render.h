@@ -21,7 +21,37 @@ struct render_opts {
 	const char *env;       /* environment name, for values/overlays; may be NULL */
 	size_t max_file;       /* per-file byte limit; 0: the YAML reader's default */
 	size_t max_total;      /* bytes read in all; 0: 512 MiB */
+
+	/* Helm charts (docs/helm.md): what `helm template` takes as flags. */
+	const char *release_name;   /* NULL: "release-name" */
+	const char *namespace;      /* NULL: "default" */
+	char *const *values;        /* values files, relative to the app folder (${env} is */
+	size_t nvalues;             /* replaced by `env`; missing files are skipped) */
+	char *const *sets;          /* --set lines, after the values files */
+	size_t nsets;
+	/*
+	 * Rendering for an artifact: time-dependent functions see `now_sec`
+	 * (the commit time) and random ones draw from `secret` (the
+	 * publisher's key; NULL makes them fail).  See struct helm_ctx.
+	 */
+	bool reproducible;
+	int64_t now_sec;
+	const unsigned char *secret;
+	size_t secret_len;
 };
+
+struct config;
+struct config_app;
+struct strbuf;
+
+/* The Helm options of an app of hoist.yaml (release name, namespace, values, set). */
+void render_opts_for_app(struct render_opts *o, const struct config_app *app);
+/*
+ * The render secret of the publishing machine: $HOIST_RENDER_SECRET, else
+ * the file hoist.yaml's renderSecretFile names (read from disk, never from
+ * the repository).  Leaves `out` empty when there is none.
+ */
+int render_secret_load(struct strbuf *out, const struct config *cfg);
 
 const char *render_engine_name(enum render_engine e);
 int render_engine_parse(const char *name, enum render_engine *out);
@@ -43,5 +73,8 @@ int render_plain(struct objset *out, struct render_result *res, struct src_tree 
 		 const char *path, const struct render_opts *opts);
 int render_kustomize(struct objset *out, struct render_result *res, struct src_tree *t,
 		     const char *path, const struct render_opts *opts);
+/* A Helm chart, as `helm template --include-crds --skip-tests` renders it (render/helm/). */
+int render_helm(struct objset *out, struct render_result *res, struct src_tree *t,
+		const char *path, const struct render_opts *opts);
 
 #endif

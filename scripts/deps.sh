@@ -5,9 +5,12 @@
 set -e
 
 pkgs="build-essential pkg-config git libgit2-dev libcurl4-openssl-dev libyaml-dev
-libarchive-dev zlib1g-dev libssl-dev libcmocka-dev docker-registry apache2-utils
+libarchive-dev zlib1g-dev libssl-dev libcrypt-dev libcmocka-dev docker-registry apache2-utils
 openssl curl ca-certificates python3 python3-cryptography time bc skopeo rsync
-libmicrohttpd-dev"
+libmicrohttpd-dev
+golang-go golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev golang-gopkg-yaml.v3-dev
+golang-github-burntsushi-toml-dev golang-github-gobwas-glob-dev golang-github-xeipuuv-gojsonschema-dev
+golang-k8s-sigs-structured-merge-diff-dev"
 
 missing=""
 for p in $pkgs; do

@@ -74,6 +74,12 @@ struct hv_class {
 	const struct hv_method *methods; /* NULL-name terminated, or NULL */
 	/* %v of the value; NULL: "{...}" from the fields is not needed by any chart */
 	int (*format)(struct helm_ctx *c, struct strbuf *out, void *self);
+	/*
+	 * A Go map type with methods (Helm's .Files is map[string][]byte with
+	 * Get, Glob, AsConfig ...): range, index, len and `.key` see this map;
+	 * methods are looked up first, as reflect does.  NULL for structs.
+	 */
+	struct hv *(*as_map)(struct helm_ctx *c, void *self);
 };
 
 struct hv {
@@ -137,6 +143,7 @@ struct helm_ctx {
 	int64_t now_sec;
 	const unsigned char *secret;
 	size_t secret_len;
+	uint64_t drbg_calls; /* random draws so far: the DRBG's per-call personalisation */
 
 	void *engine; /* the template set, for include/tpl/template */
 	void *chart;  /* the chart side's state, for .Files, lookup, ... */

@@ -1,0 +1,186 @@
+/*
+ * chart-archive.c - chart archives (.tgz), unpacked in memory only.
+ *
+ * Helm's archive loader drops the first path component (the chart's
+ * folder) of every entry.  An archive is untrusted input: we take regular
+ * files only (symlinks, hard links and devices are refused, as artifacts
+ * refuse them), refuse names that climb out of the chart, and bound the
+ * bytes and entries so a small bomb cannot make us allocate without end.
+ */
+#include "core/compat.h"
+#include "render/helm/chart.h"
+#include "render/helm/value.h"
+#include "core/err.h"
+#include "core/strbuf.h"
+#include <archive.h>
+#include <archive_entry.h>
+
+static bool illegal_path(const char *n)
+{
+	const char *p = n;
+
+	if (!*n || n[0] == '/' || !strcmp(n, "."))
+		return true;
+	/* Any ".." component: our src paths are normalised, so refuse rather than clean. */
+	while (*p) {
+		const char *e = strchr(p, '/');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+
+		if (l == 2 && p[0] == '.' && p[1] == '.')
+			return true;
+		p += l;
+		if (*p)
+			p++;
+	}
+	return false;
+}
+
+/* path.Clean for the relative names we accept: drops "." and empty components. */
+static char *clean_name(struct helm_ctx *c, const char *n)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *p = n;
+	char *out;
+
+	while (*p) {
+		const char *e = strchr(p, '/');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+
+		if (l && !(l == 1 && p[0] == '.')) {
+			if (sb.len)
+				strbuf_addch(&sb, '/');
+			strbuf_add(&sb, p, l);
+		}
+		p += l;
+		if (*p)
+			p++;
+	}
+	out = hctx_strndup(c, sb.buf, sb.len);
+	strbuf_release(&sb);
+	return out;
+}
+
+int chart_archive_files(struct helm_ctx *c, struct chart_file **out, size_t *nout,
+			const void *data, size_t len, const char *what)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *e;
+	struct chart_file *files = NULL;
+	size_t n = 0, cap = 0, total = 0;
+	struct strbuf name = STRBUF_INIT, body = STRBUF_INIT;
+	int ar, r = 0;
+
+	archive_read_support_filter_gzip(a);
+	archive_read_support_format_tar(a);
+	if (archive_read_open_memory(a, data, len) != ARCHIVE_OK) {
+		r = err_set(ERR_INVALID, "%s: not a chart archive (tar.gz): %s", what,
+			    archive_error_string(a));
+		goto out;
+	}
+	while ((ar = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+		const char *raw = archive_entry_pathname(e);
+		const char *slash;
+		char *p, *rel;
+		unsigned type = archive_entry_filetype(e);
+		char chunk[65536];
+		la_ssize_t got;
+
+		if (!raw) {
+			r = err_set(ERR_INVALID, "%s: archive entry without a name", what);
+			goto out;
+		}
+		if (type == AE_IFDIR)
+			continue;
+		if (type != AE_IFREG || archive_entry_hardlink(e)) {
+			r = err_set(ERR_INVALID, "%s: archive entry %s is not a regular file; refusing it",
+				    what, raw);
+			goto out;
+		}
+		strbuf_reset(&name);
+		strbuf_addstr(&name, raw);
+		for (p = name.buf; *p; p++)
+			if (*p == '\\')
+				*p = '/';
+		slash = strchr(name.buf, '/');
+		if (!slash) {
+			r = err_set(ERR_INVALID, "%s: chart yaml not in base directory", what);
+			goto out;
+		}
+		if (illegal_path(slash + 1) || illegal_path(name.buf)) {
+			r = err_set(ERR_INVALID, "%s: chart contains illegal path \"%s\"", what, raw);
+			goto out;
+		}
+		rel = clean_name(c, slash + 1);
+		if (!rel) {
+			r = ERR_TOOBIG;
+			goto out;
+		}
+		if (!*rel) {
+			r = err_set(ERR_INVALID, "%s: chart contains illegal path \"%s\"", what, raw);
+			goto out;
+		}
+		if (n >= CHART_MAX_FILES) {
+			r = err_set(ERR_TOOBIG, "%s: more than %u files in the chart archive", what,
+				    CHART_MAX_FILES);
+			goto out;
+		}
+		strbuf_reset(&body);
+		body.limit = CHART_MAX_FILE;
+		while ((got = archive_read_data(a, chunk, sizeof(chunk))) > 0) {
+			if (strbuf_add(&body, chunk, (size_t)got) ||
+			    total + body.len > CHART_MAX_TOTAL) {
+				r = err_set(ERR_TOOBIG,
+					    "%s: %s unpacks to more than the chart limits (%u bytes a file, %u in all)",
+					    what, raw, CHART_MAX_FILE, CHART_MAX_TOTAL);
+				goto out;
+			}
+		}
+		if (got < 0) {
+			r = err_set(ERR_INVALID, "%s: chart archive is corrupt: %s", what,
+				    archive_error_string(a));
+			goto out;
+		}
+		total += body.len;
+		if (n == cap) {
+			struct chart_file *nf;
+			size_t ncap = cap ? cap * 2 : 32;
+
+			nf = hctx_alloc(c, ncap * sizeof(*nf));
+			if (!nf) {
+				r = ERR_TOOBIG;
+				goto out;
+			}
+			if (n)
+				memcpy(nf, files, n * sizeof(*nf));
+			files = nf;
+			cap = ncap;
+		}
+		files[n].name = rel;
+		{
+			size_t skip = body.len >= 3 && !memcmp(body.buf, "\xef\xbb\xbf", 3) ? 3 : 0;
+			files[n].data = hctx_strndup(c, body.buf + skip, body.len - skip);
+			files[n].len = body.len - skip;
+		}
+		if (!files[n].data) {
+			r = ERR_TOOBIG;
+			goto out;
+		}
+		n++;
+	}
+	if (ar != ARCHIVE_EOF) {
+		r = err_set(ERR_INVALID, "%s: chart archive is corrupt: %s", what,
+			    archive_error_string(a));
+		goto out;
+	}
+	if (!n) {
+		r = err_set(ERR_INVALID, "%s: no files in chart archive", what);
+		goto out;
+	}
+	*out = files;
+	*nout = n;
+out:
+	archive_read_free(a);
+	strbuf_release(&name);
+	strbuf_release(&body);
+	return r;
+}

@@ -1,0 +1,122 @@
+/*
+ * helm-app.c - a chart as an app: render_helm() renders it as `helm
+ * template --include-crds --skip-tests` would (test hooks are run by `helm
+ * test`, never applied; other hooks are ordinary objects of the artifact)
+ * and parses the output into canonical objects.  Values files come from
+ * the app folder through the src_tree, so a hook renders from Git and
+ * incremental publishing sees every file a render read.
+ */
+#include "core/compat.h"
+#include "render/render.h"
+#include "render/helm/helm.h"
+#include "core/config.h"
+#include "core/err.h"
+#include "core/objset.h"
+#include "core/src-tree.h"
+#include "core/strbuf.h"
+
+struct app_reader {
+	struct src_tree *t;
+	const char *dir;
+};
+
+/* Values files and --set-file paths, relative to the app folder, read through the tree. */
+static int read_tree(void *arg, const char *path, struct strbuf *out)
+{
+	struct app_reader *ar = arg;
+	struct strbuf p = STRBUF_INIT;
+	int r = src_path_join(&p, ar->dir, path);
+
+	if (!r)
+		r = src_tree_read(ar->t, p.buf, out, 32u << 20);
+	strbuf_release(&p);
+	return r;
+}
+
+int render_helm(struct objset *out, struct render_result *res, struct src_tree *t,
+		const char *path, const struct render_opts *opts)
+{
+	struct helm_opts o;
+	struct app_reader ar = { t, path };
+	struct strbuf sb = STRBUF_INIT, p = STRBUF_INIT, name = STRBUF_INIT;
+	const char **files = NULL;
+	size_t nfiles = 0, i;
+	char where[512];
+	bool hint;
+	int r = 0;
+
+	memset(&o, 0, sizeof(o));
+	o.release_name = opts->release_name;
+	o.namespace = opts->namespace;
+	o.include_crds = true;
+	o.skip_tests = true;
+	o.reproducible = opts->reproducible;
+	o.now_sec = opts->now_sec;
+	o.secret = opts->secret;
+	o.secret_len = opts->secret_len;
+	files = xcalloc(opts->nvalues + 1, sizeof(*files));
+	for (i = 0; i < opts->nvalues && !r; i++) {
+		enum src_type ty;
+
+		strbuf_reset(&name);
+		config_expand(&name, opts->values[i], opts->env ? opts->env : "");
+		strbuf_reset(&p);
+		r = src_path_join(&p, path, name.buf);
+		if (!r)
+			r = src_tree_stat(t, p.buf, &ty);
+		/* A missing values file is skipped: values-${env}.yaml for some environments only. */
+		if (!r && ty == SRC_FILE)
+			files[nfiles++] = xstrdup(name.buf);
+	}
+	if (r)
+		goto out;
+	o.values.files = files;
+	o.values.nfiles = nfiles;
+	o.values.sets = (const char **)opts->sets;
+	o.values.nsets = opts->nsets;
+	o.values.read = read_tree;
+	o.values.read_arg = &ar;
+	r = helm_render(&sb, t, path, &o, &hint);
+	if (r) {
+		err_prefix(r, "%s", src_tree_where(t, path, where, sizeof(where)));
+		goto out;
+	}
+	res->keep_order = true; /* Helm's install order is the output order */
+	r = objset_add_yaml(out, sb.buf, sb.len, src_tree_where(t, path, where, sizeof(where)));
+out:
+	for (i = 0; i < nfiles; i++)
+		free((char *)files[i]);
+	free(files);
+	strbuf_release(&sb);
+	strbuf_release(&p);
+	strbuf_release(&name);
+	return r;
+}
+
+void render_opts_for_app(struct render_opts *o, const struct config_app *app)
+{
+	o->release_name = app->release_name ? app->release_name : app->name;
+	o->namespace = app->namespace;
+	o->values = app->values.v;
+	o->nvalues = app->values.n;
+	o->sets = app->set.v;
+	o->nsets = app->set.n;
+}
+
+int render_secret_load(struct strbuf *out, const struct config *cfg)
+{
+	const char *env = getenv("HOIST_RENDER_SECRET");
+	int r;
+
+	strbuf_reset(out);
+	if (env && *env)
+		return strbuf_addstr(out, env);
+	if (!cfg || !cfg->render_secret_file)
+		return 0;
+	r = strbuf_read_file(out, cfg->render_secret_file, 1u << 20);
+	if (r)
+		return err_prefix(r, "renderSecretFile");
+	if (!out->len)
+		return err_set(ERR_INVALID, "renderSecretFile %s is empty", cfg->render_secret_file);
+	return 0;
+}

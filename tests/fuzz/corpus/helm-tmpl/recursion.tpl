@@ -1,0 +1,1 @@
+{{ define "r" }}{{ include "r" . }}{{ end }}{{ include "r" . }}{{ define "s" }}{{ template "s" . }}{{ end }}{{ template "s" }}
