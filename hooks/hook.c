@@ -91,6 +91,7 @@ static const char *status_word(enum publish_status s)
 	case PUBLISH_UNCHANGED: return "unchanged";
 	case PUBLISH_RENDERED: return "rendered";
 	case PUBLISH_BEHIND: return "published (environment holds a newer commit; its tag left)";
+	case PUBLISH_FAILED: return "not published";
 	}
 	return "";
 }
