@@ -6,6 +6,7 @@
 #include "hooks/publish.h"
 #include "core/cmd.h"
 #include "core/config.h"
+#include "core/digest.h"
 #include "core/err.h"
 #include "core/http.h"
 #include "core/log.h"
@@ -500,7 +501,8 @@ struct update {
 	char old[41], new_[41], ref[PATH_MAX];
 };
 
-static int read_updates(struct update **out, size_t *n)
+/* Reads the hook's input; `key` gets a digest of it, the same in both hooks of one push. */
+static int read_updates(struct update **out, size_t *n, char key[DIGEST_STR_SIZE])
 {
 	struct strbuf in = STRBUF_INIT;
 	struct update *v = NULL;
@@ -512,6 +514,7 @@ static int read_updates(struct update **out, size_t *n)
 	r = strbuf_read_fd(&in, 0, 16u << 20, "standard input");
 	if (r)
 		goto out;
+	digest_sha256(key, in.buf, in.len);
 	for (line = strtok_r(in.buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		struct update u;
 		if (!*line)
@@ -561,6 +564,71 @@ static int watched(const char *gd, const char *sha, const char *ref, bool *out, 
 }
 
 /*
+ * The budget covers both hooks of a push: pre-receive records when it
+ * started in hoist-spool/.push-<digest of the hook input> (post-receive
+ * gets the same input), and post-receive counts from then.  Files of
+ * pushes the gate rejected are removed when an hour old.
+ */
+static void push_path(struct strbuf *p, const char *gd, const char *key)
+{
+	const char *hex = strchr(key, ':');
+
+	strbuf_reset(p);
+	spool_path(p, gd, NULL);
+	strbuf_addf(p, "/.push-%.16s", hex ? hex + 1 : key);
+}
+
+static void push_mark(const char *gd, const char *key, int64_t start)
+{
+	struct strbuf p = STRBUF_INIT, v = STRBUF_INIT;
+
+	spool_path(&p, gd, NULL);
+	if (!mkdir_p(p.buf)) {
+		push_path(&p, gd, key);
+		strbuf_addf(&v, "%lld\n", (long long)start);
+		write_file_atomic(p.buf, v.buf, v.len, 0644);
+	}
+	err_clear();
+	strbuf_release(&p);
+	strbuf_release(&v);
+}
+
+static int64_t push_start(const char *gd, const char *key, int64_t now)
+{
+	struct strbuf p = STRBUF_INIT, v = STRBUF_INIT, dir = STRBUF_INIT;
+	int64_t start = now;
+	struct dirent *de;
+	DIR *d;
+
+	push_path(&p, gd, key);
+	if (!strbuf_read_file(&v, p.buf, 64)) {
+		long long t = strtoll(v.buf, NULL, 10);
+		/* The same monotonic clock; anything odd is ignored. */
+		if (t > 0 && t <= now && now - t < 3600 * 1000)
+			start = (int64_t)t;
+		unlink(p.buf);
+	}
+	err_clear();
+	spool_path(&dir, gd, NULL);
+	d = opendir(dir.buf);
+	while (d && (de = readdir(d))) {
+		struct stat st;
+		if (strncmp(de->d_name, ".push-", 6))
+			continue;
+		strbuf_reset(&p);
+		strbuf_addf(&p, "%s/%s", dir.buf, de->d_name);
+		if (!stat(p.buf, &st) && st.st_mtime < time(NULL) - 3600)
+			unlink(p.buf);
+	}
+	if (d)
+		closedir(d);
+	strbuf_release(&p);
+	strbuf_release(&v);
+	strbuf_release(&dir);
+	return start;
+}
+
+/*
  * The hook's time budget in seconds: the server's `git config
  * hoist.hookTimeout` when set (a push cannot change it), else the
  * smallest hookTimeout of the pushed commits' hoist.yaml (`yaml_secs`, 0
@@ -589,13 +657,14 @@ static int64_t hook_budget(const char *gd, int64_t yaml_secs)
 static int hook_post_receive(void)
 {
 	int64_t start = http_now_ms(), budget, yaml_secs = 0;
+	char key[DIGEST_STR_SIZE];
 	const char *gd = git_dir();
 	struct update *u = NULL;
 	size_t n, i, queued = 0, remaining = 0;
 	bool async = getenv("HOIST_HOOK_ASYNC") && !strcmp(getenv("HOIST_HOOK_ASYNC"), "1");
 	int r;
 
-	r = read_updates(&u, &n);
+	r = read_updates(&u, &n, key);
 	for (i = 0; !r && i < n; i++) {
 		bool w;
 		if (!strcmp(u[i].new_, ZERO_SHA))
@@ -630,9 +699,13 @@ static int hook_post_receive(void)
 		return 0;
 	}
 	budget = hook_budget(gd, yaml_secs);
+	start = push_start(gd, key, start);
 	r = hook_spool_run(gd, start + budget * 1000, &remaining);
-	if (remaining)
+	if (remaining) {
 		start_worker(gd);
+		log_info("returning after %.1f s of a %lld s budget",
+			 (double)(http_now_ms() - start) / 1000.0, (long long)budget);
+	}
 	/* post-receive cannot undo the push: report, but exit 0 when work is queued. */
 	if (r && remaining)
 		return 0;
@@ -641,12 +714,15 @@ static int hook_post_receive(void)
 
 static int hook_pre_receive(void)
 {
+	int64_t start = http_now_ms();
+	char key[DIGEST_STR_SIZE];
 	const char *gd = git_dir();
 	struct update *u = NULL;
 	size_t n, i;
+	bool marked = false;
 	int r;
 
-	r = read_updates(&u, &n);
+	r = read_updates(&u, &n, key);
 	for (i = 0; !r && i < n; i++) {
 		struct publish_opts po = { 0 };
 		struct publish_result res;
@@ -657,6 +733,9 @@ static int hook_pre_receive(void)
 		r = watched(gd, u[i].new_, u[i].ref, &w, NULL, NULL);
 		if (r || !w)
 			continue;
+		if (!marked)
+			push_mark(gd, key, start);
+		marked = true;
 		po.repo = gd;
 		po.rev = u[i].new_;
 		po.ref = u[i].ref;

@@ -78,20 +78,23 @@ published_versions() {
 		sub(/.*\//, "", $3); print $3 }' "$TRASH/proxy-$1/log"
 }
 
-# fault_scenario PROXY MODE: with the fault on, two pushes each return
-# within the bound and queue their update (nothing is lost); once the fault
-# clears, the background worker publishes both, in commit order.
+# fault_scenario PROXY MODE [REGISTRY_PROXY]: with the fault on at PROXY,
+# two pushes each return within the bound and queue their update (nothing
+# is lost); once the fault clears, the background worker publishes both, in
+# commit order, each once (as REGISTRY_PROXY, default PROXY, saw it).
 fault_scenario() {
 	_p=$1
 	_m=$2
+	_lp=${3:-$1}
 	git -C work pull -q 2>/dev/null
 	fault "$_p" "$_m" &&
-	next_commit web "$_m-1" && c1=$(git -C work rev-parse HEAD) &&
-	timed_push "$_m-1" &&
-	test_grep "remote: hoist: warning: queued refs/heads/main ${c1%${c1#???????}}: " "$_m-1.err" &&
-	next_commit web "$_m-2" && c2=$(git -C work rev-parse HEAD) &&
-	timed_push "$_m-2" &&
-	test_grep "remote: hoist: warning: queued refs/heads/main ${c2%${c2#???????}}: " "$_m-2.err" &&
+	_tag=$(echo "$_m" | tr -c "a-z0-9\n" -) &&
+	next_commit web "$_tag-1" && c1=$(git -C work rev-parse HEAD) &&
+	timed_push "$_tag-1" &&
+	test_grep "remote: hoist: warning: queued refs/heads/main ${c1%${c1#???????}}: " "$_tag-1.err" &&
+	next_commit web "$_tag-2" && c2=$(git -C work rev-parse HEAD) &&
+	timed_push "$_tag-2" &&
+	test_grep "remote: hoist: warning: queued refs/heads/main ${c2%${c2#???????}}: " "$_tag-2.err" &&
 	test "$(git -C server.git rev-parse main)" = "$c2" &&
 	ls server.git/hoist-spool/ &&
 	test "$(spool_jobs)" -ge 1 &&
@@ -99,7 +102,7 @@ fault_scenario() {
 	wait_until 90 spool_empty &&
 	test "$(digest_of web dev)" = "$(digest_of web "$(version_of $c2)")" &&
 	test -n "$(digest_of web "$(version_of $c1)")" &&
-	published_versions "$_p" >published &&
+	published_versions "$_lp" >published &&
 	cat published &&
 	test "$(sort published | uniq -d)" = "" &&
 	tail -n 2 published | tr "\n" " " >last2 &&
