@@ -399,6 +399,13 @@ static int worker_lock(const char *gd, int *fd_out)
 		r = err_set(ERR_GENERIC, "%s: %s", lock.buf, strerror(errno));
 	else if (flock(fd, LOCK_EX | LOCK_NB) != 0)
 		r = err_set(ERR_CONFLICT, "a worker is already running");
+	if (!r) {
+		/* Its pid, for people (and tests) who want to find or stop it. */
+		char pid[32];
+		int len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+		if (ftruncate(fd, 0) != 0 || write(fd, pid, (size_t)len) != len)
+			log_warn("%s: cannot record the worker's pid", lock.buf);
+	}
 	if (r && fd >= 0)
 		close(fd);
 	*fd_out = r ? -1 : fd;
@@ -487,6 +494,9 @@ static void start_worker(const char *gd)
 			dup2(fd, 1);
 			dup2(fd, 2);
 		}
+		/* Nothing else of the push's (a pipe the pusher waits on) may stay open. */
+		for (fd = 3; fd < 1024; fd++)
+			close(fd);
 		execl(self, "hoist", "hook", "worker", gd, (char *)NULL);
 		_exit(127);
 	}

@@ -11,6 +11,8 @@ export HOIST_RETRY_MAX=4
 # The worker retries quickly here; a pass gets 10 s before it lets go.
 export HOIST_SPOOL_BACKOFF_MS=200 HOIST_SPOOL_BACKOFF_MAX_MS=1000 HOIST_SPOOL_PASS_MS=10000
 exec 3>&1
+# A worker left running (a failed test) is stopped with the script.
+test_cleanup "kill \$(cat '$TRASH/server.git/hoist-spool/.worker' 2>/dev/null) 2>/dev/null"
 
 tags() {
 	curl -s "http://$REGISTRY_R/v2/acme/$1/tags/list" |
