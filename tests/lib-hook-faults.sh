@@ -114,3 +114,10 @@ fault_scenario() {
 version_of() {
 	printf "0.0.0-main.%s.%.7s" "$(TZ=UTC git -C work log -1 --format=%cd --date=format-local:%Y%m%d%H%M%S "$1")" "$1"
 }
+
+# Under make asan a hook's or the worker's sanitizer report would not fail
+# the push (post-receive cannot): look for one in everything they printed.
+no_sanitizer_reports() {
+	! grep -l -E "(Address|Leak|UndefinedBehavior)Sanitizer|runtime error:" \
+		"$TRASH"/*.err "$TRASH"/server.git/hoist-spool/worker.log 2>/dev/null
+}

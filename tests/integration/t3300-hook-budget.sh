@@ -66,4 +66,8 @@ test_expect_success 'hoist hook retry BARE_REPO works from any folder' '
 	test_grep "not a Git repository" nr.err
 '
 
+test_expect_success 'no hook or worker printed a sanitizer report' '
+	no_sanitizer_reports
+'
+
 test_done

@@ -35,4 +35,8 @@ test_expect_success '429 with a Retry-After beyond the budget: the hook does not
 	test_grep "no time left for another try (next in 30000 ms)" 429-30-1.err
 '
 
+test_expect_success 'no hook or worker printed a sanitizer report' '
+	no_sanitizer_reports
+'
+
 test_done

@@ -76,4 +76,8 @@ test_expect_success 'a token endpoint whose TLS handshake fails' '
 	grep -q "tls-fail HANDSHAKE" proxy-T/log
 '
 
+test_expect_success 'no hook or worker printed a sanitizer report' '
+	no_sanitizer_reports
+'
+
 test_done

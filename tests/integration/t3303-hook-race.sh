@@ -96,4 +96,8 @@ test_expect_success 'the spool is empty and every push reported' '
 	done
 '
 
+test_expect_success 'no hook or worker printed a sanitizer report' '
+	no_sanitizer_reports
+'
+
 test_done
