@@ -42,7 +42,7 @@ static const struct cmd commands[] = {
 	  "every move of the app's environment tags, newest first" },
 	{ "rollback", cmd_rollback, "rollback APP --env E [--to DIGEST | --steps N]",
 	  "move an environment back to a digest it held before" },
-	{ "hook", cmd_hook, "hook post-receive|pre-receive|install BARE_REPO|retry",
+	{ "hook", cmd_hook, "hook post-receive|pre-receive|install BARE_REPO|retry [BARE_REPO]",
 	  "the Git server hooks: publish on push, gate pushes that do not render" },
 	{ "diff", cmd_diff, "diff REV_A REV_B [--repo DIR] [--app N]... [--env E] [--exit-code]",
 	  "show how the rendered objects of every app differ between two revisions" },

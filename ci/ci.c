@@ -235,6 +235,8 @@ static const char *status_name(enum publish_status s)
 		return "rendered (dry run)";
 	case PUBLISH_BEHIND:
 		return "pushed; environment holds a newer commit";
+	case PUBLISH_FAILED:
+		return "failed";
 	}
 	return "?";
 }

@@ -124,6 +124,8 @@ static const struct cfg_field top_fields[] = {
 	  "a file on the publishing machine (never in the repository) whose bytes key Helm's random functions (randAlphaNum, genCA ...) in artifacts; HOIST_RENDER_SECRET overrides it; without either such calls fail"),
 	F("hookAsync", CFG_BOOL, struct config, hook_async, "false", false, NULL, NULL,
 	  "post-receive queues the work and returns at once; a detached worker publishes it"),
+	F("hookTimeout", CFG_STR, struct config, hook_timeout, "10s", false, NULL, NULL,
+	  "how long post-receive may publish before it queues the rest for the background worker (1s to 10m); the server's `git config hoist.hookTimeout` wins"),
 };
 static const struct cfg_schema top_schema = { "", sizeof(struct config), top_fields,
 					      ARRAY_SIZE(top_fields) };
@@ -481,6 +483,10 @@ static int validate(struct config *c, const struct doc_node *root)
 				goto out;
 			}
 	}
+	if (c->hook_timeout && (r = config_parse_hook_timeout(c->hook_timeout, &secs))) {
+		r = err_prefix(r, "%s: hookTimeout", where);
+		goto out;
+	}
 	for (i = 0; i < c->envs.n; i++) {
 		const struct config_env *e = config_env(c, i);
 		if (!oci_tag_is_valid(e->name)) {
@@ -651,6 +657,15 @@ int config_parse_duration(const char *s, int64_t *out)
 	}
 	*out = total;
 	return 0;
+}
+
+int config_parse_hook_timeout(const char *s, int64_t *out)
+{
+	int r = config_parse_duration(s, out);
+
+	if (!r && (*out < 1 || *out > 600))
+		r = err_set(ERR_INVALID, "'%s' is out of range (1s to 10m)", s);
+	return r;
 }
 
 static const char *type_name(const struct cfg_field *f)

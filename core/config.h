@@ -63,6 +63,7 @@ struct config {
 	struct cfg_list clusters; /* struct config_cluster */
 	char *render_secret_file; /* on the publishing machine, for Helm's random functions */
 	bool hook_async;
+	char *hook_timeout; /* a duration; the default "10s" is filled in by the parser */
 	char *file; /* where it was read from, for messages */
 };
 
@@ -100,6 +101,8 @@ void config_app_repo(struct strbuf *out, const struct config *c, const struct co
 
 /* Parses "90s", "30m", "2h", "1d", "1h30m" into seconds. */
 int config_parse_duration(const char *s, int64_t *out);
+/* A hook time budget: a duration from 1s to 10m, in seconds. */
+int config_parse_hook_timeout(const char *s, int64_t *out);
 
 /* Writes the reference for every key, as Markdown (docs/config.md) or text. */
 void config_describe(struct strbuf *out, bool markdown);

@@ -4,6 +4,8 @@
 #include "log.h"
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <limits.h>
+#include <stdint.h>
 #include <curl/curl.h>
 #include <pthread.h>
 #include <time.h>
@@ -12,12 +14,121 @@
 #define HTTP_RETRY_BASE_MS 200
 #define HTTP_RETRY_DEFAULT 4
 
+/* Without a deadline: give up on a connection after this, or on a transfer stalled this long. */
+#define HTTP_CONNECT_TIMEOUT_MS 10000L
+#define HTTP_STALL_SECS 60L
+
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static CURLcode global_rc;
 
+/*
+ * Connection reuse: each thread keeps one easy handle (reset between
+ * requests, which keeps its connections), and every handle joins one share
+ * handle, so threads also reuse each other's idle connections, DNS answers
+ * and TLS sessions.  The share's locks are one mutex per kind of data.
+ */
+static CURLSH *share;
+static pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
+static pthread_key_t easy_key;
+static _Thread_local int64_t thread_deadline;
+
+static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *u)
+{
+	(void)h;
+	(void)access;
+	(void)u;
+	pthread_mutex_lock(&share_locks[data]);
+}
+
+static void share_unlock(CURL *h, curl_lock_data data, void *u)
+{
+	(void)h;
+	(void)u;
+	pthread_mutex_unlock(&share_locks[data]);
+}
+
+static void easy_free(void *h)
+{
+	curl_easy_cleanup(h);
+}
+
+/* exit() runs in the main thread, whose key destructor never runs: free its handle here. */
+static void main_easy_free(void)
+{
+	CURL *h = pthread_getspecific(easy_key);
+
+	if (h) {
+		pthread_setspecific(easy_key, NULL);
+		curl_easy_cleanup(h);
+	}
+	curl_share_cleanup(share);
+	share = NULL;
+}
+
 static void global_init(void)
 {
+	int i;
+
 	global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (global_rc != CURLE_OK)
+		return;
+	for (i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_init(&share_locks[i], NULL);
+	pthread_key_create(&easy_key, easy_free);
+	share = curl_share_init();
+	if (share) {
+		curl_share_setopt(share, CURLSHOPT_LOCKFUNC, share_lock);
+		curl_share_setopt(share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+		curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+		curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+		curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+	}
+	atexit(main_easy_free);
+}
+
+/* This thread's handle, reset to defaults (its connections stay open). */
+static CURL *easy_get(void)
+{
+	CURL *h = pthread_getspecific(easy_key);
+
+	if (h) {
+		curl_easy_reset(h);
+	} else {
+		h = curl_easy_init();
+		if (!h)
+			return NULL;
+		pthread_setspecific(easy_key, h);
+	}
+	if (share)
+		curl_easy_setopt(h, CURLOPT_SHARE, share);
+	return h;
+}
+
+int64_t http_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t http_set_deadline(int64_t deadline)
+{
+	int64_t old = thread_deadline;
+
+	thread_deadline = deadline;
+	return old;
+}
+
+int64_t http_deadline(void)
+{
+	return thread_deadline;
+}
+
+/* Milliseconds left before this thread's deadline; INT64_MAX without one. */
+static int64_t time_left(void)
+{
+	return thread_deadline ? thread_deadline - http_now_ms() : INT64_MAX;
 }
 
 void http_response_init(struct http_response *res)
@@ -140,6 +251,8 @@ static int http_once(struct http_response *res, const struct http_request *req,
 	struct sink sink = { &res->body, &res->headers, false };
 	const char *proto = req->allow_plain ? "http,https" : "https";
 	char *eff = NULL;
+	const char *ca = getenv("HOIST_CA_FILE");
+	int64_t left = time_left();
 	CURLcode c;
 	CURL *h;
 	int r = 0;
@@ -151,7 +264,12 @@ static int http_once(struct http_response *res, const struct http_request *req,
 	res->headers.limit = 64 * 1024;
 	res->status = 0;
 
-	h = curl_easy_init();
+	if (left <= 0) {
+		*transient = true;
+		return err_set(ERR_RETRY, "%s %s: out of time (the time budget ran out)",
+			       req->method, req->url);
+	}
+	h = easy_get();
 	if (!h)
 		return err_set(ERR_GENERIC, "%s: cannot initialise libcurl", req->url);
 	curl_easy_setopt(h, CURLOPT_URL, req->url);
@@ -160,14 +278,33 @@ static int http_once(struct http_response *res, const struct http_request *req,
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
+	if (left < INT64_MAX) {
+		/*
+		 * Under a deadline the whole exchange must end by then, whatever
+		 * the server does (never answers, trickles a byte a second); a
+		 * connection gets at most half of what is left, so a host that
+		 * never accepts still leaves time to say so.
+		 */
+		long total = left > LONG_MAX ? LONG_MAX : (long)left;
+		long conn = total / 2 < HTTP_CONNECT_TIMEOUT_MS ? total / 2 : HTTP_CONNECT_TIMEOUT_MS;
+		long stall = total / 1000 < HTTP_STALL_SECS ? total / 1000 : HTTP_STALL_SECS;
+
+		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, total);
+		curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, conn > 0 ? conn : 1L);
+		curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, stall > 0 ? stall : 1L);
+	} else {
+		curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, HTTP_CONNECT_TIMEOUT_MS);
+		curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, HTTP_STALL_SECS);
+	}
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
-	if (req->timeout_ms > 0) {
+	/* A caller's own bound (deliveries to clusters) tightens the budget's. */
+	if (req->timeout_ms > 0 && req->timeout_ms < left) {
 		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, req->timeout_ms);
 		curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
 				 req->timeout_ms < 3000 ? req->timeout_ms : 3000L);
 	}
+	if (ca && *ca)
+		curl_easy_setopt(h, CURLOPT_CAINFO, ca);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "hoist/" HOIST_VERSION);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_body);
@@ -212,7 +349,9 @@ static int http_once(struct http_response *res, const struct http_request *req,
 			    res->status);
 	}
 out:
-	curl_easy_cleanup(h);
+	/* The handle stays with the thread; its header list is the caller's. */
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
 	return r;
 }
 
@@ -268,6 +407,12 @@ int http_do(struct http_response *res, const struct http_request *req)
 		if (i < tries) {
 			long wait = retry_after_ms(res, delay);
 
+			if (wait >= time_left()) {
+				/* Waiting would end past the deadline: give up now, and say why. */
+				err_prefix(r, "no time left for another try (next in %ld ms)", wait);
+				tries = 1;
+				break;
+			}
 			log_debug("%s (try %d of %d, again in %ld ms)", err_msg(), i, tries, wait);
 			sleep_ms(wait);
 			delay *= 2;

@@ -8,6 +8,13 @@
  * ceiling is ERR_TOOBIG, everything else ERR_GENERIC.  Any HTTP status is a
  * successful *exchange*; callers decide what a 404 or 401 means.
  *
+ * Connections are reused: each thread keeps a libcurl handle, and all of
+ * them share one connection cache, DNS cache and TLS session cache, so
+ * parallel requests to one registry do not pay a handshake each.  HTTP/2
+ * is used over TLS when the server offers it (libcurl's default).
+ * HOIST_CA_FILE names a PEM bundle of the CAs to trust instead of the
+ * system's (a private registry's CA).
+ *
  * Plain HTTP is refused unless the request allows it (see http_allow_plain),
  * and redirects never downgrade from https to http.
  */
@@ -57,6 +64,19 @@ int http_do(struct http_response *res, const struct http_request *req);
  * `out`; ERR_NOTFOUND when absent.  With repeated headers, the first wins.
  */
 int http_header_get(const struct http_response *res, const char *name, struct strbuf *out);
+
+/*
+ * A deadline for every request this thread makes, in http_now_ms() time
+ * (0: none).  Each try is cut off when the deadline passes, connect and
+ * stall timeouts shrink to fit, and no retry (or Retry-After wait) starts
+ * that would end after it: the request fails with ERR_RETRY instead, so
+ * callers queue the work.  Returns the previous deadline, to restore.
+ * Threads do not inherit it: a worker thread sets its own.
+ */
+int64_t http_set_deadline(int64_t deadline);
+int64_t http_deadline(void);
+/* A monotonic clock in milliseconds, for deadlines. */
+int64_t http_now_ms(void);
 
 /* Retry policy: at most HOIST_RETRY_MAX tries (default 4), 200 ms base delay. */
 int http_retry_max(void);

@@ -1,6 +1,7 @@
 #include "compat.h"
 #include "repo.h"
 #include "err.h"
+#include "strbuf.h"
 #include <git2.h>
 #include <pthread.h>
 
@@ -188,4 +189,39 @@ void repo_paths_free(char **paths)
 	for (i = 0; paths && paths[i]; i++)
 		free(paths[i]);
 	free(paths);
+}
+
+int repo_config_get(struct repo *r, const char *key, struct strbuf *out)
+{
+	git_config *cfg = NULL;
+	git_buf b = GIT_BUF_INIT;
+	int e, rc = 0;
+
+	if (git_repository_config_snapshot(&cfg, r->git))
+		return repo_error(ERR_GENERIC, "reading git config");
+	e = git_config_get_string_buf(&b, cfg, key);
+	if (e == GIT_ENOTFOUND)
+		rc = ERR_NOTFOUND;
+	else if (e)
+		rc = repo_error(ERR_INVALID, key);
+	else
+		strbuf_addstr(out, b.ptr);
+	git_buf_dispose(&b);
+	git_config_free(cfg);
+	return rc;
+}
+
+int repo_descends_from(struct repo *r, const char *commit, const char *ancestor, bool *out)
+{
+	git_oid c, a;
+	int e;
+
+	*out = false;
+	if (git_oid_fromstr(&c, commit) || git_oid_fromstr(&a, ancestor))
+		return err_set(ERR_INVALID, "not a full commit id: %s or %s", commit, ancestor);
+	e = git_graph_descendant_of(r->git, &c, &a);
+	if (e < 0)
+		return repo_error(ERR_GENERIC, "comparing commits");
+	*out = e == 1;
+	return 0;
 }

@@ -43,4 +43,17 @@ const char *repo_ref_name(struct repo *r, const char *rev);
  */
 int repo_diff_paths(struct repo *r, const char *old, const char *new_, char ***out);
 void repo_paths_free(char **paths);
+
+struct strbuf;
+/*
+ * A value of the repository's git config (with the global and system
+ * files under it), e.g. "hoist.hookTimeout"; ERR_NOTFOUND when unset.
+ */
+int repo_config_get(struct repo *r, const char *key, struct strbuf *out);
+
+/*
+ * Whether `commit` descends from `ancestor` (both full hex ids); a commit
+ * does not descend from itself.  A commit the repository lacks is an error.
+ */
+int repo_descends_from(struct repo *r, const char *commit, const char *ancestor, bool *out);
 #endif

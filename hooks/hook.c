@@ -6,7 +6,9 @@
 #include "hooks/publish.h"
 #include "core/cmd.h"
 #include "core/config.h"
+#include "core/digest.h"
 #include "core/err.h"
+#include "core/http.h"
 #include "core/log.h"
 #include "core/repo.h"
 #include "core/strbuf.h"
@@ -16,6 +18,7 @@
 #include <limits.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,6 +31,14 @@ static const char *git_dir(void)
 }
 
 /* --- the spool ------------------------------------------------------------ */
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
 
 static void spool_path(struct strbuf *sb, const char *gd, const char *name)
 {
@@ -91,11 +102,12 @@ static const char *status_word(enum publish_status s)
 	case PUBLISH_UNCHANGED: return "unchanged";
 	case PUBLISH_RENDERED: return "rendered";
 	case PUBLISH_BEHIND: return "published (environment holds a newer commit; its tag left)";
+	case PUBLISH_FAILED: return "not published";
 	}
 	return "";
 }
 
-static int run_job(const char *gd, const struct job *j)
+static int run_job(const char *gd, const struct job *j, int64_t deadline)
 {
 	struct publish_opts po = { 0 };
 	struct publish_result res;
@@ -117,11 +129,16 @@ static int run_job(const char *gd, const struct job *j)
 	po.ref = j->ref;
 	po.changed = (const char *const *)changed;
 	po.actor = "hook";
+	po.deadline = deadline;
 	r = publish_run(&res, &po);
 	for (i = 0; i < res.n; i++) {
 		const struct publish_item *it = &res.items[i];
-		log_info("%s rendered (%zu objects) -> %s %s [%s]", it->app, it->nobjects,
-			 it->reference, it->digest, status_word(it->status));
+		if (it->status == PUBLISH_FAILED)
+			log_info("%s rendered (%zu objects) -> %s %s [not published: %s]", it->app,
+				 it->nobjects, it->reference, it->digest, it->error);
+		else
+			log_info("%s rendered (%zu objects) -> %s %s [%s]", it->app, it->nobjects,
+				 it->reference, it->digest, status_word(it->status));
 	}
 	if (!r && !res.n)
 		log_info("%s %.7s: no app changed", j->ref, j->new_);
@@ -158,48 +175,139 @@ static int move_to_failed(const char *gd, const char *name, const char *msg)
 	return r;
 }
 
-int hook_spool_run(const char *gd, size_t *remaining)
+/* Takes the spool lock, waiting until `deadline` at most (0: for as long as it takes). */
+static int spool_lock(const char *gd, int64_t deadline, int *fd_out)
 {
-	struct strbuf dir = STRBUF_INIT, lock = STRBUF_INIT, path = STRBUF_INIT;
-	char **names = NULL;
-	size_t n = 0, alloc = 0, i;
-	struct dirent *de;
-	DIR *d = NULL;
-	int fd = -1, r = 0;
+	struct strbuf lock = STRBUF_INIT;
+	int fd, r = 0;
 
-	*remaining = 0;
-	spool_path(&dir, gd, NULL);
-	r = mkdir_p(dir.buf);
-	if (r)
-		goto out;
+	*fd_out = -1;
 	spool_path(&lock, gd, ".lock");
 	fd = open(lock.buf, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0 || flock(fd, LOCK_EX) != 0) {
+	if (fd < 0) {
 		r = err_set(ERR_GENERIC, "%s: %s", lock.buf, strerror(errno));
 		goto out;
 	}
+	for (;;) {
+		if (flock(fd, deadline ? LOCK_EX | LOCK_NB : LOCK_EX) == 0)
+			break;
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK) {
+			r = err_set(ERR_GENERIC, "%s: %s", lock.buf, strerror(errno));
+			goto out;
+		}
+		if (http_now_ms() >= deadline) {
+			r = err_set(ERR_RETRY, "another publisher is working through the queue");
+			goto out;
+		}
+		sleep_ms(20);
+	}
+	*fd_out = fd;
+	fd = -1;
+out:
+	if (fd >= 0)
+		close(fd);
+	strbuf_release(&lock);
+	return r;
+}
+
+/* The queued jobs' names, in queueing order. */
+static int spool_list(const char *gd, char ***out, size_t *n)
+{
+	struct strbuf dir = STRBUF_INIT;
+	char **names = NULL;
+	size_t alloc = 0;
+	struct dirent *de;
+	DIR *d;
+	int r = 0;
+
+	*n = 0;
+	spool_path(&dir, gd, NULL);
 	d = opendir(dir.buf);
 	if (!d) {
-		r = err_set(ERR_GENERIC, "%s: %s", dir.buf, strerror(errno));
+		if (errno != ENOENT)
+			r = err_set(ERR_GENERIC, "%s: %s", dir.buf, strerror(errno));
 		goto out;
 	}
 	while ((de = readdir(d))) {
 		size_t l = strlen(de->d_name);
 		if (l > 4 && !strcmp(de->d_name + l - 4, ".job")) {
-			ALLOC_GROW(names, n + 1, alloc);
-			names[n++] = xstrdup(de->d_name);
+			ALLOC_GROW(names, *n + 1, alloc);
+			names[(*n)++] = xstrdup(de->d_name);
 		}
 	}
-	if (n)
-		qsort(names, n, sizeof(*names), name_cmp);
+	closedir(d);
+	if (*n)
+		qsort(names, *n, sizeof(*names), name_cmp);
+out:
+	strbuf_release(&dir);
+	*out = names;
+	return r;
+}
+
+static void names_free(char **names, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+/* Tells the pusher what stays queued and why: one line per update, in order. */
+static void report_queued(const char *gd, char **names, size_t n, const char *why)
+{
+	struct strbuf path = STRBUF_INIT;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct job j;
+
+		strbuf_reset(&path);
+		spool_path(&path, gd, names[i]);
+		if (job_read(&j, path.buf))
+			continue;
+		log_warn("queued %s %.7s: %s", j.ref, j.new_,
+			 i ? "waits for the update before it (updates publish in push order)" : why);
+	}
+	strbuf_release(&path);
+}
+
+int hook_spool_run(const char *gd, int64_t deadline, size_t *remaining)
+{
+	struct strbuf dir = STRBUF_INIT, path = STRBUF_INIT, why = STRBUF_INIT;
+	char **names = NULL;
+	size_t n = 0, i = 0;
+	int fd = -1, r = 0;
+
+	*remaining = 0;
+	spool_path(&dir, gd, NULL);
+	r = mkdir_p(dir.buf);
+	if (!r)
+		r = spool_lock(gd, deadline, &fd);
+	if (r == ERR_RETRY) {
+		/* Someone else publishes; what is queued now waits for them or the worker. */
+		strbuf_addstr(&why, err_msg());
+		spool_list(gd, &names, &n);
+		*remaining = n;
+		report_queued(gd, names, n, why.buf);
+		goto out;
+	}
+	if (!r)
+		r = spool_list(gd, &names, &n);
+	if (r)
+		goto out;
 	for (i = 0; i < n; i++) {
 		struct job j;
 
 		strbuf_reset(&path);
 		spool_path(&path, gd, names[i]);
 		r = job_read(&j, path.buf);
+		if (!r && deadline && http_now_ms() >= deadline)
+			r = err_set(ERR_RETRY, "out of time before it started");
 		if (!r)
-			r = run_job(gd, &j);
+			r = run_job(gd, &j, deadline);
 		if (!r) {
 			unlink(path.buf);
 			continue;
@@ -216,24 +324,185 @@ int hook_spool_run(const char *gd, size_t *remaining)
 			continue;
 		}
 		/* Transient: keep this job and every later one, in order. */
-		log_error("%s", err_msg());
 		*remaining = n - i;
-		log_error("%zu update(s) queued in %s; they publish on the next push or `hoist hook retry`",
-			  *remaining, HOOK_SPOOL);
+		if (deadline && http_now_ms() >= deadline - 100)
+			strbuf_addf(&why, "the hook's time budget ran out (%s)", err_msg());
+		else
+			strbuf_addstr(&why, err_msg());
+		report_queued(gd, names + i, n - i, why.buf);
 		break;
 	}
 out:
-	if (d)
-		closedir(d);
+	if (*remaining)
+		log_warn("%zu update(s) queued in %s; a background worker retries them "
+			 "(log: %s/worker.log; or run `hoist hook retry`)",
+			 *remaining, HOOK_SPOOL, HOOK_SPOOL);
 	if (fd >= 0)
 		close(fd); /* releases the lock */
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	names_free(names, n);
 	strbuf_release(&dir);
-	strbuf_release(&lock);
 	strbuf_release(&path);
+	strbuf_release(&why);
 	return r;
+}
+
+/* --- the background worker ------------------------------------------------ */
+
+/*
+ * The worker's pacing.  Between passes over a queue that did not empty it
+ * waits base * 2^(pass-1), capped, with "equal jitter" (half fixed, half
+ * random) so workers of many repositories do not hit a recovering
+ * registry in step.  Each pass has its own deadline, so a registry that
+ * never answers cannot hold the spool lock (and every push) for long.
+ */
+static long env_ms(const char *name, long def, long max)
+{
+	const char *e = getenv(name);
+	char *end;
+	long v;
+
+	if (!e || !*e)
+		return def;
+	v = strtol(e, &end, 10);
+	if (*end || v < 1)
+		return def;
+	return v > max ? max : v;
+}
+
+static long backoff_ms(unsigned pass, uint64_t *rng)
+{
+	long base = env_ms("HOIST_SPOOL_BACKOFF_MS", 1000, 3600000);
+	long cap = env_ms("HOIST_SPOOL_BACKOFF_MAX_MS", 300000, 86400000);
+	long d = base;
+	unsigned i;
+
+	for (i = 1; i < pass && d < cap; i++)
+		d *= 2;
+	if (d > cap)
+		d = cap;
+	/* xorshift64: jitter needs no cryptographic quality. */
+	*rng ^= *rng << 13;
+	*rng ^= *rng >> 7;
+	*rng ^= *rng << 17;
+	return d / 2 + (long)(*rng % (uint64_t)(d / 2 + 1));
+}
+
+/* Takes the worker lock without waiting; ERR_CONFLICT when another worker holds it. */
+static int worker_lock(const char *gd, int *fd_out)
+{
+	struct strbuf lock = STRBUF_INIT;
+	int fd, r = 0;
+
+	spool_path(&lock, gd, ".worker");
+	fd = open(lock.buf, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		r = err_set(ERR_GENERIC, "%s: %s", lock.buf, strerror(errno));
+	else if (flock(fd, LOCK_EX | LOCK_NB) != 0)
+		r = err_set(ERR_CONFLICT, "a worker is already running");
+	if (!r) {
+		/* Its pid, for people (and tests) who want to find or stop it. */
+		char pid[32];
+		int len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+		if (ftruncate(fd, 0) != 0 || write(fd, pid, (size_t)len) != len)
+			log_warn("%s: cannot record the worker's pid", lock.buf);
+	}
+	if (r && fd >= 0)
+		close(fd);
+	*fd_out = r ? -1 : fd;
+	strbuf_release(&lock);
+	return r;
+}
+
+static int hook_worker(const char *gd)
+{
+	int64_t pass_ms = (int64_t)env_ms("HOIST_SPOOL_PASS_MS", 120000, 86400000);
+	uint64_t rng = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ 0x9e3779b97f4a7c15u;
+	unsigned pass = 0;
+	int fd = -1;
+
+	if (worker_lock(gd, &fd))
+		return 0; /* one worker per repository: the running one will see our jobs */
+	for (;;) {
+		size_t remaining = 0, n = 0;
+		char **names = NULL;
+		long wait;
+
+		pass++;
+		hook_spool_run(gd, http_now_ms() + pass_ms, &remaining);
+		if (!remaining) {
+			/*
+			 * Let go first, then look again: a hook that queued a job while
+			 * we held the lock found a worker running and left it to us.
+			 */
+			close(fd);
+			fd = -1;
+			spool_list(gd, &names, &n);
+			names_free(names, n);
+			if (!n || worker_lock(gd, &fd))
+				break;
+			pass = 0;
+			continue;
+		}
+		wait = backoff_ms(pass, &rng);
+		log_info("pass %u: %zu update(s) still queued; next try in %ld ms", pass, remaining,
+			 wait);
+		sleep_ms(wait);
+	}
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+/*
+ * Starts the background worker, detached from the push: a new session,
+ * stdin from /dev/null and output to hoist-spool/worker.log, so Git's
+ * sideband (which the pusher waits on) is not held open.  It runs a fresh
+ * hoist, with none of this process's connections or locks.
+ */
+static void start_worker(const char *gd)
+{
+	char self[PATH_MAX];
+	struct strbuf logp = STRBUF_INIT;
+	ssize_t l = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	pid_t pid;
+
+	if (l <= 0) {
+		log_warn("cannot find the hoist binary (%s); run `hoist hook retry`",
+			 strerror(errno));
+		return;
+	}
+	self[l] = '\0';
+	spool_path(&logp, gd, "worker.log");
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		log_warn("cannot start a background worker (%s); run `hoist hook retry`",
+			 strerror(errno));
+		goto out;
+	}
+	if (pid == 0) {
+		int fd, nul;
+
+		setsid();
+		if (fork() != 0)
+			_exit(0);
+		fd = open(logp.buf, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (nul >= 0)
+			dup2(nul, 0);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		/* Nothing else of the push's (a pipe the pusher waits on) may stay open. */
+		for (fd = 3; fd < 1024; fd++)
+			close(fd);
+		execl(self, "hoist", "hook", "worker", gd, (char *)NULL);
+		_exit(127);
+	}
+	waitpid(pid, NULL, 0); /* the intermediate child, which exits at once */
+out:
+	strbuf_release(&logp);
 }
 
 /* --- the hooks ------------------------------------------------------------- */
@@ -242,7 +511,8 @@ struct update {
 	char old[41], new_[41], ref[PATH_MAX];
 };
 
-static int read_updates(struct update **out, size_t *n)
+/* Reads the hook's input; `key` gets a digest of it, the same in both hooks of one push. */
+static int read_updates(struct update **out, size_t *n, char key[DIGEST_STR_SIZE])
 {
 	struct strbuf in = STRBUF_INIT;
 	struct update *v = NULL;
@@ -254,6 +524,7 @@ static int read_updates(struct update **out, size_t *n)
 	r = strbuf_read_fd(&in, 0, 16u << 20, "standard input");
 	if (r)
 		goto out;
+	digest_sha256(key, in.buf, in.len);
 	for (line = strtok_r(in.buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		struct update u;
 		if (!*line)
@@ -278,7 +549,8 @@ out:
 }
 
 /* Whether hoist.yaml at `sha` has an environment watching `ref`; reads the config. */
-static int watched(const char *gd, const char *sha, const char *ref, bool *out, bool *async)
+static int watched(const char *gd, const char *sha, const char *ref, bool *out, bool *async,
+		   int64_t *timeout)
 {
 	struct config cfg;
 	const struct config_env *envs[8];
@@ -292,57 +564,122 @@ static int watched(const char *gd, const char *sha, const char *ref, bool *out, 
 	*out = config_envs_for_ref(&cfg, ref, envs, ARRAY_SIZE(envs)) > 0;
 	if (async && cfg.hook_async)
 		*async = true;
+	if (timeout && *out && cfg.hook_timeout) {
+		int64_t secs;
+		if (!config_parse_hook_timeout(cfg.hook_timeout, &secs) && (!*timeout || secs < *timeout))
+			*timeout = secs;
+	}
 	config_release(&cfg);
 	return 0;
 }
 
-static void detach_worker(const char *gd)
+/*
+ * The budget covers both hooks of a push: pre-receive records when it
+ * started in hoist-spool/.push-<digest of the hook input> (post-receive
+ * gets the same input), and post-receive counts from then.  Files of
+ * pushes the gate rejected are removed when an hour old.
+ */
+static void push_path(struct strbuf *p, const char *gd, const char *key)
 {
-	struct strbuf logp = STRBUF_INIT;
-	pid_t pid = fork();
+	const char *hex = strchr(key, ':');
 
-	if (pid < 0) {
-		log_warn("cannot fork a background worker (%s); run `hoist hook retry`",
-			 strerror(errno));
-		return;
+	strbuf_reset(p);
+	spool_path(p, gd, NULL);
+	strbuf_addf(p, "/.push-%.16s", hex ? hex + 1 : key);
+}
+
+static void push_mark(const char *gd, const char *key, int64_t start)
+{
+	struct strbuf p = STRBUF_INIT, v = STRBUF_INIT;
+
+	spool_path(&p, gd, NULL);
+	if (!mkdir_p(p.buf)) {
+		push_path(&p, gd, key);
+		strbuf_addf(&v, "%lld\n", (long long)start);
+		write_file_atomic(p.buf, v.buf, v.len, 0644);
 	}
-	if (pid > 0)
-		return;
-	/* The child: a new session, no terminal, output to the spool's log. */
-	setsid();
-	if (fork() != 0)
-		_exit(0);
-	spool_path(&logp, gd, "worker.log");
-	{
-		int fd = open(logp.buf, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-		int nul = open("/dev/null", O_RDONLY);
-		if (nul >= 0)
-			dup2(nul, 0);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
+	err_clear();
+	strbuf_release(&p);
+	strbuf_release(&v);
+}
+
+static int64_t push_start(const char *gd, const char *key, int64_t now)
+{
+	struct strbuf p = STRBUF_INIT, v = STRBUF_INIT, dir = STRBUF_INIT;
+	int64_t start = now;
+	struct dirent *de;
+	DIR *d;
+
+	push_path(&p, gd, key);
+	if (!strbuf_read_file(&v, p.buf, 64)) {
+		long long t = strtoll(v.buf, NULL, 10);
+		/* The same monotonic clock; anything odd is ignored. */
+		if (t > 0 && t <= now && now - t < 3600 * 1000)
+			start = (int64_t)t;
+		unlink(p.buf);
 	}
-	{
-		size_t remaining;
-		_exit(hook_spool_run(gd, &remaining) ? 1 : 0);
+	err_clear();
+	spool_path(&dir, gd, NULL);
+	d = opendir(dir.buf);
+	while (d && (de = readdir(d))) {
+		struct stat st;
+		if (strncmp(de->d_name, ".push-", 6))
+			continue;
+		strbuf_reset(&p);
+		strbuf_addf(&p, "%s/%s", dir.buf, de->d_name);
+		if (!stat(p.buf, &st) && st.st_mtime < time(NULL) - 3600)
+			unlink(p.buf);
 	}
+	if (d)
+		closedir(d);
+	strbuf_release(&p);
+	strbuf_release(&v);
+	strbuf_release(&dir);
+	return start;
+}
+
+/*
+ * The hook's time budget in seconds: the server's `git config
+ * hoist.hookTimeout` when set (a push cannot change it), else the
+ * smallest hookTimeout of the pushed commits' hoist.yaml (`yaml_secs`, 0
+ * when none said), else 10.
+ */
+static int64_t hook_budget(const char *gd, int64_t yaml_secs)
+{
+	struct strbuf v = STRBUF_INIT;
+	struct repo *rp = NULL;
+	int64_t secs = yaml_secs ? yaml_secs : 10;
+
+	if (!repo_open(&rp, gd) && !repo_config_get(rp, "hoist.hookTimeout", &v)) {
+		int64_t s;
+		if (config_parse_hook_timeout(v.buf, &s))
+			log_warn("git config hoist.hookTimeout: %s; using %llds", err_msg(),
+				 (long long)secs);
+		else
+			secs = s;
+	}
+	err_clear();
+	repo_free(rp);
+	strbuf_release(&v);
+	return secs;
 }
 
 static int hook_post_receive(void)
 {
+	int64_t start = http_now_ms(), budget, margin, yaml_secs = 0;
+	char key[DIGEST_STR_SIZE];
 	const char *gd = git_dir();
 	struct update *u = NULL;
 	size_t n, i, queued = 0, remaining = 0;
 	bool async = getenv("HOIST_HOOK_ASYNC") && !strcmp(getenv("HOIST_HOOK_ASYNC"), "1");
 	int r;
 
-	r = read_updates(&u, &n);
+	r = read_updates(&u, &n, key);
 	for (i = 0; !r && i < n; i++) {
 		bool w;
 		if (!strcmp(u[i].new_, ZERO_SHA))
 			continue; /* a deletion: nothing to publish */
-		if (watched(gd, u[i].new_, u[i].ref, &w, &async)) {
+		if (watched(gd, u[i].new_, u[i].ref, &w, &async, &yaml_secs)) {
 			/* A broken hoist.yaml cannot stop the push; say so loudly. */
 			log_error("%s %.7s: %s", u[i].ref, u[i].new_, err_msg());
 			continue;
@@ -368,10 +705,23 @@ static int hook_post_receive(void)
 	if (async) {
 		log_info("queued %zu update(s); publishing in the background (log: %s/worker.log)",
 			 queued, HOOK_SPOOL);
-		detach_worker(gd);
+		start_worker(gd);
 		return 0;
 	}
-	r = hook_spool_run(gd, &remaining);
+	budget = hook_budget(gd, yaml_secs);
+	start = push_start(gd, key, start);
+	/*
+	 * Publishing stops a tenth of the budget (at most 1 s) before it ends,
+	 * which leaves the hook time to report, start the worker and exit
+	 * within the budget itself.
+	 */
+	margin = budget * 100 < 1000 ? budget * 100 : 1000;
+	r = hook_spool_run(gd, start + budget * 1000 - margin, &remaining);
+	if (remaining) {
+		start_worker(gd);
+		log_info("returning after %.1f s of a %lld s budget",
+			 (double)(http_now_ms() - start) / 1000.0, (long long)budget);
+	}
 	/* post-receive cannot undo the push: report, but exit 0 when work is queued. */
 	if (r && remaining)
 		return 0;
@@ -380,12 +730,15 @@ static int hook_post_receive(void)
 
 static int hook_pre_receive(void)
 {
+	int64_t start = http_now_ms();
+	char key[DIGEST_STR_SIZE];
 	const char *gd = git_dir();
 	struct update *u = NULL;
 	size_t n, i;
+	bool marked = false;
 	int r;
 
-	r = read_updates(&u, &n);
+	r = read_updates(&u, &n, key);
 	for (i = 0; !r && i < n; i++) {
 		struct publish_opts po = { 0 };
 		struct publish_result res;
@@ -393,9 +746,12 @@ static int hook_pre_receive(void)
 
 		if (!strcmp(u[i].new_, ZERO_SHA))
 			continue;
-		r = watched(gd, u[i].new_, u[i].ref, &w, NULL);
+		r = watched(gd, u[i].new_, u[i].ref, &w, NULL, NULL);
 		if (r || !w)
 			continue;
+		if (!marked)
+			push_mark(gd, key, start);
+		marked = true;
 		po.repo = gd;
 		po.rev = u[i].new_;
 		po.ref = u[i].ref;
@@ -417,11 +773,21 @@ static int hook_pre_receive(void)
 	return 0;
 }
 
-static int hook_retry(void)
+/* `hoist hook retry [BARE_REPO]`: publishes the queue now, from anywhere. */
+static int hook_retry(const char *bare)
 {
+	const char *gd = bare ? bare : git_dir();
+	struct repo *rp = NULL;
 	size_t remaining;
-	int r = hook_spool_run(git_dir(), &remaining);
+	int r;
 
+	/* Refuse a folder that is no repository rather than spool into it. */
+	r = repo_open(&rp, gd);
+	repo_free(rp);
+	if (r)
+		return cmd_error("%s: not a Git repository (usage: hoist hook retry [BARE_REPO])",
+				 gd);
+	r = hook_spool_run(gd, 0, &remaining);
 	if (r)
 		return cmd_fail();
 	log_info("spool empty");
@@ -514,7 +880,8 @@ static int hook_install(const char *bare)
 
 int cmd_hook(int argc, char **argv)
 {
-	static const char usage[] = "hook post-receive|pre-receive|retry|install BARE_REPO";
+	static const char usage[] =
+		"hook post-receive | pre-receive | retry [BARE_REPO] | install BARE_REPO";
 
 	log_set_prefix("hoist");
 	if (argc < 1)
@@ -523,8 +890,11 @@ int cmd_hook(int argc, char **argv)
 		return hook_post_receive();
 	if (!strcmp(argv[0], "pre-receive") && argc == 1)
 		return hook_pre_receive();
-	if (!strcmp(argv[0], "retry") && argc == 1)
-		return hook_retry();
+	if (!strcmp(argv[0], "retry") && argc <= 2)
+		return hook_retry(argc == 2 ? argv[1] : NULL);
+	/* Internal: the detached worker start_worker runs. */
+	if (!strcmp(argv[0], "worker") && argc == 2)
+		return hook_worker(argv[1]);
 	if (!strcmp(argv[0], "install") && argc == 2)
 		return hook_install(argv[1]);
 	return cmd_usage(usage);

@@ -18,7 +18,12 @@
 
 /* Queues one ref update; `old` of all zeros means a new ref. */
 int hook_spool_add(const char *git_dir, const char *ref, const char *old, const char *new_);
-/* Publishes every queued job in order; *remaining says how many stay queued. */
-int hook_spool_run(const char *git_dir, size_t *remaining);
+/*
+ * Publishes every queued job in order under the spool lock; *remaining
+ * says how many stay queued (each reported with the reason on stderr).
+ * `deadline` (http_now_ms() time, 0: none) bounds the whole run: the wait
+ * for the lock, and every request; what it cuts short stays queued.
+ */
+int hook_spool_run(const char *git_dir, int64_t deadline, size_t *remaining);
 
 #endif

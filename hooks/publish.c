@@ -10,6 +10,7 @@
 #include "core/config.h"
 #include "core/doc.h"
 #include "core/err.h"
+#include "core/http.h"
 #include "core/history.h"
 #include "core/log.h"
 #include "core/objset.h"
@@ -20,6 +21,7 @@
 #include "core/src-tree.h"
 #include "core/strbuf.h"
 #include "render/render.h"
+#include <pthread.h>
 #include <time.h>
 
 #define MAX_ENVS 32
@@ -153,6 +155,7 @@ void publish_result_release(struct publish_result *res)
 		free(it->reference);
 		free(it->env_reference);
 		free(it->manifests);
+		free(it->error);
 	}
 	free(res->items);
 	memset(res, 0, sizeof(*res));
@@ -180,8 +183,12 @@ static bool app_changed(const char *const *changed, const struct src_log *log)
 	return false;
 }
 
-/* "created" annotation of the artifact a tag names, or "" when absent. */
-static int tag_created(struct oci_store *s, const char *tag, char *out, size_t size)
+/*
+ * The "created" and "revision" annotations of the artifact a tag names
+ * ("" when absent).
+ */
+static int tag_created(struct oci_store *s, const char *tag, char *out, size_t size, char *rev,
+		       size_t rev_size)
 {
 	struct strbuf m = STRBUF_INIT, mt = STRBUF_INIT;
 	struct doc_stream *ds = NULL;
@@ -190,6 +197,7 @@ static int tag_created(struct oci_store *s, const char *tag, char *out, size_t s
 	int r;
 
 	out[0] = '\0';
+	rev[0] = '\0';
 	r = oci_manifest_get(s, &m, &mt, tag, digest);
 	if (r)
 		goto out;
@@ -199,6 +207,9 @@ static int tag_created(struct oci_store *s, const char *tag, char *out, size_t s
 	c = ds->ndocs ? doc_get_str(ds->docs[0], "annotations", OCI_ANN_CREATED, NULL) : NULL;
 	if (c)
 		snprintf(out, size, "%s", c);
+	c = ds->ndocs ? doc_get_str(ds->docs[0], "annotations", OCI_ANN_REVISION, NULL) : NULL;
+	if (c)
+		snprintf(rev, rev_size, "%s", c);
 out:
 	doc_stream_free(ds);
 	strbuf_release(&m);
@@ -210,34 +221,95 @@ struct commit_ctx {
 	const struct publish_opts *o;
 	const struct config *cfg;
 	struct src_tree *tree;
+	struct repo *rp; /* borrowed from tree; libgit2 handles are not thread-safe: */
+	pthread_mutex_t rp_lock; /* held around every use from an upload thread */
 	struct repo_commit commit;
 	const char *ref;
 	char created[32];
 	struct strbuf revision;
 };
 
-static int publish_one(struct publish_result *res, struct commit_ctx *cx,
-		       const struct config_app *app, const struct config_env *env,
-		       bool env_specific)
+/* What the network half of publishing one app needs; filled by publish_prepare. */
+struct pending {
+	size_t item; /* index in res->items */
+	const struct config_env *env;
+	struct strbuf tgz, tag, title, repo;
+	struct oci_artifact_desc desc;
+	/* Results, written by the upload thread and read after it joined. */
+	enum publish_status status;
+	int r;
+	char *msg;
+};
+
+static void pending_release(struct pending *p)
+{
+	strbuf_release(&p->tgz);
+	strbuf_release(&p->tag);
+	strbuf_release(&p->title);
+	strbuf_release(&p->repo);
+	free(p->msg);
+}
+
+/*
+ * Whether the environment tag, holding an artifact of commit time
+ * `theirs` and revision `their_rev` ("branch@sha1:SHA"), may move to this
+ * commit.  Never to an older commit; on a tie in commit time (one-second
+ * resolution) a descendant wins over its ancestor, and otherwise the
+ * greater commit id wins, so every publisher decides the same way in any
+ * order (docs/hooks.md).
+ */
+static bool may_move(struct commit_ctx *cx, const char *theirs, const char *their_rev)
+{
+	const char *sha = strstr(their_rev, "@sha1:");
+	int c = strcmp(theirs, cx->created);
+	bool desc = false;
+
+	if (!theirs[0] || c < 0)
+		return true;
+	if (c > 0)
+		return false;
+	if (!sha || strlen(sha + 6) != 40)
+		return true; /* not one of ours: the tie goes to the newer publish */
+	sha += 6;
+	if (!strcmp(sha, cx->commit.sha))
+		return true;
+	pthread_mutex_lock(&cx->rp_lock);
+	if (!repo_descends_from(cx->rp, cx->commit.sha, sha, &desc) && desc) {
+		pthread_mutex_unlock(&cx->rp_lock);
+		return true;
+	}
+	if (!repo_descends_from(cx->rp, sha, cx->commit.sha, &desc) && desc) {
+		pthread_mutex_unlock(&cx->rp_lock);
+		return false;
+	}
+	pthread_mutex_unlock(&cx->rp_lock);
+	err_clear();
+	return strcmp(cx->commit.sha, sha) > 0;
+}
+
+/*
+ * The local half of publishing one app: render, pack, and work out the
+ * manifest digest the registry will hold.  Appends the item to `res` and,
+ * unless this is a dry run or the app did not change, fills `*p` for
+ * publish_upload and sets *queued.
+ */
+static int publish_prepare(struct publish_result *res, struct commit_ctx *cx,
+			   const struct config_app *app, const struct config_env *env,
+			   bool env_specific, struct pending *p, bool *queued)
 {
 	const struct publish_opts *o = cx->o;
 	struct render_opts ro = { 0 };
 	struct render_result rr;
 	struct objset set = OBJSET_INIT;
-	struct strbuf path = STRBUF_INIT, tgz = STRBUF_INIT, version = STRBUF_INIT,
-		      repo = STRBUF_INIT, ref_s = STRBUF_INIT, tag = STRBUF_INIT,
-		      title = STRBUF_INIT, manifest = STRBUF_INIT, manifests = STRBUF_INIT,
-		      secret = STRBUF_INIT;
+	struct strbuf path = STRBUF_INIT, version = STRBUF_INIT, ref_s = STRBUF_INIT,
+		      manifest = STRBUF_INIT, manifests = STRBUF_INIT, secret = STRBUF_INIT;
 	struct artifact_meta meta = { 0 };
-	struct oci_artifact_desc desc = { 0 };
-	struct oci_store *store = NULL;
-	struct oci_ref ref = { 0 };
-	struct oci_open_opts oo = { .insecure = o->insecure || cx->cfg->insecure, .push = true };
-	struct publish_item *it = NULL;
+	struct publish_item *it;
 	struct src_log log = { 0 };
-	char expect[DIGEST_STR_SIZE], have[DIGEST_STR_SIZE], env_has[DIGEST_STR_SIZE];
+	char expect[DIGEST_STR_SIZE];
 	int r;
 
+	*queued = false;
 	config_expand(&path, app->path, env->name);
 	if (app->engine && (r = render_engine_parse(app->engine, &ro.engine)))
 		goto out;
@@ -267,7 +339,7 @@ static int publish_one(struct publish_result *res, struct commit_ctx *cx,
 	meta.revision = cx->revision.buf;
 	meta.created = cx->created;
 	meta.engine = render_engine_name(rr.engine);
-	r = artifact_pack(&tgz, &set, &meta);
+	r = artifact_pack(&p->tgz, &set, &meta);
 	if (!r)
 		r = objset_emit(&set, &manifests);
 	if (r)
@@ -277,26 +349,27 @@ static int publish_one(struct publish_result *res, struct commit_ctx *cx,
 	 * The immutable tag names content: an artifact whose rendering depends
 	 * on the environment carries the environment in its tag.
 	 */
-	strbuf_addbuf(&tag, &version);
+	strbuf_addbuf(&p->tag, &version);
 	if (env_specific)
-		strbuf_addf(&tag, "-%s", env->name);
-	config_app_repo(&repo, cx->cfg, env, app->name);
-	strbuf_addf(&ref_s, "%s:%s", repo.buf, tag.buf);
+		strbuf_addf(&p->tag, "-%s", env->name);
+	config_app_repo(&p->repo, cx->cfg, env, app->name);
+	strbuf_addf(&ref_s, "%s:%s", p->repo.buf, p->tag.buf);
 
 	/* The manifest digest we will produce, to recognise work already done. */
-	strbuf_addf(&title, "%s-%s.tar.gz", app->name, version.buf);
-	desc.title = title.buf;
-	desc.source = meta.source;
-	desc.revision = meta.revision;
-	desc.created = meta.created;
-	digest_sha256(desc.layer_digest, tgz.buf, tgz.len);
-	desc.layer_size = tgz.len;
-	digest_sha256(desc.config_digest, OCI_ARTIFACT_CONFIG, strlen(OCI_ARTIFACT_CONFIG));
-	desc.config_size = strlen(OCI_ARTIFACT_CONFIG);
-	oci_manifest_build(&manifest, &desc);
+	strbuf_addf(&p->title, "%s-%s.tar.gz", app->name, version.buf);
+	p->desc.title = p->title.buf;
+	p->desc.source = meta.source;
+	p->desc.revision = cx->revision.buf;
+	p->desc.created = cx->created;
+	digest_sha256(p->desc.layer_digest, p->tgz.buf, p->tgz.len);
+	p->desc.layer_size = p->tgz.len;
+	digest_sha256(p->desc.config_digest, OCI_ARTIFACT_CONFIG, strlen(OCI_ARTIFACT_CONFIG));
+	p->desc.config_size = strlen(OCI_ARTIFACT_CONFIG);
+	oci_manifest_build(&manifest, &p->desc);
 	digest_sha256(expect, manifest.buf, manifest.len);
 
 	ALLOC_GROW(res->items, res->n + 1, res->alloc);
+	p->item = res->n;
 	it = &res->items[res->n++];
 	memset(it, 0, sizeof(*it));
 	it->app = xstrdup(app->name);
@@ -304,46 +377,71 @@ static int publish_one(struct publish_result *res, struct commit_ctx *cx,
 	it->version = xstrdup(version.buf);
 	it->reference = xstrdup(ref_s.buf);
 	strbuf_reset(&ref_s);
-	strbuf_addf(&ref_s, "%s:%s", repo.buf, env->name);
+	strbuf_addf(&ref_s, "%s:%s", p->repo.buf, env->name);
 	it->env_reference = strbuf_detach(&ref_s, NULL);
 	it->nobjects = set.n;
 	memcpy(it->digest, expect, sizeof(expect));
 	it->manifests_len = manifests.len;
 	it->manifests = strbuf_detach(&manifests, NULL);
-	if (o->dry_run) {
-		it->status = PUBLISH_RENDERED;
-		goto out;
-	}
+	it->status = PUBLISH_RENDERED;
+	p->env = env;
+	*queued = !o->dry_run;
+out:
+	src_log_release(&log);
+	objset_release(&set);
+	strbuf_release(&path);
+	strbuf_release(&version);
+	strbuf_release(&ref_s);
+	strbuf_release(&manifest);
+	strbuf_release(&manifests);
+	strbuf_release(&secret);
+	return r;
+}
+
+/*
+ * The network half: push the artifact under its version tag (unless the
+ * registry has it), sign it, and move the environment tag forward.  Runs
+ * in an upload thread: reads `it` and `cx`, writes only `p`.
+ */
+static int publish_upload(struct commit_ctx *cx, const struct publish_item *it, struct pending *p)
+{
+	const struct publish_opts *o = cx->o;
+	const struct config_env *env = p->env;
+	struct oci_store *store = NULL;
+	struct oci_ref ref = { 0 };
+	struct oci_open_opts oo = { .insecure = o->insecure || cx->cfg->insecure, .push = true };
+	char have[DIGEST_STR_SIZE], env_has[DIGEST_STR_SIZE];
+	int r;
 
 	r = oci_ref_parse(&ref, it->reference);
 	if (!r)
 		r = oci_store_open(&store, &ref, &oo);
 	if (r)
 		goto out;
-	r = oci_resolve(store, tag.buf, have);
+	r = oci_resolve(store, p->tag.buf, have);
 	if (r && r != ERR_NOTFOUND)
 		goto out;
-	if (!r && strcmp(have, expect)) {
+	if (!r && strcmp(have, it->digest)) {
 		r = err_set(ERR_CONFLICT,
 			    "%s already names another artifact (%s, not %s); a version tag is never moved",
-			    it->reference, have, expect);
+			    it->reference, have, it->digest);
 		goto out;
 	}
 	if (r == ERR_NOTFOUND) {
 		struct oci_push_result pr;
-		r = oci_artifact_push(&pr, store, tag.buf, tgz.buf, tgz.len, &desc);
+		r = oci_artifact_push(&pr, store, p->tag.buf, p->tgz.buf, p->tgz.len, &p->desc);
 		if (r)
 			goto out;
-		if (strcmp(pr.digest, expect)) {
+		if (strcmp(pr.digest, it->digest)) {
 			r = err_set(ERR_VERIFY, "%s: the registry stored %s, expected %s",
-				    it->reference, pr.digest, expect);
+				    it->reference, pr.digest, it->digest);
 			goto out;
 		}
-		it->status = PUBLISH_PUSHED;
+		p->status = PUBLISH_PUSHED;
 	} else {
-		it->status = PUBLISH_UNCHANGED;
+		p->status = PUBLISH_UNCHANGED;
 	}
-	r = publish_sign(store, &ref, expect, cx->cfg->signing_key);
+	r = publish_sign(store, &ref, it->digest, cx->cfg->signing_key);
 	if (r)
 		goto out;
 
@@ -351,52 +449,171 @@ static int publish_one(struct publish_result *res, struct commit_ctx *cx,
 	r = oci_resolve(store, env->name, env_has);
 	if (r && r != ERR_NOTFOUND)
 		goto out;
-	if (!r && !strcmp(env_has, expect)) {
+	if (!r && !strcmp(env_has, it->digest)) {
 		r = 0;
 		goto out;
 	}
 	if (!r) {
-		char theirs[64];
-		r = tag_created(store, env->name, theirs, sizeof(theirs));
+		char theirs[64], their_rev[512];
+		r = tag_created(store, env->name, theirs, sizeof(theirs), their_rev,
+				sizeof(their_rev));
 		if (r)
 			goto out;
-		if (theirs[0] && strcmp(theirs, cx->created) > 0) {
-			log_warn("%s holds a newer commit (%s); leaving it", it->env_reference, theirs);
-			it->status = PUBLISH_BEHIND;
+		if (!may_move(cx, theirs, their_rev)) {
+			log_warn("%s holds a newer commit (%s %s); leaving it", it->env_reference,
+				 theirs, their_rev);
+			p->status = PUBLISH_BEHIND;
 			goto out;
 		}
 	}
 	{
-		struct history_move mv = { env->name, expect, o->actor ? o->actor : "publish",
-					   cx->commit.sha, version.buf, NULL, 0, NULL };
+		struct history_move mv = { env->name, it->digest, o->actor ? o->actor : "publish",
+					   cx->commit.sha, it->version, NULL, 0, NULL };
 		char from[DIGEST_STR_SIZE];
 
 		r = history_move_tag(store, &mv, from);
 	}
 	if (!r)
-		it->status = PUBLISH_PUSHED;
+		p->status = PUBLISH_PUSHED;
 out:
-	/* To the environment's clusters (hooks/deliver.h); never fails the publish. */
-	if (!r && it && !o->dry_run && it->status != PUBLISH_BEHIND) {
-		struct deliver_artifact da = { app->name, expect, meta.revision, tgz.buf, tgz.len,
-					       manifest.buf, manifest.len, &ref };
-		deliver_artifact(cx->cfg, env, &da);
-	}
-	src_log_release(&log);
 	oci_store_free(store);
 	oci_ref_release(&ref);
-	objset_release(&set);
-	strbuf_release(&path);
-	strbuf_release(&tgz);
-	strbuf_release(&version);
-	strbuf_release(&repo);
-	strbuf_release(&ref_s);
-	strbuf_release(&tag);
-	strbuf_release(&title);
-	strbuf_release(&manifest);
-	strbuf_release(&manifests);
-	strbuf_release(&secret);
 	return r;
+}
+
+/*
+ * Uploads run in a few threads.  Items that share a repository go to one
+ * thread in their order (so one tag is never pushed twice at once); the
+ * groups are handed out in order.
+ */
+struct upload_pool {
+	struct commit_ctx *cx;
+	const struct publish_result *res;
+	struct pending *pend;
+	size_t *group_of; /* pending index -> group number */
+	size_t npend, ngroups, next;
+	pthread_mutex_t lock;
+};
+
+static void *upload_thread(void *arg)
+{
+	struct upload_pool *pool = arg;
+
+	http_set_deadline(pool->cx->o->deadline);
+	for (;;) {
+		size_t g, i;
+
+		pthread_mutex_lock(&pool->lock);
+		g = pool->next++;
+		pthread_mutex_unlock(&pool->lock);
+		if (g >= pool->ngroups)
+			break;
+		for (i = 0; i < pool->npend; i++) {
+			struct pending *p = &pool->pend[i];
+			if (pool->group_of[i] != g)
+				continue;
+			p->r = publish_upload(pool->cx, &pool->res->items[p->item], p);
+			if (p->r)
+				p->msg = xstrdup(err_msg());
+		}
+	}
+	return NULL;
+}
+
+/* At most this many uploads at once: HOIST_PUBLISH_JOBS, default 8. */
+static size_t upload_jobs(void)
+{
+	const char *e = getenv("HOIST_PUBLISH_JOBS");
+	char *end;
+	long v;
+
+	if (!e || !*e)
+		return 8;
+	v = strtol(e, &end, 10);
+	if (*end || v < 1)
+		return 1;
+	return v > 64 ? 64 : (size_t)v;
+}
+
+static int upload_all(struct publish_result *res, struct commit_ctx *cx, struct pending *pend,
+		      size_t npend)
+{
+	struct upload_pool pool = { cx, res, pend, NULL, npend, 0, 0, PTHREAD_MUTEX_INITIALIZER };
+	pthread_t tids[64];
+	size_t nthreads = upload_jobs(), started = 0, i, k;
+	int r = 0;
+
+	if (!npend)
+		return 0;
+	pool.group_of = xcalloc(npend, sizeof(*pool.group_of));
+	for (i = 0; i < npend; i++) {
+		for (k = 0; k < i; k++)
+			if (!strcmp(pend[k].repo.buf, pend[i].repo.buf))
+				break;
+		pool.group_of[i] = k < i ? pool.group_of[k] : pool.ngroups++;
+	}
+	if (nthreads > pool.ngroups)
+		nthreads = pool.ngroups;
+	/* One group needs no thread: the caller's keeps its deadline and connections. */
+	if (nthreads > 1)
+		for (; started < nthreads; started++)
+			if (pthread_create(&tids[started], NULL, upload_thread, &pool))
+				break;
+	if (!started) {
+		int64_t old = http_set_deadline(cx->o->deadline);
+		upload_thread(&pool);
+		http_set_deadline(old);
+	}
+	for (i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+
+	/* Results in item order, whatever order the threads finished in. */
+	for (i = 0; i < npend; i++) {
+		struct publish_item *it = &res->items[pend[i].item];
+		it->status = pend[i].r ? PUBLISH_FAILED : pend[i].status;
+		if (pend[i].r) {
+			it->error = xstrdup(pend[i].msg);
+			if (!r)
+				r = err_set(pend[i].r, "%s", pend[i].msg);
+		}
+	}
+	free(pool.group_of);
+	return r;
+}
+
+/*
+ * Hands what was published to the environments' clusters (hooks/deliver.h),
+ * in item order, under the same time budget; a failed delivery is reported
+ * and never fails the publish.
+ */
+static void deliver_all(struct publish_result *res, struct commit_ctx *cx, struct pending *pend,
+			size_t npend)
+{
+	int64_t old = http_set_deadline(cx->o->deadline);
+	size_t i;
+
+	for (i = 0; i < npend; i++) {
+		const struct publish_item *it = &res->items[pend[i].item];
+		struct strbuf manifest = STRBUF_INIT;
+		struct oci_ref ref = { 0 };
+
+		if (pend[i].r || pend[i].status == PUBLISH_BEHIND)
+			continue;
+		if (oci_ref_parse(&ref, it->reference)) {
+			err_clear();
+			continue;
+		}
+		oci_manifest_build(&manifest, &pend[i].desc);
+		{
+			struct deliver_artifact da = { it->app, it->digest, cx->revision.buf,
+						       pend[i].tgz.buf, pend[i].tgz.len,
+						       manifest.buf, manifest.len, &ref };
+			deliver_artifact(cx->cfg, pend[i].env, &da);
+		}
+		strbuf_release(&manifest);
+		oci_ref_release(&ref);
+	}
+	http_set_deadline(old);
 }
 
 static bool app_env_specific(const struct config_app *a)
@@ -430,8 +647,9 @@ int publish_run(struct publish_result *res, const struct publish_opts *opts)
 	struct repo *rp = NULL; /* borrowed from cx.tree */
 	struct strbuf ref = STRBUF_INIT;
 	const struct config_env *envs[MAX_ENVS];
-	size_t nenvs, i, k;
-	bool have_cfg = false;
+	struct pending *pend = NULL;
+	size_t nenvs, i, k, npend = 0, pend_alloc = 0;
+	bool have_cfg = false, have_lock = false;
 	int r;
 
 	memset(res, 0, sizeof(*res));
@@ -489,15 +707,44 @@ int publish_run(struct publish_result *res, const struct publish_opts *opts)
 			short_ref += 10;
 		strbuf_addf(&cx.revision, "%s@sha1:%s", short_ref, cx.commit.sha);
 	}
+	/*
+	 * Render and pack every app first, in order, in this thread (the
+	 * render is deterministic and CPU-bound); then upload in parallel.
+	 */
+	pthread_mutex_init(&cx.rp_lock, NULL);
+	have_lock = true;
+	cx.rp = rp;
 	for (i = 0; i < nenvs && !r; i++) {
 		for (k = 0; k < cfg.apps.n && !r; k++) {
 			const struct config_app *a = config_app(&cfg, k);
+			bool queued;
+
 			if (!config_app_in_env(a, envs[i]) || (o.apps && !in_list(o.apps, a->name)))
 				continue;
-			r = publish_one(res, &cx, a, envs[i], app_env_specific(a));
+			if (o.deadline && http_now_ms() >= o.deadline) {
+				r = err_set(ERR_RETRY, "out of time before rendering app %s", a->name);
+				break;
+			}
+			ALLOC_GROW(pend, npend + 1, pend_alloc);
+			memset(&pend[npend], 0, sizeof(*pend));
+			r = publish_prepare(res, &cx, a, envs[i], app_env_specific(a), &pend[npend],
+					    &queued);
+			if (queued)
+				npend++;
+			else
+				pending_release(&pend[npend]);
 		}
 	}
+	if (!r)
+		r = upload_all(res, &cx, pend, npend);
+	if (!o.dry_run)
+		deliver_all(res, &cx, pend, npend);
 out:
+	for (i = 0; i < npend; i++)
+		pending_release(&pend[i]);
+	free(pend);
+	if (have_lock)
+		pthread_mutex_destroy(&cx.rp_lock);
 	src_tree_free(cx.tree);
 	strbuf_release(&cx.revision);
 	strbuf_release(&ref);
@@ -513,6 +760,7 @@ static const char *status_name(enum publish_status s)
 	case PUBLISH_UNCHANGED: return "unchanged";
 	case PUBLISH_RENDERED: return "rendered";
 	case PUBLISH_BEHIND: return "behind";
+	case PUBLISH_FAILED: return "failed";
 	}
 	return "?";
 }

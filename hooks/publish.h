@@ -15,6 +15,13 @@
  *      already holds a newer commit, which is never overwritten.
  * An app whose artifact is already there under both tags is reported as
  * unchanged and nothing is uploaded.
+ *
+ * Apps render and pack one after another in the calling thread; the
+ * uploads then run in up to HOIST_PUBLISH_JOBS threads (default 8) over
+ * shared connections.  Items come back in hoist.yaml order whatever order
+ * the uploads finished in; when some fail, the others still publish, each
+ * failed item is PUBLISH_FAILED with its message, and publish_run returns
+ * the first failure's code in that order.
  */
 #ifndef HOIST_PUBLISH_H
 #define HOIST_PUBLISH_H
@@ -30,6 +37,7 @@ enum publish_status {
 	PUBLISH_UNCHANGED, /* already published: nothing uploaded */
 	PUBLISH_RENDERED,  /* dry run: rendered and packed only */
 	PUBLISH_BEHIND,    /* pushed, but the environment holds a newer commit: its tag was left */
+	PUBLISH_FAILED,    /* not published: `error` says why */
 };
 
 struct publish_item {
@@ -42,6 +50,7 @@ struct publish_item {
 	enum publish_status status;
 	char *manifests; /* the canonical stream (always kept; for diffs and summaries) */
 	size_t manifests_len;
+	char *error;     /* PUBLISH_FAILED: the message */
 };
 
 struct publish_result {
@@ -66,6 +75,13 @@ struct publish_opts {
 	bool dry_run;       /* render and pack, push nothing */
 	bool insecure;
 	const char *actor;  /* "publish", "hook", "ci": recorded with tag moves */
+	/*
+	 * A deadline in http_now_ms() time (0: none), e.g. the hook's time
+	 * budget: no app starts rendering after it, and every request made for
+	 * this publish (uploads, and deliveries to cluster agents) ends by it.
+	 * Work cut short fails with ERR_RETRY, for the caller to queue.
+	 */
+	int64_t deadline;
 };
 
 int publish_run(struct publish_result *res, const struct publish_opts *opts);

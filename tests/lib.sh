@@ -215,3 +215,47 @@ stop_apiserver() {
 		_i=$((_i + 1))
 	done
 }
+
+# start_faultproxy NAME UPSTREAM [CERT KEY]: tests/faultproxy.py on 127.0.0.1
+# in front of UPSTREAM (host:port), TLS with CERT/KEY when given; sets
+# PROXY_<NAME> to host:port.  `fault NAME MODE` switches its fault (see the
+# script); it starts in "pass".  Its request log is $TRASH/proxy-NAME/log.
+start_faultproxy() {
+	_name=$1
+	_dir="$TRASH/proxy-$_name"
+	_port=$(free_port)
+	mkdir -p "$_dir"
+	echo pass >"$_dir/mode"
+	: >"$_dir/log"
+	python3 "$TEST_TOP/tests/faultproxy.py" --port "$_port" --upstream "$2" \
+		--control "$_dir/mode" --log "$_dir/log" --ready "$_dir/ready" \
+		${3:+--tls "$3" "$4"} >"$_dir/stderr" 2>&1 &
+	echo $! >"$_dir/pid"
+	test_cleanup "kill \$(cat '$_dir/pid') 2>/dev/null"
+	eval "PROXY_$_name=127.0.0.1:$_port"
+	_i=0
+	while [ ! -e "$_dir/ready" ] && [ $_i -lt 300 ]; do sleep 0.1; _i=$((_i + 1)); done
+	[ -e "$_dir/ready" ] || { cat "$_dir/stderr" >&2; return 1; }
+}
+
+fault() {
+	echo "$2" >"$TRASH/proxy-$1/mode.tmp" && mv "$TRASH/proxy-$1/mode.tmp" "$TRASH/proxy-$1/mode"
+}
+
+# wait_until SECONDS CMD...: polls CMD every 0.1 s until it succeeds; fails
+# after SECONDS (a bound for a machine under load, not a timing assertion).
+wait_until() {
+	_limit=$(( $1 * 10 ))
+	shift
+	_i=0
+	until "$@"; do
+		_i=$((_i + 1))
+		[ $_i -lt $_limit ] || { echo "wait_until: gave up on: $*" >&2; return 1; }
+		sleep 0.1
+	done
+}
+
+# Milliseconds since the epoch, for printing how long a command took.
+now_ms() {
+	echo $(( $(date +%s%N) / 1000000 ))
+}

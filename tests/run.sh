@@ -33,6 +33,8 @@ run_tap() {
 		failed_names="$failed_names $name"
 	else
 		echo "ok   $name ($p)"
+		# Figures a test reports for people (e.g. how long a push took).
+		grep '^# elapsed: ' "$log" | sed 's/^/    /'
 	fi
 	pass=$((pass + p))
 	fail=$((fail + f))
