@@ -3,17 +3,111 @@
  *
  * For now it only reports its version: the agent's pull, apply, prune,
  * health and drift loop are their own issue (see DESIGN.md, agent/).
+ *
+ * This file is the list of the agent's commands, built like hoist.c: each
+ * command is one `struct cmd` entry (function, usage, options, help,
+ * examples), and help, man page and completion read the entries.  To add
+ * `run`, `sync APP --once` or `status [--json]`: write the entry next to
+ * the command's function in agent/, declare it, and list it in `commands`
+ * (docs/cli.md, "Adding a command").
  */
 #include "core/compat.h"
 #include "core/cmd.h"
+#include "core/strbuf.h"
+
+static int cmd_version(int argc, char **argv);
+static int cmd_help(int argc, char **argv);
+
+static const struct opt no_options[] = { { NULL } };
+
+static const struct cmd version_entry = {
+	"version", cmd_version, "version", "print the version", no_options,
+	.description = "Prints \"hoist-agent VERSION\" on stdout; --version does the same.",
+};
+
+static const char *const help_examples[] = {
+	"hoist-agent help version\tthe same page as 'hoist-agent version --help'",
+	NULL,
+};
+
+static const struct cmd help_entry = {
+	"help", cmd_help, "help [COMMAND]", "list the commands, or describe one", no_options,
+	.description = "Without an argument, lists the commands.  With a command's name, prints\n"
+		       "its help page, as COMMAND --help does.",
+	.examples = help_examples,
+};
+
+static const struct cmd *const commands[] = {
+	&version_entry,
+	&help_entry,
+	NULL,
+};
+
+/*
+ * agent.yaml(5): built from the agent's configuration table once it is
+ * merged.  agent/config.c is to provide
+ *     void agent_config_describe_roff(struct strbuf *roff);
+ * writing one ".TP" paragraph per key as config_describe_roff() does for
+ * hoist.yaml; set `describe` below to it and `make man` builds the page
+ * (cmd_man_list() lists only pages whose `describe` is set).
+ */
+static const struct cmd_man_page pages[] = {
+	{ "agent.yaml", 5, "the hoist-agent configuration",
+	  "agent.yaml configures hoist-agent in a cluster: where it pulls artifacts\n"
+	  "from, how it applies, prunes and checks health, and where it reports.",
+	  NULL },
+	{ NULL },
+};
+
+static const struct cmd_prog prog = {
+	"hoist-agent", 8,
+	"apply hoist artifacts in a Kubernetes cluster",
+	"hoist-agent runs in a cluster and applies the artifacts hoist publishes:\n"
+	"it pulls or receives them, verifies their digests and signatures, applies\n"
+	"them with server-side apply, prunes what the previous inventory had, waits\n"
+	"for health, detects drift and reports.\n\n"
+	"This build only reports its version; the run, sync and status commands\n"
+	"come with the agent itself.",
+	"HOIST_LOG\tlog level on stderr: debug, info (default), warn or error\n",
+	commands,
+	pages,
+};
+
+static int cmd_version(int argc, char **argv)
+{
+	char **pos;
+
+	if (opts_parse(argc, argv, no_options, NULL, &pos) != 0)
+		return cmd_usage(version_entry.usage);
+	printf("hoist-agent %s\n", HOIST_VERSION);
+	return cmd_finish_stdout(0);
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const struct cmd *const *c;
+	char **pos;
+	int n = opts_parse(argc, argv, no_options, NULL, &pos);
+
+	if (n < 0 || n > 1)
+		return cmd_usage(help_entry.usage);
+	if (n == 1) {
+		for (c = commands; *c; c++)
+			if (!strcmp((*c)->name, pos[0]))
+				break;
+		if (!*c)
+			return cmd_unknown_command(&prog, pos[0]);
+		cmd_help_text(&sb, &prog, *c, true);
+	} else {
+		cmd_help_list(&sb, &prog);
+	}
+	cmd_write_stdout(sb.buf, sb.len);
+	strbuf_release(&sb);
+	return cmd_finish_stdout(0);
+}
 
 int main(int argc, char **argv)
 {
-	if (argc >= 2 && (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version"))) {
-		printf("hoist-agent %s\n", HOIST_VERSION);
-		return cmd_finish_stdout(0);
-	}
-	fprintf(stderr, "usage: hoist-agent version\n"
-			"hoist-agent: the agent's run/sync/status commands are not built yet\n");
-	return EXIT_USAGE;
+	return cmd_main(&prog, argc, argv);
 }

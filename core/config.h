@@ -99,5 +99,7 @@ int config_parse_duration(const char *s, int64_t *out);
 
 /* Writes the reference for every key, as Markdown (docs/config.md) or text. */
 void config_describe(struct strbuf *out, bool markdown);
+/* The same as roff .TP paragraphs, for the hoist.yaml(5) man page. */
+void config_describe_roff(struct strbuf *out);
 
 #endif
