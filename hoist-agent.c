@@ -70,6 +70,7 @@ static const struct cmd_prog prog = {
 	"come with the agent itself.",
 	"HOIST_LOG\tlog level on stderr: debug, info (default), warn or error\n",
 	commands,
+	"hoist (1)",
 	pages,
 };
 

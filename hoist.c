@@ -96,6 +96,7 @@ static const struct cmd_prog prog = {
 	"HOIST_LOG\tlog level on stderr: debug, info (default), warn or error\n"
 	"NO_COLOR\tset and not empty: no colour unless --color=always\n",
 	commands,
+	"hoist-agent (8)",
 	pages,
 };
 

@@ -336,9 +336,9 @@ static void roff_examples(struct strbuf *out, const struct cmd *c)
 
 	for (ex = c->examples; ex && *ex; ex++) {
 		const char *tab = strchr(*ex, '\t');
-		strbuf_addstr(out, ".PP\n.nf\n.RS 4\n");
+		strbuf_addstr(out, ".PP\n.nf\n.RS 4\n\\fB");
 		roff_text(out, *ex, tab ? (size_t)(tab - *ex) : strlen(*ex));
-		strbuf_addstr(out, "\n.RE\n.fi\n");
+		strbuf_addstr(out, "\\fR\n.RE\n.fi\n");
 		if (tab) {
 			strbuf_addstr(out, ".RS 4\n");
 			roff_str(out, tab + 1);
@@ -348,21 +348,32 @@ static void roff_examples(struct strbuf *out, const struct cmd *c)
 }
 
 /* One command's sections, for its own page or for hoist-agent(8)'s. */
-static void roff_cmd_body(struct strbuf *out, const struct cmd_prog *prog, const struct cmd *c)
+/*
+ * One command's sections: on its own page (.SH), or as subsections (.SS)
+ * of a one-page program's, which says the shared environment and exit
+ * status once at its end.
+ */
+static void roff_cmd_body(struct strbuf *out, const struct cmd_prog *prog, const struct cmd *c,
+			  bool sub)
 {
+	const char *sh = sub ? ".SS" : ".SH";
+
 	if (c->description)
 		roff_paragraphs(out, c->description);
-	strbuf_addstr(out, ".SH OPTIONS\n");
+	strbuf_addf(out, "%s OPTIONS\n", sh);
 	roff_options(out, c);
-	if (c->env || prog->env) {
-		strbuf_addstr(out, ".SH ENVIRONMENT\n");
+	if (c->env || (!sub && prog->env)) {
+		strbuf_addf(out, "%s ENVIRONMENT\n", sh);
 		roff_pairs(out, c->env, prog->name, true);
-		roff_pairs(out, prog->env, prog->name, true);
+		if (!sub)
+			roff_pairs(out, prog->env, prog->name, true);
 	}
-	strbuf_addstr(out, ".SH EXIT STATUS\n");
-	roff_pairs(out, exit_status, prog->name, true);
+	if (!sub) {
+		strbuf_addstr(out, ".SH EXIT STATUS\n");
+		roff_pairs(out, exit_status, prog->name, true);
+	}
 	if (c->examples && *c->examples) {
-		strbuf_addstr(out, ".SH EXAMPLES\n");
+		strbuf_addf(out, "%s EXAMPLES\n", sh);
 		roff_examples(out, c);
 	}
 }
@@ -394,6 +405,8 @@ static void roff_see_also(struct strbuf *out, const struct cmd_prog *prog, const
 		strbuf_addf(out, "%s.BR %s (%d)", first ? "" : ",\n", pg->name, pg->section);
 		first = false;
 	}
+	if (prog->see_also)
+		strbuf_addf(out, "%s.BR %s", first ? "" : ",\n", prog->see_also);
 	strbuf_addstr(out, "\n");
 }
 
@@ -443,16 +456,15 @@ int cmd_man(struct strbuf *out, const struct cmd_prog *prog, const char *page)
 				roff_upper(out, (*c)->name);
 				strbuf_addstr(out, "\"\n");
 				roff_synopsis(out, prog->name, (*c)->usage);
-				roff_cmd_body(out, prog, *c);
+				roff_cmd_body(out, prog, *c, true);
 			}
-		} else {
-			if (prog->env) {
-				strbuf_addstr(out, ".SH ENVIRONMENT\n");
-				roff_pairs(out, prog->env, prog->name, true);
-			}
-			strbuf_addstr(out, ".SH EXIT STATUS\n");
-			roff_pairs(out, exit_status, prog->name, true);
 		}
+		if (prog->env) {
+			strbuf_addstr(out, ".SH ENVIRONMENT\n");
+			roff_pairs(out, prog->env, prog->name, true);
+		}
+		strbuf_addstr(out, ".SH EXIT STATUS\n");
+		roff_pairs(out, exit_status, prog->name, true);
 		roff_see_also(out, prog, page);
 		return 0;
 	}
@@ -469,7 +481,7 @@ int cmd_man(struct strbuf *out, const struct cmd_prog *prog, const char *page)
 		strbuf_addstr(out, ".SH DESCRIPTION\n.PP\n");
 		roff_str(out, one->summary);
 		strbuf_addstr(out, ".\n");
-		roff_cmd_body(out, prog, one);
+		roff_cmd_body(out, prog, one, false);
 		if (one->see_also) {
 			strbuf_addstr(out, ".SH NOTES\n.PP\n");
 			roff_str(out, one->see_also);

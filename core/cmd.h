@@ -103,6 +103,7 @@ struct cmd_prog {
 	const char *description;
 	const char *env;                /* what every command reads ("NAME\tmeaning" lines) */
 	const struct cmd *const *cmds;  /* NULL-terminated */
+	const char *see_also;           /* the other program's page: "hoist-agent (8)" */
 	/* Extra man pages this program generates (hoist.yaml(5)); NULL-terminated. */
 	const struct cmd_man_page *pages;
 };
