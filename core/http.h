@@ -17,6 +17,8 @@
 #include "compat.h"
 #include "strbuf.h"
 
+struct progress;
+
 struct http_request {
 	const char *method; /* "GET", "HEAD", "POST", "PUT", "DELETE" */
 	const char *url;
@@ -31,6 +33,12 @@ struct http_request {
 	 * not be repeated blindly (an upload session's final PUT).
 	 */
 	bool retry;
+	/*
+	 * When set, the bytes of the body sent (or else received) update it:
+	 * term.h's progress line, for large blobs on a terminal.  The caller
+	 * starts and stops it.
+	 */
+	struct progress *progress;
 };
 
 struct http_response {

@@ -12,7 +12,12 @@ int term_want_color(const char *when, int fd)
 	const char *no = getenv("NO_COLOR"), *term = getenv("TERM");
 
 	if (!when || !strcmp(when, "auto"))
-		return isatty(fd) && !(no && *no) && !(term && !strcmp(term, "dumb"));
+		/*
+		 * stderr too: hooks and CI jobs redirect it, and the issue's rule
+		 * is "nothing of it when stderr is not a terminal".
+		 */
+		return isatty(fd) && isatty(STDERR_FILENO) && !(no && *no) &&
+		       !(term && !strcmp(term, "dumb"));
 	if (!strcmp(when, "always"))
 		return 1;
 	if (!strcmp(when, "never"))
@@ -29,13 +34,27 @@ void progress_start(struct progress *p, const char *title, uint64_t total)
 	p->active = isatty(STDERR_FILENO) && log_level_current >= LOG_INFO;
 }
 
+void progress_start_bytes(struct progress *p, const char *title, uint64_t min)
+{
+	progress_start(p, title, 0);
+	p->bytes = true;
+	p->min = min;
+}
+
 static void draw(struct progress *p, uint64_t done, const char *what, const char *end)
 {
-	char line[256];
+	char line[256], count[64];
 	int n, percent = p->total ? (int)(done * 100 / p->total) : 100;
 
-	n = snprintf(line, sizeof(line), "hoist: %s: %3d%% (%" PRIu64 "/%" PRIu64 ")%s%s%s",
-		     p->title, percent, done, p->total, what ? " " : "", what ? what : "", end);
+	if (p->bytes)
+		n = snprintf(count, sizeof(count), "%.1f/%.1f MiB", (double)done / 1048576.0,
+			     (double)p->total / 1048576.0);
+	else
+		n = snprintf(count, sizeof(count), "%" PRIu64 "/%" PRIu64, done, p->total);
+	if (n < 0)
+		return;
+	n = snprintf(line, sizeof(line), "hoist: %s: %3d%% (%s)%s%s%s", p->title, percent, count,
+		     what ? " " : "", what ? what : "", end);
 	if (n < 0)
 		return;
 	if ((size_t)n >= sizeof(line))
@@ -51,7 +70,7 @@ void progress_update(struct progress *p, uint64_t done, const char *what)
 {
 	int percent;
 
-	if (!p->active)
+	if (!p->active || (p->bytes && (!p->total || p->total < p->min)))
 		return;
 	percent = p->total ? (int)(done * 100 / p->total) : 100;
 	/* Byte counts call often: redraw when the percentage or the item changes. */
@@ -63,7 +82,7 @@ void progress_update(struct progress *p, uint64_t done, const char *what)
 
 void progress_stop(struct progress *p)
 {
-	if (!p->active)
+	if (!p->active || p->last_percent < 0)
 		return;
 	draw(p, p->total, NULL, ", done.\n");
 	p->active = false;
