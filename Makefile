@@ -173,7 +173,7 @@ MANDIR = $(PREFIX)/share/man
 BASHCOMPDIR = $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR = $(PREFIX)/share/zsh/site-functions
 
-install: all man
+install: $(BUILD)/hoist $(BUILD)/hoist-agent man
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/hoist/hooks
 	install -m 755 $(BUILD)/hoist $(BUILD)/hoist-agent $(DESTDIR)$(PREFIX)/bin/
 	for f in hooks/*.sh; do [ -f "$$f" ] && install -m 755 "$$f" $(DESTDIR)$(PREFIX)/share/hoist/hooks/ || true; done
