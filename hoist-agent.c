@@ -1,41 +1,105 @@
 /*
  * hoist-agent - applies hoist artifacts in a cluster (docs/agent.md).
  *
- * Only the command table lives here; each command lives with its module
- * (agent/agent-cmd.c, agent/run.c).
+ * This file is the list of the agent's commands, built like hoist.c: each
+ * command is one `struct cmd` entry living with its function in agent/
+ * (agent-cmd.c, run.c); help, man pages and completion read the entries.
  */
 #include "core/compat.h"
 #include "agent/agent.h"
 #include "core/cmd.h"
 #include "core/log.h"
+#include "core/strbuf.h"
 
-static int cmd_agent_version(int argc, char **argv)
+static int cmd_version(int argc, char **argv);
+static int cmd_help(int argc, char **argv);
+
+static const struct opt no_options[] = { { NULL } };
+
+static const struct cmd version_entry = {
+	"version", cmd_version, "version", "print the version", no_options,
+	.description = "Prints \"hoist-agent VERSION\" on stdout; --version does the same.",
+};
+
+static const char *const help_examples[] = {
+	"hoist-agent help version\tthe same page as 'hoist-agent version --help'",
+	NULL,
+};
+
+static const struct cmd help_entry = {
+	"help", cmd_help, "help [COMMAND]", "list the commands, or describe one", no_options,
+	.description = "Without an argument, lists the commands.  With a command's name, prints\n"
+		       "its help page, as COMMAND --help does.",
+	.examples = help_examples,
+};
+
+static const struct cmd *const commands[] = {
+	&cmd_agent_run_entry,
+	&cmd_agent_sync_entry,
+	&cmd_agent_status_entry,
+	&version_entry,
+	&help_entry,
+	NULL,
+};
+
+/* agent.yaml(5), from the table agent/config.c parses with. */
+static const struct cmd_man_page pages[] = {
+	{ "agent.yaml", 5, "the hoist-agent configuration",
+	  "agent.yaml configures hoist-agent in a cluster: where it pulls artifacts\n"
+	  "from, how it applies, prunes and checks health, and where it reports.",
+	  agent_config_describe_roff },
+	{ NULL },
+};
+
+static const struct cmd_prog prog = {
+	"hoist-agent", 8,
+	"apply hoist artifacts in a Kubernetes cluster",
+	"hoist-agent runs in a cluster and applies the artifacts hoist publishes:\n"
+	"it pulls or receives them, verifies their digests and signatures, applies\n"
+	"them with server-side apply, prunes what the previous inventory had, waits\n"
+	"for health and reports.  `run` is the loop a Deployment runs; `sync APP\n"
+	"--once` is one pass, for scripts and debugging.",
+	"HOIST_LOG\tlog level on stderr: debug, info (default), warn or error\n",
+	commands,
+	"hoist (1)",
+	pages,
+};
+
+static int cmd_version(int argc, char **argv)
 {
+	char **pos;
+
+	if (opts_parse(argc, argv, no_options, NULL, &pos) != 0)
+		return cmd_usage(version_entry.usage);
 	printf("hoist-agent %s\n", HOIST_VERSION);
 	return cmd_finish_stdout(0);
 }
 
-static const struct cmd commands[] = {
-	{ "run", cmd_agent_run, "run -c FILE", "sync every app on its interval; serve pushes and status" },
-	{ "sync", cmd_agent_sync, "sync APP --once -c FILE", "one pass over an app" },
-	{ "status", cmd_agent_status, "status -c FILE [--json]", "the last recorded sync of every app" },
-	{ "version", cmd_agent_version, "version", "print the version" },
-	{ "help", cmd_agent_help, "help [config]", "commands, or every agent.yaml key" },
-};
+static int cmd_help(int argc, char **argv)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const struct cmd *const *c;
+	char **pos;
+	int n = opts_parse(argc, argv, no_options, NULL, &pos);
+
+	if (n < 0 || n > 1)
+		return cmd_usage(help_entry.usage);
+	if (n == 1) {
+		for (c = commands; *c; c++)
+			if (!strcmp((*c)->name, pos[0]))
+				break;
+		if (!*c)
+			return cmd_unknown_command(&prog, pos[0]);
+		cmd_help_text(&sb, &prog, *c, true);
+	} else {
+		cmd_help_list(&sb, &prog);
+	}
+	cmd_write_stdout(sb.buf, sb.len);
+	strbuf_release(&sb);
+	return cmd_finish_stdout(0);
+}
 
 int main(int argc, char **argv)
 {
-	size_t i;
-
-	log_set_prefix("hoist-agent");
-	log_init_from_env();
-	if (argc >= 2 && !strcmp(argv[1], "--version"))
-		argv[1] = (char *)"version";
-	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
-		argv[1] = (char *)"help";
-	for (i = 0; argc >= 2 && i < ARRAY_SIZE(commands); i++)
-		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "usage: hoist-agent run|sync|status|version|help (see hoist-agent help)\n");
-	return EXIT_USAGE;
+	return cmd_main(&prog, argc, argv);
 }

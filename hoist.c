@@ -1,97 +1,144 @@
 /*
  * hoist - render, pack, publish and promote Kubernetes manifests.
  *
- * This file is only the command table; each command lives with its module.
+ * This file is only the list of commands; each command's entry (function,
+ * usage, options, help, examples) lives with its module.  To add a command:
+ * write its `const struct cmd cmd_NAME_entry` next to its function, declare
+ * it in core/cmd.h and list it below (docs/cli.md, "Adding a command").
  */
 #include "core/compat.h"
 #include "core/cmd.h"
-#include "core/log.h"
 #include "core/config.h"
 #include "core/strbuf.h"
 
 static int cmd_version(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 
-static const struct cmd commands[] = {
-	{ "render", cmd_render, "render PATH [--ref REV] [--repo DIR]",
-	  "print the objects of a folder (or a Git revision) as one canonical YAML stream" },
-	{ "template", cmd_template, "template [NAME] CHART [helm template's flags]",
-	  "render a Helm chart exactly as `helm template` prints it" },
-	{ "pack", cmd_pack,
-	  "pack PATH -o FILE [--app N] [--version V] [--source URL] [--revision R] [--created T]",
-	  "render and write a reproducible artifact (tar.gz); prints its sha256" },
-	{ "inspect", cmd_inspect, "inspect FILE",
-	  "verify an artifact file and print its hoist.json summary" },
-	{ "push", cmd_push, "push FILE REF [--insecure]",
-	  "push an artifact to a registry (HOST/REPO:TAG) or oci-layout:DIR:TAG; prints its digest" },
-	{ "pull", cmd_pull, "pull REF -o DIR [--insecure] [--verify-key PUB]",
-	  "fetch, verify and unpack an artifact into a new folder; prints its digest" },
-	{ "keygen", cmd_keygen, "keygen [--out PREFIX]",
-	  "write a new ECDSA P-256 signing key pair: PREFIX.key (0600) and PREFIX.pub" },
-	{ "sign", cmd_sign, "sign REF --key KEY [--identity NAME] [--insecure]",
-	  "sign an artifact in a registry or image layout, as cosign does" },
-	{ "verify", cmd_verify, "verify REF --key PUB [--identity NAME] [--insecure]",
-	  "check an artifact's cosign signature against a public key" },
-	{ "publish", cmd_publish,
-	  "publish [--repo DIR] [--rev REV] [--ref REF] [--env E] [--app N]... [--dry-run]",
-	  "render, pack and push the apps of hoist.yaml for a commit" },
-	{ "promote", cmd_promote,
-	  "promote APP --to ENV [--from ENV] [--digest D] [--approve] [--key PUB]",
-	  "point an environment at the digest another holds: verified, gated, recorded" },
-	{ "history", cmd_history, "history APP [--env E]",
-	  "every move of the app's environment tags, newest first" },
-	{ "rollback", cmd_rollback, "rollback APP --env E [--to DIGEST | --steps N]",
-	  "move an environment back to a digest it held before" },
-	{ "hook", cmd_hook, "hook post-receive|pre-receive|install BARE_REPO|retry [BARE_REPO]",
-	  "the Git server hooks: publish on push, gate pushes that do not render" },
-	{ "diff", cmd_diff, "diff REV_A REV_B [--repo DIR] [--app N]... [--env E] [--exit-code]",
-	  "show how the rendered objects of every app differ between two revisions" },
-	{ "ci", cmd_ci, "ci [--repo DIR] [--env E] [--dry-run] [--rev SHA] [--ref REF] [--dotenv F] [--summary F]",
-	  "publish from a CI job (GitHub Actions, GitLab CI): outputs, summary, PR diffs" },
-	{ "version", cmd_version, "version", "print the version" },
-	{ "help", cmd_help, "help [config [--markdown]]",
-	  "list the commands, or every hoist.yaml key" },
-	{ NULL, NULL, NULL, NULL },
+struct help_args {
+	bool markdown;
+};
+
+static const struct opt help_opts[] = {
+	{ "markdown", OPT_FIELD(struct help_args, markdown),
+	  .help = "with 'help config': the key table as Markdown (docs/config.md)" },
+	{ NULL },
+};
+
+static const char *const help_examples[] = {
+	"hoist help publish\tthe same page as 'hoist publish --help'",
+	"hoist help config\tevery hoist.yaml key with its type, default and meaning",
+	NULL,
+};
+
+static const struct cmd help_entry = {
+	"help", cmd_help, "help [COMMAND | config [--markdown]]",
+	"list the commands, describe one, or every hoist.yaml key",
+	help_opts,
+	.description = "Without an argument, lists the commands.  With a command's name, prints\n"
+		       "its help page, as COMMAND --help does.  'help config' prints every\n"
+		       "key of hoist.yaml from the table the configuration parser uses.",
+	.examples = help_examples,
+	.args = { COMPLETE_WORDS, "config" },
+};
+
+static const struct opt version_opts[] = { { NULL } };
+
+static const struct cmd version_entry = {
+	"version", cmd_version, "version", "print the version", version_opts,
+	.description = "Prints \"hoist VERSION\" on stdout; --version does the same.",
+};
+
+static const struct cmd *const commands[] = {
+	&cmd_render_entry,
+	&cmd_template_entry,
+	&cmd_pack_entry,
+	&cmd_inspect_entry,
+	&cmd_push_entry,
+	&cmd_pull_entry,
+	&cmd_keygen_entry,
+	&cmd_sign_entry,
+	&cmd_verify_entry,
+	&cmd_publish_entry,
+	&cmd_promote_entry,
+	&cmd_history_entry,
+	&cmd_rollback_entry,
+	&cmd_hook_entry,
+	&cmd_diff_entry,
+	&cmd_ci_entry,
+	&version_entry,
+	&help_entry,
+	NULL,
+};
+
+static const struct cmd_man_page pages[] = {
+	{ "hoist.yaml", 5, "the hoist repository configuration",
+	  "hoist.yaml at the root of a repository says what hoist renders and where the\n"
+	  "artifacts go: the registry, the apps (a folder each, rendered as plain YAML,\n"
+	  "a kustomization or a Helm chart), the environments with the branches or tags\n"
+	  "that publish to them and the promotion gates between them, and the clusters.\n\n"
+	  "Every key below comes from the table the parser reads; an unknown key is an\n"
+	  "error naming its file, line and column.  ${env} in a path or values file is\n"
+	  "replaced by the environment's name.",
+	  config_describe_roff },
+	{ NULL },
+};
+
+static const struct cmd_prog prog = {
+	"hoist", 1,
+	"render, pack, publish and promote Kubernetes manifests as OCI artifacts",
+	"hoist is GitOps for Kubernetes in the rendered-artifact style.  It renders\n"
+	"plain manifests, Kustomize overlays and Helm charts where the commit is (a\n"
+	"Git server's receive hook or a CI job), packs the objects into a\n"
+	"reproducible tar.gz artifact, pushes it to an OCI registry or a local OCI\n"
+	"image layout in the layout Flux consumes, signs it in cosign's layout and\n"
+	"promotes environments by digest.\n\n"
+	"Machine-readable results go to stdout, messages for people to stderr.\n"
+	"Each command has its own page, hoist-COMMAND(1), and answers --help.",
+	"HOIST_LOG\tlog level on stderr: debug, info (default), warn or error\n"
+	"NO_COLOR\tset and not empty: no colour unless --color=always\n",
+	commands,
+	"hoist-agent (8)",
+	pages,
 };
 
 static int cmd_version(int argc, char **argv)
 {
+	char **pos;
+
+	if (opts_parse(argc, argv, version_opts, NULL, &pos) != 0)
+		return cmd_usage(version_entry.usage);
 	printf("hoist %s\n", HOIST_VERSION);
 	return cmd_finish_stdout(0);
 }
 
 static int cmd_help(int argc, char **argv)
 {
-	const struct cmd *c;
+	struct help_args a = { 0 };
+	struct strbuf sb = STRBUF_INIT;
+	const struct cmd *const *c;
+	char **pos;
+	int n = opts_parse(argc, argv, help_opts, &a, &pos);
 
-	if (argc >= 1 && !strcmp(argv[0], "config")) {
-		struct strbuf sb = STRBUF_INIT;
-		config_describe(&sb, argc >= 2 && !strcmp(argv[1], "--markdown"));
-		cmd_write_stdout(sb.buf, sb.len);
-		strbuf_release(&sb);
-		return cmd_finish_stdout(0);
+	if (n < 0 || n > 1)
+		return cmd_usage(help_entry.usage);
+	if (n == 1 && !strcmp(pos[0], "config")) {
+		config_describe(&sb, a.markdown);
+	} else if (n == 1) {
+		for (c = commands; *c; c++)
+			if (!strcmp((*c)->name, pos[0]))
+				break;
+		if (!*c)
+			return cmd_unknown_command(&prog, pos[0]);
+		cmd_help_text(&sb, &prog, *c, true);
+	} else {
+		cmd_help_list(&sb, &prog);
 	}
-	printf("usage: hoist <command> [options]\n\ncommands:\n");
-	for (c = commands; c->name; c++)
-		printf("  %-10s %s\n", c->name, c->summary);
-	printf("\nexit status: 0 ok, 1 error, 2 usage error\n");
+	cmd_write_stdout(sb.buf, sb.len);
+	strbuf_release(&sb);
 	return cmd_finish_stdout(0);
 }
 
 int main(int argc, char **argv)
 {
-	const struct cmd *c;
-
-	log_init_from_env();
-	if (argc < 2)
-		return cmd_help(0, NULL) ? 1 : EXIT_USAGE;
-	if (!strcmp(argv[1], "--version"))
-		return cmd_version(0, NULL);
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
-		return cmd_help(0, NULL);
-	for (c = commands; c->name; c++)
-		if (!strcmp(c->name, argv[1]))
-			return c->fn(argc - 2, argv + 2);
-	fprintf(stderr, "hoist: '%s' is not a hoist command; see 'hoist help'\n", argv[1]);
-	return EXIT_USAGE;
+	return cmd_main(&prog, argc, argv);
 }

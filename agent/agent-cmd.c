@@ -11,58 +11,88 @@
 #include "core/log.h"
 #include "core/strbuf.h"
 
-#define SYNC_USAGE "sync APP --once -c FILE"
-#define STATUS_USAGE "status -c FILE [--json]"
+struct agent_args {
+	const char *config;
+	bool once, json;
+};
 
-static int agent_usage(const char *usage)
-{
-	fprintf(stderr, "usage: hoist-agent %s\n", usage);
-	return EXIT_USAGE;
-}
+#define A struct agent_args
+static const struct opt sync_options[] = {
+	{ "config", OPT_FIELD(A, config), 'c', .arg = "FILE", .complete = COMPLETE_FILE,
+	  .help = "the agent's configuration (agent.yaml)" },
+	{ "once", OPT_FIELD(A, once), .help = "one pass (required: the loop is `hoist-agent run`)" },
+	{ NULL },
+};
 
-static int agent_fail(void)
-{
-	fprintf(stderr, "hoist-agent: error: %s\n", err_msg());
-	return 1;
-}
+static const struct opt status_options[] = {
+	{ "config", OPT_FIELD(A, config), 'c', .arg = "FILE", .complete = COMPLETE_FILE,
+	  .help = "the agent's configuration (agent.yaml)" },
+	{ "json", OPT_FIELD(A, json), .help = "the status as JSON, as GET /v1/status serves it" },
+	{ NULL },
+};
+#undef A
 
-/* -c is the one short option, as `hoist-agent run -c FILE` takes it too. */
-static void short_opts(int argc, char **argv)
-{
-	static char config_opt[] = "--config";
-	int i;
+static const char *const sync_examples[] = {
+	"hoist-agent sync web --once -c /etc/hoist/agent.yaml	"
+	"resolve, verify, apply, prune and wait for health once; exit 0 when healthy",
+	NULL,
+};
 
-	for (i = 0; i < argc; i++)
-		if (!strcmp(argv[i], "-c"))
-			argv[i] = config_opt;
-}
+const struct cmd cmd_agent_sync_entry = {
+	"sync", cmd_agent_sync, "sync APP --once -c FILE", "one pass over an app",
+	sync_options,
+	.description =
+		"Resolves APP's source (a tag, a digest or the highest tag matching its semver\n"
+		"range), fetches and verifies the artifact (and its signature when verifyKey\n"
+		"is set), applies it in stages with server-side apply, prunes what the\n"
+		"previous inventory had and this one lacks, and waits for health up to the\n"
+		"app's timeout.  Exit 0 when applied and healthy, 1 otherwise with the\n"
+		"reason on stderr.",
+	.examples = sync_examples,
+	.see_also = "docs/agent.md",
+	.args = { COMPLETE_NONE },
+};
+
+static const char *const status_examples[] = {
+	"hoist-agent status -c /etc/hoist/agent.yaml	one line per app: result, health, digest",
+	"hoist-agent status -c agent.yaml --json | jq .apps	the same as JSON",
+	NULL,
+};
+
+const struct cmd cmd_agent_status_entry = {
+	"status", cmd_agent_status, "status -c FILE [--json]",
+	"the last recorded sync of every app", status_options,
+	.description = "Prints what the agent recorded in its stateDir for every app: the last\n"
+		       "sync's result and time, digest, revision, counts and health.",
+	.examples = status_examples,
+	.see_also = "docs/agent.md, docs/api.md",
+};
 
 int cmd_agent_sync(int argc, char **argv)
 {
-	const char *config = NULL;
-	bool once = false;
-	const struct opt opts[] = { { "config", &config }, { "once", NULL, &once }, { NULL } };
+	struct agent_args a = { 0 };
+	const char *config;
 	const struct agent_app *app;
 	struct agent *ag = NULL;
 	struct sync_result res;
 	char **pos;
 	int n, r;
 
-	short_opts(argc - 1, argv + 1);
-	n = opts_parse(argc - 1, argv + 1, opts, &pos);
+	n = opts_parse(argc, argv, sync_options, &a, &pos);
+	config = a.config;
 	if (n != 1 || !config)
-		return agent_usage(SYNC_USAGE);
+		return cmd_usage(cmd_agent_sync_entry.usage);
 	/* Only one pass is offered here; the loop is `hoist-agent run`. */
-	if (!once)
-		return agent_usage(SYNC_USAGE " (the loop is `hoist-agent run`)");
+	if (!a.once)
+		return cmd_usage("sync APP --once -c FILE (the loop is `hoist-agent run`)");
 	r = agent_open(&ag, config);
 	if (r)
-		return agent_fail();
+		return cmd_fail();
 	app = agent_app(ag, pos[0]);
 	if (!app) {
 		err_set(ERR_NOTFOUND, "%s: no app '%s'", config, pos[0]);
 		agent_free(ag);
-		return agent_fail();
+		return cmd_fail();
 	}
 	r = agent_sync(ag, app, NULL, NULL, &res);
 	if (r)
@@ -88,24 +118,23 @@ static const char *str_or(const struct doc_node *app, const char *key, const cha
 
 int cmd_agent_status(int argc, char **argv)
 {
-	const char *config = NULL;
-	bool json = false;
-	const struct opt opts[] = { { "config", &config }, { "json", NULL, &json }, { NULL } };
+	struct agent_args a = { 0 };
+	const char *config;
 	struct strbuf out = STRBUF_INIT;
 	struct doc_stream *s = NULL;
 	struct agent *ag = NULL;
 	char **pos;
 	int n, r;
 
-	short_opts(argc - 1, argv + 1);
-	n = opts_parse(argc - 1, argv + 1, opts, &pos);
+	n = opts_parse(argc, argv, status_options, &a, &pos);
+	config = a.config;
 	if (n != 0 || !config)
-		return agent_usage(STATUS_USAGE);
+		return cmd_usage(cmd_agent_status_entry.usage);
 	r = agent_open(&ag, config);
 	if (r)
-		return agent_fail();
+		return cmd_fail();
 	agent_status_json(ag, &out);
-	if (json) {
+	if (a.json) {
 		cmd_write_stdout(out.buf, out.len);
 		goto out;
 	}
@@ -117,38 +146,18 @@ int cmd_agent_status(int argc, char **argv)
 		printf("%-20s %-10s %-12s %-19s %-21s %s\n", "APP", "RESULT", "HEALTH", "DIGEST",
 		       "LAST SYNC", "MESSAGE");
 		for (size_t i = 0; apps && i < apps->n; i++) {
-			const struct doc_node *a = apps->kids[i];
-			const char *d = str_or(a, "digest", "-");
-			printf("%-20s %-10s %-12s %-19.19s %-21s %s\n", str_or(a, "name", "?"),
-			       str_or(a, "result", "never"), str_or(a, "health", "Unknown"), d,
-			       str_or(a, "lastSync", "-"), str_or(a, "message", ""));
+			const struct doc_node *ap = apps->kids[i];
+			const char *d = str_or(ap, "digest", "-");
+			printf("%-20s %-10s %-12s %-19.19s %-21s %s\n", str_or(ap, "name", "?"),
+			       str_or(ap, "result", "never"), str_or(ap, "health", "Unknown"), d,
+			       str_or(ap, "lastSync", "-"), str_or(ap, "message", ""));
 		}
 	}
 out:
 	if (r)
-		agent_fail();
+		cmd_fail();
 	doc_stream_free(s);
 	strbuf_release(&out);
 	agent_free(ag);
 	return cmd_finish_stdout(r ? 1 : 0);
-}
-
-int cmd_agent_help(int argc, char **argv)
-{
-	struct strbuf sb = STRBUF_INIT;
-
-	if (argc >= 2 && !strcmp(argv[1], "config")) {
-		agent_config_describe(&sb, argc >= 3 && !strcmp(argv[2], "--markdown"));
-		cmd_write_stdout(sb.buf, sb.len);
-		strbuf_release(&sb);
-		return cmd_finish_stdout(0);
-	}
-	printf("usage: hoist-agent COMMAND [ARGS]\n\n"
-	       "  run -c FILE               sync every app on its interval; serve pushes and status\n"
-	       "  " SYNC_USAGE "   one pass over APP; exit 0 when applied and healthy\n"
-	       "  " STATUS_USAGE "   the last recorded sync of every app\n"
-	       "  version                   print the version\n"
-	       "  help [config]             this text, or every agent.yaml key\n\n"
-	       "See docs/agent.md.\n");
-	return cmd_finish_stdout(0);
 }

@@ -83,6 +83,8 @@ void agent_config_release(struct agent_config *cfg);
 const struct agent_app *agent_config_app(const struct agent_config *cfg, const char *name);
 /* Every key with its meaning, as Markdown (docs/agent.md's table) or text. */
 void agent_config_describe(struct strbuf *out, bool markdown);
+/* The same as roff paragraphs, for agent.yaml(5). */
+void agent_config_describe_roff(struct strbuf *roff);
 
 enum agent_health {
 	HEALTH_UNKNOWN = 0, /* not checked yet */
@@ -207,7 +209,9 @@ void agent_log(const char *level, const char *app, const char *digest, const cha
  */
 int cmd_agent_sync(int argc, char **argv);
 int cmd_agent_status(int argc, char **argv);
-int cmd_agent_help(int argc, char **argv);
 int cmd_agent_run(int argc, char **argv);
+
+struct cmd;
+extern const struct cmd cmd_agent_run_entry, cmd_agent_sync_entry, cmd_agent_status_entry;
 
 #endif

@@ -382,6 +382,33 @@ static void describe(struct strbuf *out, const struct acfg_field *fields, size_t
 	}
 }
 
+static void describe_roff(struct strbuf *out, const struct acfg_field *fields, size_t n,
+			  const char *prefix)
+{
+	size_t k;
+
+	for (k = 0; k < n; k++) {
+		const struct acfg_field *f = &fields[k];
+		struct strbuf key = STRBUF_INIT;
+
+		strbuf_addf(&key, "%s%s", prefix, f->key);
+		strbuf_addstr(out, ".TP\n.B ");
+		config_roff_escaped(out, key.buf);
+		strbuf_addf(out, "\n(%s%s%s%s) ", type_name(f), f->required ? ", required" : "",
+			    f->def ? ", default " : "", f->def ? f->def : "");
+		config_roff_escaped(out, f->help);
+		strbuf_addch(out, '\n');
+		strbuf_release(&key);
+		if (f->type == ACFG_APPS)
+			describe_roff(out, app_fields, ARRAY_SIZE(app_fields), "apps[].");
+	}
+}
+
+void agent_config_describe_roff(struct strbuf *roff)
+{
+	describe_roff(roff, top_fields, ARRAY_SIZE(top_fields), "");
+}
+
 void agent_config_describe(struct strbuf *out, bool md)
 {
 	if (md)

@@ -476,27 +476,56 @@ void run_stop(struct run *r)
 	free(r);
 }
 
-#define RUN_USAGE "run -c FILE [--listen HOST:PORT] [--addr-file FILE]"
+struct run_args {
+	const char *config, *listen, *addr_file;
+};
+
+#define A struct run_args
+static const struct opt run_options[] = {
+	{ "config", OPT_FIELD(A, config), 'c', .arg = "FILE", .def = AGENT_CONFIG_FILE,
+	  .complete = COMPLETE_FILE, .help = "the agent's configuration (agent.yaml)" },
+	{ "listen", OPT_FIELD(A, listen), .arg = "HOST:PORT",
+	  .help = "serve pushes and the status API here instead of agent.yaml's listen" },
+	{ "addr-file", OPT_FIELD(A, addr_file), .arg = "FILE",
+	  .help = "write the address the server bound (for port 0) to FILE" },
+	{ NULL },
+};
+#undef A
+
+static const char *const run_examples[] = {
+	"hoist-agent run -c /etc/hoist/agent.yaml	the in-cluster loop, as the Deployment runs it",
+	NULL,
+};
+
+const struct cmd cmd_agent_run_entry = {
+	"run", cmd_agent_run, "run [-c FILE] [--listen HOST:PORT] [--addr-file FILE]",
+	"sync every app on its interval; serve pushes and status", run_options,
+	.description =
+		"Syncs every app of agent.yaml on its interval (jittered), at once when a\n"
+		"push arrives or a publisher names a new digest, and serves the push\n"
+		"endpoint and the status API on `listen`.  One app's failure never stops\n"
+		"the others; SIGTERM stops it cleanly.",
+	.env = "HOIST_LOG\tlog level: debug, info (default), warn or error\n",
+	.examples = run_examples,
+	.see_also = "docs/agent.md, docs/api.md",
+};
 
 int cmd_agent_run(int argc, char **argv)
 {
-	const char *config = NULL, *listen = NULL, *addr_file = NULL;
+	struct run_args a = { 0 };
+	const char *config, *listen, *addr_file;
 	struct run_opts ro = { 0 };
 	struct agent *ag = NULL;
 	struct run *r = NULL;
 	sigset_t set;
-	int i, rc;
+	char **pos;
+	int rc;
 
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char **dst = !strcmp(a, "-c") || !strcmp(a, "--config") ? &config
-				   : !strcmp(a, "--listen")			  ? &listen
-				   : !strcmp(a, "--addr-file")			  ? &addr_file
-										  : NULL;
-		if (!dst || i + 1 >= argc)
-			return cmd_usage(RUN_USAGE);
-		*dst = argv[++i];
-	}
+	if (opts_parse(argc, argv, run_options, &a, &pos) != 0)
+		return cmd_usage(cmd_agent_run_entry.usage);
+	config = a.config;
+	listen = a.listen;
+	addr_file = a.addr_file;
 	if (!config)
 		config = AGENT_CONFIG_FILE;
 	/*

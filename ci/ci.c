@@ -382,32 +382,94 @@ static void pr_diff(struct strbuf *diff, size_t *nchanged, const char **base_out
 	}
 }
 
-#define CI_USAGE "ci [--repo DIR] [--env E] [--dry-run] [--rev SHA] [--ref REF] " \
-		 "[--dotenv FILE] [--summary FILE]\n" \
-		 "       hoist ci promote APP --to ENV [--from ENV] [--approve] [--repo DIR]"
+/*
+ * One table for `ci` and `ci promote`: the promotion options are refused
+ * without "promote" (and the publish ones with it) by the checks below.
+ */
+struct ci_args {
+	const char *repo, *env, *rev, *ref, *dotenv, *summary;
+	bool dry_run;
+	struct promote_opts po;
+};
+
+#define A struct ci_args
+static const struct opt ci_options[] = {
+	{ "repo", OPT_FIELD(A, repo), .arg = "DIR", .def = ".", .complete = COMPLETE_DIR,
+	  .help = "the repository checked out by the job" },
+	{ "env", OPT_FIELD(A, env), .arg = "NAME", .complete = COMPLETE_ENV,
+	  .help = "publish to this environment only, whatever the ref" },
+	{ "rev", OPT_FIELD(A, rev), .arg = "SHA", .def = "GITHUB_SHA or CI_COMMIT_SHA",
+	  .help = "the commit to publish (with --ref: run outside CI)" },
+	{ "ref", OPT_FIELD(A, ref), .arg = "REF", .def = "GITHUB_REF or CI_COMMIT_REF_NAME",
+	  .help = "the ref whose environments receive it" },
+	{ "dotenv", OPT_FIELD(A, dotenv), .arg = "FILE", .def = "hoist.env on GitLab",
+	  .complete = COMPLETE_FILE, .help = "write HOIST_* variables as a dotenv report" },
+	{ "summary", OPT_FIELD(A, summary), .arg = "FILE", .def = "hoist-summary.md on GitLab",
+	  .complete = COMPLETE_FILE, .help = "write the Markdown job summary to FILE" },
+	{ "dry-run", OPT_FIELD(A, dry_run),
+	  .help = "render and pack, push nothing (always on for pull/merge requests)" },
+	{ "to", OPT_FIELD(A, po.to), .arg = "ENV", .complete = COMPLETE_ENV,
+	  .help = "ci promote: the environment to promote to (required there)" },
+	{ "from", OPT_FIELD(A, po.from), .arg = "ENV", .complete = COMPLETE_ENV,
+	  .help = "ci promote: the environment to promote from (default: promoteFrom)" },
+	{ "key", OPT_FIELD(A, po.key), .arg = "PUB", .complete = COMPLETE_FILE,
+	  .help = "ci promote: refuse an artifact this public key did not sign" },
+	{ "approve", OPT_FIELD(A, po.approve),
+	  .help = "ci promote: approve the promotion (the job's own gate is the approval)" },
+	{ NULL },
+};
+#undef A
+
+static const char *const ci_examples[] = {
+	"hoist ci\tin a GitHub Actions or GitLab CI job: publish, outputs, summary",
+	"hoist ci --rev $(git rev-parse HEAD) --ref refs/heads/main --dry-run\t"
+	"the same outside CI, pushing nothing",
+	"hoist ci promote podinfo --to prod --approve\ta manual promotion job",
+	NULL,
+};
+
+const struct cmd cmd_ci_entry = {
+	"ci", cmd_ci,
+	"ci [--repo DIR] [--env NAME] [--dry-run] [--rev SHA] [--ref REF] [--dotenv FILE]"
+	" [--summary FILE]\n"
+	"ci promote APP --to ENV [--from ENV] [--approve] [--key PUB] [--repo DIR] [--rev SHA]",
+	"publish from a CI job (GitHub Actions, GitLab CI): outputs, summary, PR diffs",
+	ci_options,
+	.description =
+		"The publish step for GitHub Actions and GitLab CI.  It reads the commit and\n"
+		"ref from the job's environment, publishes as hoist publish does, and writes\n"
+		"step outputs (GITHUB_OUTPUT), a dotenv report (GitLab), and a job summary\n"
+		"with the rendered diff.  On a pull or merge request it is a dry run whose\n"
+		"summary shows the diff against the target branch.\n\n"
+		"ci promote is the manual promotion job: hoist promote with outputs.",
+	.env = "GITHUB_ACTIONS\ttrue: a GitHub Actions job (GITHUB_SHA, GITHUB_REF, GITHUB_EVENT_*)\n"
+	       "GITHUB_OUTPUT\tthe file step outputs are appended to\n"
+	       "GITHUB_STEP_SUMMARY\tthe file the job summary is appended to\n"
+	       "GITLAB_CI\ttrue: a GitLab CI job (CI_COMMIT_SHA, CI_COMMIT_REF_NAME, CI_MERGE_REQUEST_*)\n"
+	       "HOIST_SIGNING_KEY\tprivate key file: sign every artifact published\n",
+	.examples = ci_examples,
+	.see_also = "docs/ci.md",
+	.args = { COMPLETE_NONE, "promote" },
+};
 
 /*
  * `hoist ci promote`: a manual promotion job (GitLab `when: manual`, GitHub
  * `workflow_dispatch` with an environment).  The job's own gate (who may
  * run it) is the approval, so --approve is passed through as given.
  */
-static int ci_promote(int argc, char **argv)
+static int ci_promote(struct ci_args *a, int n, char **pos)
 {
-	struct promote_opts o = { 0 };
+	struct promote_opts o = a->po;
 	struct promote_result res;
-	const char *dotenv = NULL;
-	const struct opt opts[] = {
-		{ "to", &o.to }, { "from", &o.from }, { "repo", &o.repo }, { "rev", &o.rev },
-		{ "key", &o.key }, { "dotenv", &dotenv }, { "approve", NULL, &o.approve },
-		{ NULL },
-	};
+	const char *dotenv = a->dotenv;
 	struct strbuf out = STRBUF_INIT, md = STRBUF_INIT;
 	const char *gh_output = env_get("GITHUB_OUTPUT"), *gh_summary = env_get("GITHUB_STEP_SUMMARY");
-	char **pos;
 	int r;
 
-	if (opts_parse(argc, argv, opts, &pos) != 1 || !o.to)
-		return cmd_usage(CI_USAGE);
+	if (n != 1 || !o.to || a->env || a->ref || a->summary || a->dry_run)
+		return cmd_usage(cmd_ci_entry.usage);
+	o.repo = a->repo;
+	o.rev = a->rev;
 	o.app = pos[0];
 	o.actor = "ci";
 	r = promote_run(&res, &o);
@@ -439,14 +501,10 @@ static int ci_promote(int argc, char **argv)
 
 int cmd_ci(int argc, char **argv)
 {
-	const char *repo = ".", *env = NULL, *rev = NULL, *ref = NULL;
-	const char *dotenv = NULL, *summary_file = NULL, *diff_base = NULL;
-	bool dry_run = false;
-	const struct opt opts[] = {
-		{ "repo", &repo }, { "env", &env }, { "rev", &rev }, { "ref", &ref },
-		{ "dotenv", &dotenv }, { "summary", &summary_file },
-		{ "dry-run", NULL, &dry_run }, { NULL },
-	};
+	struct ci_args a = { 0 };
+	const char *repo, *env, *rev, *ref, *dotenv, *summary_file, *diff_base = NULL;
+	bool dry_run;
+	int n = opts_parse(argc, argv, ci_options, &a, &argv);
 	struct ci_context ctx;
 	struct publish_opts po = { 0 };
 	struct publish_result res = { 0 };
@@ -455,13 +513,19 @@ int cmd_ci(int argc, char **argv)
 	size_t nchanged = 0, i;
 	const char *gh_output = NULL, *gh_summary = NULL;
 	bool have_ctx = false, published = false;
-	char **pos;
 	int r;
 
-	if (argc >= 1 && !strcmp(argv[0], "promote"))
-		return ci_promote(argc - 1, argv + 1);
-	if (opts_parse(argc, argv, opts, &pos) != 0)
-		return cmd_usage(CI_USAGE);
+	if (n >= 1 && !strcmp(argv[0], "promote"))
+		return ci_promote(&a, n - 1, argv + 1);
+	if (n != 0 || a.po.to || a.po.from || a.po.key || a.po.approve)
+		return cmd_usage(cmd_ci_entry.usage);
+	repo = a.repo ? a.repo : ".";
+	env = a.env;
+	rev = a.rev;
+	ref = a.ref;
+	dotenv = a.dotenv;
+	summary_file = a.summary;
+	dry_run = a.dry_run;
 	r = ci_detect(&ctx, env_get);
 	if (r)
 		goto out;

@@ -706,6 +706,48 @@ static void describe(struct strbuf *out, const struct cfg_schema *sch, const cha
 	}
 }
 
+void config_roff_escaped(struct strbuf *out, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\')
+			strbuf_addstr(out, "\\e");
+		else if (*s == '-')
+			strbuf_addstr(out, "\\-");
+		else if (*s == '`')
+			strbuf_addstr(out, "\\(ga");
+		else
+			strbuf_addch(out, *s);
+	}
+}
+
+static void describe_roff(struct strbuf *out, const struct cfg_schema *sch, const char *prefix)
+{
+	size_t k;
+
+	for (k = 0; k < sch->nfields; k++) {
+		const struct cfg_field *f = &sch->fields[k];
+		struct strbuf key = STRBUF_INIT;
+
+		strbuf_addf(&key, "%s%s", prefix, f->key);
+		strbuf_addstr(out, ".TP\n.B ");
+		config_roff_escaped(out, key.buf);
+		strbuf_addf(out, "\n(%s%s%s%s) ", type_name(f), f->required ? ", required" : "",
+			    f->def ? ", default " : "", f->def ? f->def : "");
+		config_roff_escaped(out, f->help);
+		strbuf_addch(out, '\n');
+		if (f->sub) {
+			strbuf_addstr(&key, f->type == CFG_NAMED ? ".NAME." : "[].");
+			describe_roff(out, f->sub, key.buf);
+		}
+		strbuf_release(&key);
+	}
+}
+
+void config_describe_roff(struct strbuf *out)
+{
+	describe_roff(out, &top_schema, "");
+}
+
 void config_describe(struct strbuf *out, bool md)
 {
 	if (md)

@@ -106,5 +106,9 @@ int config_parse_hook_timeout(const char *s, int64_t *out);
 
 /* Writes the reference for every key, as Markdown (docs/config.md) or text. */
 void config_describe(struct strbuf *out, bool markdown);
+/* The same as roff .TP paragraphs, for the hoist.yaml(5) man page. */
+/* Appends `s` with roff's special characters escaped (\\, -, `), for man pages. */
+void config_roff_escaped(struct strbuf *out, const char *s);
+void config_describe_roff(struct strbuf *out);
 
 #endif

@@ -2,6 +2,7 @@
 #include "http.h"
 #include "err.h"
 #include "log.h"
+#include "term.h"
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <limits.h>
@@ -212,6 +213,21 @@ int http_retry_max(void)
 	return v > HTTP_RETRY_DEFAULT ? HTTP_RETRY_DEFAULT : (int)v;
 }
 
+static int xfer_info(void *data, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		     curl_off_t ulnow)
+{
+	struct progress *p = data;
+
+	if (ultotal > 0) {
+		p->total = (uint64_t)ultotal;
+		progress_update(p, (uint64_t)ulnow, NULL);
+	} else if (dltotal > 0) {
+		p->total = (uint64_t)dltotal;
+		progress_update(p, (uint64_t)dlnow, NULL);
+	}
+	return 0;
+}
+
 static void sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
@@ -312,6 +328,11 @@ static int http_once(struct http_response *res, const struct http_request *req,
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, write_header);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, &sink);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	if (req->progress && req->progress->active) {
+		curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, xfer_info);
+		curl_easy_setopt(h, CURLOPT_XFERINFODATA, req->progress);
+		curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	}
 	if (!strcmp(req->method, "HEAD")) {
 		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
 	} else if (!strcmp(req->method, "GET")) {

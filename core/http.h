@@ -24,6 +24,8 @@
 #include "compat.h"
 #include "strbuf.h"
 
+struct progress;
+
 struct http_request {
 	const char *method; /* "GET", "HEAD", "POST", "PUT", "DELETE" */
 	const char *url;
@@ -44,6 +46,12 @@ struct http_request {
 	 * calls that must not hold their caller long (a push notifying agents).
 	 */
 	long timeout_ms;
+	/*
+	 * When set, the bytes of the body sent (or else received) update it:
+	 * term.h's progress line, for large blobs on a terminal.  The caller
+	 * starts and stops it.
+	 */
+	struct progress *progress;
 };
 
 struct http_response {

@@ -7,6 +7,7 @@
 #include "http.h"
 #include "log.h"
 #include "strbuf.h"
+#include "term.h"
 
 #define REG_ERROR_BODY_MAX (64u << 10)
 #define REG_TAGS_PAGE_MAX (4u << 20)
@@ -36,7 +37,11 @@ struct reg_req {
 	size_t body_len;
 	size_t limit;
 	bool retry;
+	struct progress *progress; /* large blobs, on a terminal */
 };
+
+/* Blobs smaller than this transfer without a progress line. */
+#define PROGRESS_MIN_BYTES (1u << 20)
 
 static bool url_allows_plain(const struct oci_registry *reg, const char *url)
 {
@@ -166,6 +171,7 @@ static int reg_send(struct oci_registry *reg, struct http_response *res, const s
 		req.limit = rq->limit ? rq->limit : REG_ERROR_BODY_MAX;
 		req.allow_plain = url_allows_plain(reg, rq->url);
 		req.retry = rq->retry;
+		req.progress = rq->progress;
 		log_debug("%s %s", rq->method, rq->url);
 		r = http_do(res, &req);
 		if (r)
@@ -299,6 +305,7 @@ static int upload_once(struct oci_registry *reg, const char *digest, const void 
 	struct strbuf url = STRBUF_INIT, loc = STRBUF_INIT;
 	struct http_response res;
 	struct reg_req rq = { "POST" };
+	struct progress prog;
 	int r;
 
 	http_response_init(&res);
@@ -325,7 +332,13 @@ static int upload_once(struct oci_registry *reg, const char *digest, const void 
 	rq.accept_or_type = "Content-Type: application/octet-stream";
 	rq.body = buf;
 	rq.body_len = len;
+	progress_start_bytes(&prog, "uploading", PROGRESS_MIN_BYTES);
+	rq.progress = &prog;
 	r = reg_send(reg, &res, &rq);
+	if (!r)
+		progress_stop(&prog);
+	else if (prog.last_percent >= 0)
+		fputc('\n', stderr);
 	if (r)
 		goto out;
 	if (res.status != 201 && res.status != 204) {
@@ -367,6 +380,7 @@ static int reg_blob_get(struct oci_store *s, struct strbuf *out, const char *dig
 	struct strbuf url = STRBUF_INIT, what = STRBUF_INIT;
 	struct http_response res;
 	struct reg_req rq = { "GET" };
+	struct progress prog;
 	int r;
 
 	http_response_init(&res);
@@ -374,7 +388,13 @@ static int reg_blob_get(struct oci_store *s, struct strbuf *out, const char *dig
 	rq.url = url.buf;
 	rq.limit = max;
 	rq.retry = true;
+	progress_start_bytes(&prog, "downloading", PROGRESS_MIN_BYTES);
+	rq.progress = &prog;
 	r = reg_send(reg, &res, &rq);
+	if (!r)
+		progress_stop(&prog);
+	else if (prog.last_percent >= 0)
+		fputc('\n', stderr);
 	if (r)
 		goto out;
 	if (res.status != 200) {

@@ -878,24 +878,55 @@ static int hook_install(const char *bare)
 	return r ? cmd_fail() : 0;
 }
 
+static const struct opt hook_options[] = { { NULL } };
+
+static const char *const hook_examples[] = {
+	"hoist hook install /srv/git/deploy.git\t"
+	"publish on every push; reject pushes whose apps do not render",
+	"hoist hook retry /srv/git/deploy.git\tpublish what the spool of that repository still holds",
+	NULL,
+};
+
+const struct cmd cmd_hook_entry = {
+	"hook", cmd_hook, "hook post-receive|pre-receive\nhook retry [BARE_REPO]\nhook install BARE_REPO",
+	"the Git server hooks: publish on push, gate pushes that do not render",
+	hook_options,
+	.description =
+		"post-receive reads git's ref updates on stdin and publishes the apps the\n"
+		"pushed commits changed (spooled first, so a failure can be retried);\n"
+		"pre-receive rejects a push whose apps do not render or whose hoist.yaml is\n"
+		"invalid; retry publishes what the spool still holds; install writes both\n"
+		"hook shims into a bare repository, calling this hoist binary.",
+	.env = "GIT_DIR\tthe bare repository, as git sets it for hooks\n"
+	       "HOIST_HOOK_ASYNC\t1: post-receive queues the work and returns at once\n"
+	       "HOIST_SIGNING_KEY\tprivate key file: sign every artifact published\n",
+	.examples = hook_examples,
+	.see_also = "docs/hooks.md",
+	.args = { COMPLETE_DIR, "post-receive pre-receive retry install" },
+};
+
 int cmd_hook(int argc, char **argv)
 {
 	static const char usage[] =
 		"hook post-receive | pre-receive | retry [BARE_REPO] | install BARE_REPO";
+	char **pos;
+	int n;
 
 	log_set_prefix("hoist");
-	if (argc < 1)
+	/* No options; the parser still refuses unknown ones with a suggestion. */
+	n = opts_parse(argc, argv, hook_options, NULL, &pos);
+	if (n < 1)
 		return cmd_usage(usage);
-	if (!strcmp(argv[0], "post-receive") && argc == 1)
+	if (!strcmp(pos[0], "post-receive") && n == 1)
 		return hook_post_receive();
-	if (!strcmp(argv[0], "pre-receive") && argc == 1)
+	if (!strcmp(pos[0], "pre-receive") && n == 1)
 		return hook_pre_receive();
-	if (!strcmp(argv[0], "retry") && argc <= 2)
-		return hook_retry(argc == 2 ? argv[1] : NULL);
+	if (!strcmp(pos[0], "retry") && n <= 2)
+		return hook_retry(n == 2 ? pos[1] : NULL);
 	/* Internal: the detached worker start_worker runs. */
-	if (!strcmp(argv[0], "worker") && argc == 2)
-		return hook_worker(argv[1]);
-	if (!strcmp(argv[0], "install") && argc == 2)
-		return hook_install(argv[1]);
+	if (!strcmp(pos[0], "worker") && n == 2)
+		return hook_worker(pos[1]);
+	if (!strcmp(pos[0], "install") && n == 2)
+		return hook_install(pos[1]);
 	return cmd_usage(usage);
 }

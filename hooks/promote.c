@@ -16,6 +16,7 @@
 #include "core/sign.h"
 #include "core/src-tree.h"
 #include "core/strbuf.h"
+#include "core/json-out.h"
 #include <time.h>
 
 /* An app's repository in one environment, opened. */
@@ -356,32 +357,98 @@ out:
 	return r;
 }
 
-#define PROMOTE_USAGE \
-	"promote APP --to ENV [--from ENV] [--digest D] [--approve] [--key PUB] [--repo DIR] [--rev REV]"
+struct promote_args {
+	struct promote_opts o;
+	bool json;
+};
+
+#define A struct promote_args
+static const struct opt promote_options[] = {
+	{ "to", OPT_FIELD(A, o.to), .arg = "ENV", .complete = COMPLETE_ENV,
+	  .help = "the environment to point at the digest (required)" },
+	{ "from", OPT_FIELD(A, o.from), .arg = "ENV", .def = "the target's promoteFrom",
+	  .complete = COMPLETE_ENV, .help = "the environment whose digest is promoted" },
+	{ "digest", OPT_FIELD(A, o.digest), .arg = "D", .def = "what --from holds now",
+	  .help = "promote this digest (it must be in --from's history)" },
+	{ "approve", OPT_FIELD(A, o.approve),
+	  .help = "approve the promotion when the target has approval: required" },
+	{ "key", OPT_FIELD(A, o.key), .arg = "PUB", .env = "HOIST_VERIFY_KEY",
+	  .def = "hoist.yaml verifyKey", .complete = COMPLETE_FILE,
+	  .help = "refuse an artifact this public key did not sign" },
+	{ "repo", OPT_FIELD(A, o.repo), .arg = "DIR", .def = ".", .complete = COMPLETE_DIR,
+	  .help = "the repository hoist.yaml is read from" },
+	{ "rev", OPT_FIELD(A, o.rev), .arg = "REV", .def = "HEAD",
+	  .help = "the revision hoist.yaml is read at" },
+	{ "insecure", OPT_FIELD(A, o.insecure),
+	  .help = "allow plain HTTP to a registry that is not on loopback" },
+	{ "json", OPT_FIELD(A, json),
+	  .help = "print the result as one JSON object (fields in docs/cli.md)" },
+	{ NULL },
+};
+#undef A
+
+static const char *const promote_examples[] = {
+	"hoist promote podinfo --to prod --approve\t"
+	"prod gets the digest staging (its promoteFrom) holds, verified and gated",
+	"hoist promote podinfo --from dev --to staging --digest sha256:3f2a...\t"
+	"a digest dev held before, not the newest",
+	"hoist promote podinfo --to staging --json | jq -r .digest\tthe digest moved, for a script",
+	NULL,
+};
+
+const struct cmd cmd_promote_entry = {
+	"promote", cmd_promote,
+	"promote APP --to ENV [--from ENV] [--digest D] [--approve] [--key PUB] [--repo DIR]\n"
+	"promote APP --to ENV [--rev REV] [--insecure] [--json]",
+	"point an environment at the digest another holds: verified, gated, recorded",
+	promote_options,
+	.description =
+		"Moves the target environment's tag of APP to the digest the source\n"
+		"environment holds, never re-rendering: the artifact is fetched and checked\n"
+		"end to end (and its signature, when a key is configured), the gates of\n"
+		"hoist.yaml apply (promoteFrom, soak, approval), and the move is recorded in\n"
+		"the registry for history and rollback.\n\n"
+		"Prints \"APP FROM_REF -> TO_REF DIGEST\", with \"(already there)\" when the\n"
+		"target held the digest already.",
+	.env = "HOIST_VERIFY_KEY\tthe public key promotions verify with, when --key is not given\n"
+	       "HOIST_REGISTRY_USER\tregistry user name (with HOIST_REGISTRY_PASSWORD)\n",
+	.examples = promote_examples,
+	.see_also = "docs/promotion.md",
+	.args = { COMPLETE_APP },
+};
 
 int cmd_promote(int argc, char **argv)
 {
-	struct promote_opts o = { 0 };
+	struct promote_args a = { { 0 } };
 	struct promote_result res;
-	const struct opt opts[] = {
-		{ "from", &o.from }, { "to", &o.to }, { "digest", &o.digest }, { "key", &o.key },
-		{ "repo", &o.repo }, { "rev", &o.rev }, { "approve", NULL, &o.approve },
-		{ "insecure", NULL, &o.insecure }, { NULL },
-	};
+	struct strbuf js = STRBUF_INIT;
 	char **pos;
-	int n = opts_parse(argc, argv, opts, &pos);
+	int n = opts_parse(argc, argv, promote_options, &a, &pos);
 
-	if (n != 1 || !o.to)
-		return cmd_usage(PROMOTE_USAGE);
-	o.app = pos[0];
-	o.actor = "promote";
-	if (promote_run(&res, &o))
+	if (n != 1 || !a.o.to)
+		return cmd_usage(cmd_promote_entry.usage);
+	a.o.app = pos[0];
+	a.o.actor = "promote";
+	if (promote_run(&res, &a.o))
 		return cmd_fail();
-	printf("%s %s -> %s %s%s\n", o.app, res.from_ref, res.to_ref, res.digest,
-	       res.moved ? "" : " (already there)");
+	if (a.json) {
+		strbuf_addch(&js, '{');
+		json_kv_str(&js, "app", a.o.app);
+		json_kv_str(&js, "from", res.from_ref);
+		json_kv_str(&js, "to", res.to_ref);
+		json_kv_str(&js, "digest", res.digest);
+		json_kv_bool(&js, "moved", res.moved);
+		json_kv_bool(&js, "verified", res.verified);
+		strbuf_addstr(&js, "}\n");
+		cmd_write_stdout(js.buf, js.len);
+	} else {
+		printf("%s %s -> %s %s%s\n", a.o.app, res.from_ref, res.to_ref, res.digest,
+		       res.moved ? "" : " (already there)");
+	}
 	if (res.verified)
 		log_info("signature verified");
 	promote_result_release(&res);
+	strbuf_release(&js);
 	return cmd_finish_stdout(0);
 }
 
@@ -427,20 +494,64 @@ static int by_time_desc(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+struct history_args {
+	const char *env, *repo, *rev;
+	bool insecure, json;
+};
+
+#define A struct history_args
+static const struct opt history_options[] = {
+	{ "env", OPT_FIELD(A, env), .arg = "NAME", .def = "every environment",
+	  .complete = COMPLETE_ENV, .help = "only this environment's moves" },
+	{ "repo", OPT_FIELD(A, repo), .arg = "DIR", .def = ".", .complete = COMPLETE_DIR,
+	  .help = "the repository hoist.yaml is read from" },
+	{ "rev", OPT_FIELD(A, rev), .arg = "REV", .def = "HEAD",
+	  .help = "the revision hoist.yaml is read at" },
+	{ "insecure", OPT_FIELD(A, insecure),
+	  .help = "allow plain HTTP to a registry that is not on loopback" },
+	{ "json", OPT_FIELD(A, json),
+	  .help = "one JSON object per move (fields in docs/cli.md)" },
+	{ NULL },
+};
+#undef A
+
+static const char *const history_examples[] = {
+	"hoist history podinfo\tevery move of every environment's tag, newest first",
+	"hoist history podinfo --env prod --json | jq -r .to\tprod's digests, for a script",
+	NULL,
+};
+
+const struct cmd cmd_history_entry = {
+	"history", cmd_history, "history APP [--env NAME] [--repo DIR] [--rev REV] [--json]",
+	"every move of the app's environment tags, newest first",
+	history_options,
+	.description =
+		"Lists the moves recorded in the registry for APP, newest first, one a line:\n"
+		"TIME ENV ACTOR FROM -> TO VERSION COMMIT (a dash for what is not known).\n"
+		"Publish, the hooks, CI, promote and rollback record every tag they move.",
+	.examples = history_examples,
+	.see_also = "docs/promotion.md",
+	.args = { COMPLETE_APP },
+};
+
 int cmd_history(int argc, char **argv)
 {
-	const char *env = NULL, *repo = NULL, *rev = NULL;
-	bool insecure = false;
-	const struct opt opts[] = { { "env", &env }, { "repo", &repo }, { "rev", &rev },
-				    { "insecure", NULL, &insecure }, { NULL } };
+	struct history_args a = { 0 };
+	const char *env, *repo, *rev;
+	bool insecure;
+	struct strbuf js = STRBUF_INIT;
 	struct loaded l;
 	struct tagged *all = NULL;
 	size_t nall = 0, alloc = 0, i, k;
 	char **pos;
-	int n = opts_parse(argc, argv, opts, &pos), r;
+	int n = opts_parse(argc, argv, history_options, &a, &pos), r;
 
 	if (n != 1)
-		return cmd_usage("history APP [--env E] [--repo DIR] [--rev REV]");
+		return cmd_usage(cmd_history_entry.usage);
+	env = a.env;
+	repo = a.repo;
+	rev = a.rev;
+	insecure = a.insecure;
 	r = load(&l, repo, rev, pos[0]);
 	if (!r && env && !config_env_find(&l.cfg, env))
 		r = err_set(ERR_INVALID, "%s: no environment named '%s'", l.cfg.file, env);
@@ -468,6 +579,21 @@ int cmd_history(int argc, char **argv)
 		qsort(all, nall, sizeof(*all), by_time_desc);
 	for (i = 0; !r && i < nall; i++) {
 		const struct history_record *h = &all[i].rec;
+		if (a.json) {
+			strbuf_reset(&js);
+			strbuf_addch(&js, '{');
+			json_kv_str(&js, "time", h->time);
+			json_kv_str(&js, "environment", h->environment);
+			json_kv_str(&js, "actor", h->actor);
+			json_kv_str(&js, "from", *h->from ? h->from : NULL);
+			json_kv_str(&js, "to", h->to);
+			json_kv_str(&js, "version", *h->version ? h->version : NULL);
+			json_kv_str(&js, "commit", *h->commit ? h->commit : NULL);
+			json_kv_str(&js, "record", h->self);
+			strbuf_addstr(&js, "}\n");
+			cmd_write_stdout(js.buf, js.len);
+			continue;
+		}
 		printf("%s %s %s %s -> %s %s %.7s\n", h->time, h->environment, h->actor,
 		       *h->from ? h->from : "-", h->to, *h->version ? h->version : "-",
 		       *h->commit ? h->commit : "-");
@@ -476,19 +602,62 @@ int cmd_history(int argc, char **argv)
 		history_record_release(&all[i].rec);
 	free(all);
 	unload(&l);
+	strbuf_release(&js);
 	return cmd_finish_stdout(r ? cmd_fail() : 0);
 }
 
-#define ROLLBACK_USAGE "rollback APP --env E [--to DIGEST | --steps N] [--key PUB] [--repo DIR] [--rev REV]"
+struct rollback_args {
+	const char *env, *repo, *rev, *to, *steps, *key;
+	bool insecure;
+};
+
+#define A struct rollback_args
+static const struct opt rollback_options[] = {
+	{ "env", OPT_FIELD(A, env), .arg = "NAME", .complete = COMPLETE_ENV,
+	  .help = "the environment to move back (required)" },
+	{ "to", OPT_FIELD(A, to), .arg = "DIGEST",
+	  .help = "the digest to go back to; the environment must have held it" },
+	{ "steps", OPT_FIELD(A, steps), .arg = "N", .def = "1",
+	  .help = "go back N recorded moves (not with --to)" },
+	{ "key", OPT_FIELD(A, key), .arg = "PUB", .env = "HOIST_VERIFY_KEY",
+	  .def = "hoist.yaml verifyKey", .complete = COMPLETE_FILE,
+	  .help = "refuse a digest this public key did not sign" },
+	{ "repo", OPT_FIELD(A, repo), .arg = "DIR", .def = ".", .complete = COMPLETE_DIR,
+	  .help = "the repository hoist.yaml is read from" },
+	{ "rev", OPT_FIELD(A, rev), .arg = "REV", .def = "HEAD",
+	  .help = "the revision hoist.yaml is read at" },
+	{ "insecure", OPT_FIELD(A, insecure),
+	  .help = "allow plain HTTP to a registry that is not on loopback" },
+	{ NULL },
+};
+#undef A
+
+static const char *const rollback_examples[] = {
+	"hoist rollback podinfo --env prod\tprod goes back to the digest it held before the last move",
+	"hoist rollback podinfo --env prod --to sha256:3f2a...\tto a digest prod held before",
+	NULL,
+};
+
+const struct cmd cmd_rollback_entry = {
+	"rollback", cmd_rollback,
+	"rollback APP --env NAME [--to DIGEST | --steps N] [--key PUB] [--repo DIR] [--rev REV]",
+	"move an environment back to a digest it held before",
+	rollback_options,
+	.description =
+		"Moves the environment's tag of APP back to a digest its recorded history\n"
+		"shows it held, verified like a promotion, and records the move.  Prints\n"
+		"\"APP REPO:ENV PREVIOUS -> TARGET\".",
+	.env = "HOIST_VERIFY_KEY\tthe public key rollbacks verify with, when --key is not given\n",
+	.examples = rollback_examples,
+	.see_also = "docs/promotion.md",
+	.args = { COMPLETE_APP },
+};
 
 int cmd_rollback(int argc, char **argv)
 {
-	const char *env = NULL, *repo = NULL, *rev = NULL, *to = NULL, *steps_s = NULL,
-		   *keyf = NULL;
-	bool insecure = false;
-	const struct opt opts[] = { { "env", &env }, { "repo", &repo }, { "rev", &rev },
-				    { "to", &to }, { "steps", &steps_s }, { "key", &keyf },
-				    { "insecure", NULL, &insecure }, { NULL } };
+	struct rollback_args a = { 0 };
+	const char *env, *repo, *rev, *to, *steps_s, *keyf;
+	bool insecure;
 	struct loaded l;
 	struct env_store es = { 0 };
 	struct history_record *v = NULL;
@@ -497,15 +666,22 @@ int cmd_rollback(int argc, char **argv)
 	size_t nv = 0, i, steps = 1;
 	char target[DIGEST_STR_SIZE] = "", prev[DIGEST_STR_SIZE];
 	char **pos;
-	int n = opts_parse(argc, argv, opts, &pos), r;
+	int n = opts_parse(argc, argv, rollback_options, &a, &pos), r;
 
+	env = a.env;
+	repo = a.repo;
+	rev = a.rev;
+	to = a.to;
+	steps_s = a.steps;
+	keyf = a.key;
+	insecure = a.insecure;
 	if (n != 1 || !env || (to && steps_s))
-		return cmd_usage(ROLLBACK_USAGE);
+		return cmd_usage(cmd_rollback_entry.usage);
 	if (steps_s) {
 		char *end;
 		unsigned long s = strtoul(steps_s, &end, 10);
 		if (*end || !s || s > HISTORY_MAX)
-			return cmd_usage(ROLLBACK_USAGE);
+			return cmd_usage(cmd_rollback_entry.usage);
 		steps = (size_t)s;
 	}
 	r = load(&l, repo, rev, pos[0]);

@@ -20,6 +20,8 @@
 #include "core/sign.h"
 #include "core/src-tree.h"
 #include "core/strbuf.h"
+#include "core/json-out.h"
+#include "core/term.h"
 #include "render/render.h"
 #include <pthread.h>
 #include <time.h>
@@ -645,10 +647,11 @@ int publish_run(struct publish_result *res, const struct publish_opts *opts)
 	struct commit_ctx cx;
 	struct config cfg;
 	struct repo *rp = NULL; /* borrowed from cx.tree */
-	struct strbuf ref = STRBUF_INIT;
+	struct strbuf ref = STRBUF_INIT, what = STRBUF_INIT;
 	const struct config_env *envs[MAX_ENVS];
 	struct pending *pend = NULL;
-	size_t nenvs, i, k, npend = 0, pend_alloc = 0;
+	struct progress prog = { 0 };
+	size_t nenvs, i, k, npend = 0, pend_alloc = 0, total = 0, done = 0;
 	bool have_cfg = false, have_lock = false;
 	int r;
 
@@ -714,6 +717,14 @@ int publish_run(struct publish_result *res, const struct publish_opts *opts)
 	pthread_mutex_init(&cx.rp_lock, NULL);
 	have_lock = true;
 	cx.rp = rp;
+	/* Many apps take a while: a progress line, on a terminal only. */
+	for (i = 0; i < nenvs; i++)
+		for (k = 0; k < cfg.apps.n; k++) {
+			const struct config_app *a = config_app(&cfg, k);
+			if (config_app_in_env(a, envs[i]) && !(o.apps && !in_list(o.apps, a->name)))
+				total++;
+		}
+	progress_start(&prog, o.dry_run ? "rendering apps" : "publishing apps", total);
 	for (i = 0; i < nenvs && !r; i++) {
 		for (k = 0; k < cfg.apps.n && !r; k++) {
 			const struct config_app *a = config_app(&cfg, k);
@@ -725,6 +736,9 @@ int publish_run(struct publish_result *res, const struct publish_opts *opts)
 				r = err_set(ERR_RETRY, "out of time before rendering app %s", a->name);
 				break;
 			}
+			strbuf_reset(&what);
+			strbuf_addf(&what, "%s/%s", a->name, envs[i]->name);
+			progress_update(&prog, done++, what.buf);
 			ALLOC_GROW(pend, npend + 1, pend_alloc);
 			memset(&pend[npend], 0, sizeof(*pend));
 			r = publish_prepare(res, &cx, a, envs[i], app_env_specific(a), &pend[npend],
@@ -739,7 +753,12 @@ int publish_run(struct publish_result *res, const struct publish_opts *opts)
 		r = upload_all(res, &cx, pend, npend);
 	if (!o.dry_run)
 		deliver_all(res, &cx, pend, npend);
+	if (!r)
+		progress_stop(&prog);
+	else if (prog.active)
+		fputc('\n', stderr); /* the error starts on a line of its own */
 out:
+	strbuf_release(&what);
 	for (i = 0; i < npend; i++)
 		pending_release(&pend[i]);
 	free(pend);
@@ -765,45 +784,128 @@ static const char *status_name(enum publish_status s)
 	return "?";
 }
 
-#define PUBLISH_USAGE \
-	"publish [--repo DIR] [--rev REV] [--ref REF] [--env NAME] [--app NAME]... [--dry-run] [--insecure]"
+struct publish_args {
+	const char *repo, *rev, *ref, *env, *color;
+	struct opt_list apps;
+	bool dry_run, insecure, json;
+};
+
+#define A struct publish_args
+static const struct opt publish_options[] = {
+	{ "repo", OPT_FIELD(A, repo), .arg = "DIR", .def = ".", .complete = COMPLETE_DIR,
+	  .help = "the repository (work tree or bare) to publish from" },
+	{ "rev", OPT_FIELD(A, rev), .arg = "REV", .def = "--ref, else HEAD",
+	  .help = "the commit to publish" },
+	{ "ref", OPT_FIELD(A, ref), .arg = "REF", .def = "the branch or tag --rev names",
+	  .help = "the ref whose environments (branch/tag patterns) receive it" },
+	{ "env", OPT_FIELD(A, env), .arg = "NAME", .complete = COMPLETE_ENV,
+	  .help = "publish to this environment only, whatever the ref" },
+	{ "app", OPT_FIELD(A, apps), .arg = "NAME", .complete = COMPLETE_APP,
+	  .help = "publish this app only" },
+	{ "dry-run", OPT_FIELD(A, dry_run), .help = "render and pack, push nothing" },
+	{ "insecure", OPT_FIELD(A, insecure),
+	  .help = "allow plain HTTP to a registry that is not on loopback" },
+	{ "json", OPT_FIELD(A, json),
+	  .help = "one JSON object per app and environment (fields in docs/cli.md)" },
+	{ "color", OPT_FIELD(A, color), .arg = "WHEN", .def = "auto",
+	  .complete = COMPLETE_WORDS, .words = "auto always never",
+	  .help = "colour the status column: auto (on a terminal), always or never" },
+	{ NULL },
+};
+#undef A
+
+static const char *const publish_examples[] = {
+	"hoist publish\tevery app of hoist.yaml for the environments HEAD's branch feeds",
+	"hoist publish --env staging --app podinfo --dry-run\t"
+	"render and pack one app for one environment, push nothing",
+	"hoist publish --json | jq -r 'select(.status == \"published\") | .digest'\t"
+	"the digests that changed",
+	NULL,
+};
+
+const struct cmd cmd_publish_entry = {
+	"publish", cmd_publish,
+	"publish [--repo DIR] [--rev REV] [--ref REF] [--env NAME] [--app NAME]... [--dry-run]\n"
+	"publish [--insecure] [--json] [--color WHEN]",
+	"render, pack and push the apps of hoist.yaml for a commit",
+	publish_options,
+	.description =
+		"Reads hoist.yaml at the revision and, for every environment whose branch or\n"
+		"tag patterns match the ref (or just --env), renders, packs and pushes every\n"
+		"app, then moves the environment's tag and records the move.  An artifact\n"
+		"whose digest the registry already has is not uploaded again.\n\n"
+		"Prints one line per app and environment: APP ENV N objects REFERENCE DIGEST\n"
+		"STATUS, STATUS being published, unchanged, rendered (--dry-run) or behind\n"
+		"(the environment holds a newer commit; its tag was left).  On a terminal a\n"
+		"progress line on stderr counts the apps.",
+	.env = "HOIST_SIGNING_KEY\tprivate key file: sign every artifact published (over signingKey)\n"
+	       "HOIST_REGISTRY_USER\tregistry user name (with HOIST_REGISTRY_PASSWORD)\n"
+	       "DOCKER_CONFIG\tthe folder of config.json with registry credentials\n",
+	.examples = publish_examples,
+	.see_also = "docs/config.md, docs/promotion.md",
+};
+
+static const char *status_color(enum publish_status s)
+{
+	switch (s) {
+	case PUBLISH_PUSHED: return TERM_GREEN;
+	case PUBLISH_UNCHANGED: return TERM_DIM;
+	case PUBLISH_RENDERED: return TERM_CYAN;
+	case PUBLISH_BEHIND: return TERM_YELLOW;
+	case PUBLISH_FAILED: return TERM_RED;
+	}
+	return "";
+}
 
 int cmd_publish(int argc, char **argv)
 {
-	const char *repo = NULL, *rev = NULL, *ref = NULL, *env = NULL;
-	const char **apps = NULL;
-	size_t napps = 0, i;
-	bool dry = false, insecure = false;
-	const struct opt opts[] = {
-		{ "repo", &repo }, { "rev", &rev }, { "ref", &ref }, { "env", &env },
-		{ "app", NULL, NULL, &apps, &napps }, { "dry-run", NULL, &dry },
-		{ "insecure", NULL, &insecure }, { NULL },
-	};
+	struct publish_args a = { 0 };
 	struct publish_opts po = { 0 };
 	struct publish_result res;
+	struct strbuf js = STRBUF_INIT;
 	char **pos;
-	int n, r;
+	size_t i;
+	int n, r, color;
 
-	n = opts_parse(argc, argv, opts, &pos);
-	if (n != 0) {
-		free(apps);
-		return cmd_usage(PUBLISH_USAGE);
+	n = opts_parse(argc, argv, publish_options, &a, &pos);
+	color = n == 0 ? term_want_color(a.color, 1) : 0;
+	if (n != 0 || color < 0) {
+		opts_release(publish_options, &a);
+		return cmd_usage(cmd_publish_entry.usage);
 	}
-	po.repo = repo;
-	po.rev = rev;
-	po.ref = ref;
-	po.env = env;
-	po.apps = apps;
-	po.dry_run = dry;
-	po.insecure = insecure;
+	po.repo = a.repo;
+	po.rev = a.rev;
+	po.ref = a.ref;
+	po.env = a.env;
+	po.apps = a.apps.v;
+	po.dry_run = a.dry_run;
+	po.insecure = a.insecure;
 	po.actor = "publish";
 	r = publish_run(&res, &po);
 	for (i = 0; i < res.n; i++) {
 		const struct publish_item *it = &res.items[i];
-		printf("%s %s %zu objects %s %s %s\n", it->app, it->env, it->nobjects,
-		       it->reference, it->digest, status_name(it->status));
+		if (a.json) {
+			strbuf_reset(&js);
+			strbuf_addch(&js, '{');
+			json_kv_str(&js, "app", it->app);
+			json_kv_str(&js, "environment", it->env);
+			json_kv_str(&js, "version", it->version);
+			json_kv_int(&js, "objects", (int64_t)it->nobjects);
+			json_kv_str(&js, "reference", it->reference);
+			json_kv_str(&js, "environmentReference", it->env_reference);
+			json_kv_str(&js, "digest", it->digest);
+			json_kv_str(&js, "status", status_name(it->status));
+			json_kv_str(&js, "commit", res.sha);
+			strbuf_addstr(&js, "}\n");
+			cmd_write_stdout(js.buf, js.len);
+			continue;
+		}
+		printf("%s %s %zu objects %s %s %s%s%s\n", it->app, it->env, it->nobjects,
+		       it->reference, it->digest, color ? status_color(it->status) : "",
+		       status_name(it->status), color ? TERM_RESET : "");
 	}
 	publish_result_release(&res);
-	free(apps);
+	opts_release(publish_options, &a);
+	strbuf_release(&js);
 	return cmd_finish_stdout(r ? cmd_fail() : 0);
 }

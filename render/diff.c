@@ -12,6 +12,7 @@
 #include "core/repo.h"
 #include "core/src-tree.h"
 #include "core/strbuf.h"
+#include "core/term.h"
 
 /* hoist.yaml is small; this only guards against a runaway file. */
 #define DIFF_CONFIG_MAX (1024 * 1024)
@@ -533,39 +534,116 @@ out:
 	return r;
 }
 
-#define DIFF_USAGE "diff REV_A REV_B [--repo DIR] [--app N]... [--env E] [--exit-code]"
+struct diff_args {
+	const char *repo, *env, *color;
+	struct opt_list apps;
+	bool exit_code;
+};
+
+#define A struct diff_args
+static const struct opt diff_options[] = {
+	{ "repo", OPT_FIELD(A, repo), .arg = "DIR", .def = ".", .complete = COMPLETE_DIR,
+	  .help = "the repository both revisions are read from" },
+	{ "app", OPT_FIELD(A, apps), .arg = "NAME", .complete = COMPLETE_APP,
+	  .help = "only this app" },
+	{ "env", OPT_FIELD(A, env), .arg = "NAME", .complete = COMPLETE_ENV,
+	  .help = "render for this environment (${env} in paths and values files)" },
+	{ "exit-code", OPT_FIELD(A, exit_code),
+	  .help = "exit with status 1 when anything differs, as git diff --exit-code" },
+	{ "color", OPT_FIELD(A, color), .arg = "WHEN", .def = "auto",
+	  .complete = COMPLETE_WORDS, .words = "auto always never",
+	  .help = "colour the diff: auto (on a terminal), always or never" },
+	{ NULL },
+};
+#undef A
+
+static const char *const diff_examples[] = {
+	"hoist diff main feature\twhat merging feature would change in every app's objects",
+	"hoist diff HEAD~1 HEAD --app podinfo --env prod\tone app as prod renders it",
+	"hoist diff origin/main HEAD --exit-code >/dev/null || echo changed\tfor a script",
+	NULL,
+};
+
+const struct cmd cmd_diff_entry = {
+	"diff", cmd_diff,
+	"diff REV_A REV_B [--repo DIR] [--app NAME]... [--env NAME] [--exit-code] [--color WHEN]",
+	"show how the rendered objects of every app differ between two revisions",
+	diff_options,
+	.description =
+		"Renders every app of hoist.yaml at both revisions and prints, per object\n"
+		"(group, kind, namespace, name), \"+ added\", \"- removed\" or \"~ changed\"\n"
+		"with a unified diff of the canonical YAML.  \"no changes\" goes to stderr\n"
+		"when nothing differs.  On a terminal the diff is coloured, unless\n"
+		"NO_COLOR is set or --color=never.",
+	.examples = diff_examples,
+	.see_also = "docs/ci.md",
+};
+
+/*
+ * Colours the finished diff line by line, as git colours its own: object
+ * marks and +/- lines green and red, hunk headers cyan, file headers bold.
+ * Kept out of diff_revisions(): CI summaries use the same text uncoloured.
+ */
+static void colorize(struct strbuf *out, const char *p, size_t len)
+{
+	const char *end = p + len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		const char *c = NULL;
+
+		if (n >= 4 && (!strncmp(p, "--- ", 4) || !strncmp(p, "+++ ", 4)))
+			c = TERM_BOLD;
+		else if (n >= 2 && !strncmp(p, "@@", 2))
+			c = TERM_CYAN;
+		else if (n >= 1 && *p == '~')
+			c = TERM_YELLOW;
+		else if (n >= 1 && *p == '+')
+			c = TERM_GREEN;
+		else if (n >= 1 && *p == '-')
+			c = TERM_RED;
+		if (c)
+			strbuf_addstr(out, c);
+		strbuf_add(out, p, n);
+		if (c)
+			strbuf_addstr(out, TERM_RESET);
+		if (nl)
+			strbuf_addch(out, '\n');
+		p += n + (nl ? 1 : 0);
+	}
+}
 
 int cmd_diff(int argc, char **argv)
 {
-	const char *repo = NULL, *env = NULL;
-	const char **apps = NULL;
-	size_t napps = 0, nchanged = 0;
-	bool exit_code = false;
-	const struct opt opts[] = {
-		{ "repo", &repo },
-		{ "env", &env },
-		{ "app", NULL, NULL, &apps, &napps },
-		{ "exit-code", NULL, &exit_code },
-		{ NULL },
-	};
-	struct strbuf out = STRBUF_INIT;
+	struct diff_args a = { 0 };
+	size_t nchanged = 0;
+	struct strbuf out = STRBUF_INIT, col = STRBUF_INIT;
 	char **pos;
-	int n, r;
+	int n, r, color;
 
-	n = opts_parse(argc, argv, opts, &pos);
-	if (n != 2) {
-		free(apps);
-		return cmd_usage(DIFF_USAGE);
+	n = opts_parse(argc, argv, diff_options, &a, &pos);
+	color = n == 2 ? term_want_color(a.color, 1) : 0;
+	if (n != 2 || color < 0) {
+		opts_release(diff_options, &a);
+		return cmd_usage(cmd_diff_entry.usage);
 	}
-	r = diff_revisions(&out, repo, pos[0], pos[1], env, (const char *const *)apps, &nchanged);
-	free(apps);
+	r = diff_revisions(&out, a.repo, pos[0], pos[1], a.env, (const char *const *)a.apps.v,
+			   &nchanged);
+	opts_release(diff_options, &a);
 	if (r) {
 		strbuf_release(&out);
 		return cmd_fail();
 	}
-	cmd_write_stdout(out.buf, out.len);
+	if (color) {
+		colorize(&col, out.buf, out.len);
+		cmd_write_stdout(col.buf, col.len);
+	} else {
+		cmd_write_stdout(out.buf, out.len);
+	}
 	strbuf_release(&out);
+	strbuf_release(&col);
 	if (!nchanged)
 		fputs("no changes\n", stderr);
-	return cmd_finish_stdout(exit_code && nchanged ? 1 : 0);
+	return cmd_finish_stdout(a.exit_code && nchanged ? 1 : 0);
 }

@@ -10,7 +10,8 @@ openssl curl ca-certificates python3 python3-cryptography time bc skopeo rsync
 libmicrohttpd-dev
 golang-go golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev golang-gopkg-yaml.v3-dev
 golang-github-burntsushi-toml-dev golang-github-gobwas-glob-dev golang-github-xeipuuv-gojsonschema-dev
-golang-k8s-sigs-structured-merge-diff-dev"
+golang-k8s-sigs-structured-merge-diff-dev
+groff-base man-db bsdutils"
 
 missing=""
 for p in $pkgs; do

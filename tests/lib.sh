@@ -84,6 +84,23 @@ test_must_fail() {
 	return 0
 }
 
+# test_expect_code CODE CMD...: CMD must exit with exactly CODE.
+test_expect_code() {
+	_want=$1
+	shift
+	"$@"
+	_rc=$?
+	if [ "$_rc" != "$_want" ]; then
+		echo "test_expect_code: want exit $_want, got $_rc: $*" >&2
+		return 1
+	fi
+}
+
+# test_cmp EXPECTED ACTUAL: the files are the same; shows the difference when not.
+test_cmp() {
+	diff -u "$1" "$2"
+}
+
 test_grep() {
 	if ! grep "$@"; then
 		echo "test_grep: no match for: $*" >&2

@@ -129,45 +129,90 @@ static int open_chart(const char *arg, struct src_tree **t, char **path)
 	}
 }
 
+struct template_args {
+	struct opt_list values, sets, set_strings, set_files, set_json, set_literals, apis, show;
+	const char *ns, *kube, *name_tpl, *ignored;
+	bool include_crds, skip_tests, no_hooks, is_upgrade, skip_schema, release_name_flag;
+	bool generate, noop;
+};
+
+#define A struct template_args
+static const struct opt template_options[] = {
+	{ "values", OPT_FIELD(A, values), 'f', .arg = "FILE", .complete = COMPLETE_FILE,
+	  .help = "a values file, merged over the chart's values.yaml in order (commas split)" },
+	{ "set", OPT_FIELD(A, sets), .arg = "K=V",
+	  .help = "set a value (a.b=1, a[0]=x, lists {a,b}), typed as Helm types it" },
+	{ "set-string", OPT_FIELD(A, set_strings), .arg = "K=V",
+	  .help = "set a value, always as a string" },
+	{ "set-file", OPT_FIELD(A, set_files), .arg = "K=PATH",
+	  .help = "set a value to a file's content" },
+	{ "set-json", OPT_FIELD(A, set_json), .arg = "K=JSON",
+	  .help = "set a value from JSON" },
+	{ "set-literal", OPT_FIELD(A, set_literals), .arg = "K=V",
+	  .help = "set a value to the literal string after the first '='" },
+	{ "namespace", OPT_FIELD(A, ns), 'n', .arg = "NS", .def = "default",
+	  .help = "the release namespace (.Release.Namespace)" },
+	{ "kube-version", OPT_FIELD(A, kube), .arg = "VERSION", .def = "v1.36.0",
+	  .help = "the Kubernetes version .Capabilities reports" },
+	{ "api-versions", OPT_FIELD(A, apis), 'a', .arg = "GROUP/VERSION",
+	  .help = "an extra API version .Capabilities.APIVersions has (commas split)" },
+	{ "show-only", OPT_FIELD(A, show), 's', .arg = "TEMPLATE",
+	  .help = "print only the manifests of this template file" },
+	{ "name-template", OPT_FIELD(A, name_tpl), .arg = "TEMPLATE",
+	  .help = "make the release name from this template" },
+	{ "include-crds", OPT_FIELD(A, include_crds),
+	  .help = "print the chart's crds/ files too" },
+	{ "skip-tests", OPT_FIELD(A, skip_tests),
+	  .help = "leave out test hooks (helm.sh/hook: test)" },
+	{ "no-hooks", OPT_FIELD(A, no_hooks), .help = "leave out every hook" },
+	{ "is-upgrade", OPT_FIELD(A, is_upgrade),
+	  .help = ".Release.IsUpgrade true, IsInstall false" },
+	{ "skip-schema-validation", OPT_FIELD(A, skip_schema),
+	  .help = "do not check values against values.schema.json" },
+	{ "release-name", OPT_FIELD(A, release_name_flag),
+	  .help = "accepted as helm accepts it (it only names --output-dir folders)" },
+	{ "generate-name", OPT_FIELD(A, generate), 'g',
+	  .help = "name the release from the chart's name and the time, as helm does" },
+	{ "debug", OPT_FIELD(A, noop), .help = "accepted; no effect on what is printed" },
+	{ "create-namespace", OPT_FIELD(A, noop), .help = "accepted; no effect on what is printed" },
+	{ "skip-crds", OPT_FIELD(A, noop), .help = "accepted; no effect on what is printed" },
+	{ "devel", OPT_FIELD(A, noop), .help = "accepted; no effect on what is printed" },
+	{ "version", OPT_FIELD(A, ignored), .arg = "V",
+	  .help = "accepted; local charts only, so no effect" },
+	{ "description", OPT_FIELD(A, ignored), .arg = "TEXT",
+	  .help = "accepted; no effect on what is printed" },
+	{ "timeout", OPT_FIELD(A, ignored), .arg = "DURATION",
+	  .help = "accepted; no effect on what is printed" },
+	{ NULL },
+};
+#undef A
+
+static const char *const template_examples[] = {
+	"hoist template web ./charts/web -f values-prod.yaml -n web	"
+	"what `helm template web ./charts/web -f values-prod.yaml -n web` prints",
+	"hoist template ./charts/web --set image.tag=1.2.3 -s templates/deployment.yaml	"
+	"one template's manifests with one value changed",
+	NULL,
+};
+
+const struct cmd cmd_template_entry = {
+	"template", cmd_template, "template [NAME] CHART [helm template's flags]",
+	"render a Helm chart exactly as `helm template` prints it",
+	template_options,
+	.description =
+		"A drop-in for `helm template`: renders a local chart (a folder or a .tgz)\n"
+		"with Helm 3's semantics (values coalescing, subcharts, hooks, install order)\n"
+		"and prints exactly what helm prints, so a pipeline can swap it in.  Random\n"
+		"and clock functions behave as in Helm here; in artifacts (render, publish)\n"
+		"they are pinned (docs/helm.md).",
+	.examples = template_examples,
+	.see_also = "docs/helm.md",
+	.args = { COMPLETE_DIR },
+};
+
 int cmd_template(int argc, char **argv)
 {
-	const char **files = NULL, **sets = NULL, **set_strings = NULL, **set_files = NULL;
-	const char **set_json = NULL, **set_literals = NULL, **apis = NULL, **show = NULL;
-	size_t nfiles = 0, nsets = 0, nset_strings = 0, nset_files = 0, nset_json = 0;
-	size_t nset_literals = 0, napis = 0, nshow = 0;
-	const char *ns = NULL, *kube = NULL, *name_tpl = NULL, *ignored = NULL;
-	bool include_crds = false, skip_tests = false, no_hooks = false, is_upgrade = false;
-	bool skip_schema = false, release_name_flag = false, generate = false, noop = false;
-	const struct opt opts[] = {
-		{ "values", NULL, NULL, &files, &nfiles, 'f' },
-		{ "set", NULL, NULL, &sets, &nsets, 0 },
-		{ "set-string", NULL, NULL, &set_strings, &nset_strings, 0 },
-		{ "set-file", NULL, NULL, &set_files, &nset_files, 0 },
-		{ "set-json", NULL, NULL, &set_json, &nset_json, 0 },
-		{ "set-literal", NULL, NULL, &set_literals, &nset_literals, 0 },
-		{ "namespace", &ns, NULL, NULL, NULL, 'n' },
-		{ "kube-version", &kube, NULL, NULL, NULL, 0 },
-		{ "api-versions", NULL, NULL, &apis, &napis, 'a' },
-		{ "show-only", NULL, NULL, &show, &nshow, 's' },
-		{ "name-template", &name_tpl, NULL, NULL, NULL, 0 },
-		{ "include-crds", NULL, &include_crds, NULL, NULL, 0 },
-		{ "skip-tests", NULL, &skip_tests, NULL, NULL, 0 },
-		{ "no-hooks", NULL, &no_hooks, NULL, NULL, 0 },
-		{ "is-upgrade", NULL, &is_upgrade, NULL, NULL, 0 },
-		{ "skip-schema-validation", NULL, &skip_schema, NULL, NULL, 0 },
-		/* helm template's --release-name only names --output-dir folders. */
-		{ "release-name", NULL, &release_name_flag, NULL, NULL, 0 },
-		{ "generate-name", NULL, &generate, NULL, NULL, 'g' },
-		/* Accepted and without effect on what helm template prints. */
-		{ "debug", NULL, &noop, NULL, NULL, 0 },
-		{ "create-namespace", NULL, &noop, NULL, NULL, 0 },
-		{ "skip-crds", NULL, &noop, NULL, NULL, 0 },
-		{ "devel", NULL, &noop, NULL, NULL, 0 },
-		{ "version", &ignored, NULL, NULL, NULL, 0 },
-		{ "description", &ignored, NULL, NULL, NULL, 0 },
-		{ "timeout", &ignored, NULL, NULL, NULL, 0 },
-		{ NULL },
-	};
+	struct template_args a = { 0 };
 	struct helm_opts o;
 	struct strbuf out = STRBUF_INIT;
 	struct src_tree *t = NULL;
@@ -176,28 +221,29 @@ int cmd_template(int argc, char **argv)
 	bool hint = false;
 	int n, r;
 
-	n = opts_parse(argc, argv, opts, &pos);
+	n = opts_parse(argc, argv, template_options, &a, &pos);
 	if (n < 0)
-		return cmd_usage(TEMPLATE_USAGE);
+		return EXIT_USAGE;
 	if (n > 0 && !strcmp(pos[0], "template")) {
 		pos++;
 		n--;
 	}
 	if (n == 1) {
 		chart = pos[0];
-	} else if (n == 2 && !generate) {
+	} else if (n == 2 && !a.generate) {
 		name = pos[0];
 		chart = pos[1];
 	} else {
+		opts_release(template_options, &a);
 		return cmd_usage(TEMPLATE_USAGE);
 	}
 	memset(&o, 0, sizeof(o));
-	if (name_tpl) {
-		r = name_template(name_tpl, &gen_name);
+	if (a.name_tpl) {
+		r = name_template(a.name_tpl, &gen_name);
 		if (r)
 			goto fail;
 		name = gen_name;
-	} else if (generate) {
+	} else if (a.generate) {
 		/* Helm: the chart path's base name up to its first dot, then the Unix time. */
 		const char *base = strrchr(chart, '/');
 		size_t bl;
@@ -210,27 +256,27 @@ int cmd_template(int argc, char **argv)
 		name = gen_name;
 	}
 	o.release_name = name;
-	o.namespace = ns;
-	o.kube_version = kube;
-	split_commas(apis, napis, &o.api_versions, &o.napi_versions);
-	o.show_only = show;
-	o.nshow_only = nshow;
-	o.include_crds = include_crds;
-	o.skip_tests = skip_tests;
-	o.no_hooks = no_hooks;
-	o.is_upgrade = is_upgrade;
-	o.skip_schema = skip_schema;
-	split_commas(files, nfiles, &o.values.files, &o.values.nfiles);
-	o.values.sets = sets;
-	o.values.nsets = nsets;
-	o.values.set_strings = set_strings;
-	o.values.nset_strings = nset_strings;
-	o.values.set_files = set_files;
-	o.values.nset_files = nset_files;
-	o.values.set_json = set_json;
-	o.values.nset_json = nset_json;
-	o.values.set_literals = set_literals;
-	o.values.nset_literals = nset_literals;
+	o.namespace = a.ns;
+	o.kube_version = a.kube;
+	split_commas(a.apis.v, a.apis.n, &o.api_versions, &o.napi_versions);
+	o.show_only = a.show.v;
+	o.nshow_only = a.show.n;
+	o.include_crds = a.include_crds;
+	o.skip_tests = a.skip_tests;
+	o.no_hooks = a.no_hooks;
+	o.is_upgrade = a.is_upgrade;
+	o.skip_schema = a.skip_schema;
+	split_commas(a.values.v, a.values.n, &o.values.files, &o.values.nfiles);
+	o.values.sets = a.sets.v;
+	o.values.nsets = a.sets.n;
+	o.values.set_strings = a.set_strings.v;
+	o.values.nset_strings = a.set_strings.n;
+	o.values.set_files = a.set_files.v;
+	o.values.nset_files = a.set_files.n;
+	o.values.set_json = a.set_json.v;
+	o.values.nset_json = a.set_json.n;
+	o.values.set_literals = a.set_literals.v;
+	o.values.nset_literals = a.set_literals.n;
 	o.values.read = read_local;
 	r = open_chart(chart, &t, &path);
 	if (!r)
@@ -247,13 +293,6 @@ fail:
 	strbuf_release(&out);
 	free_split(o.values.files, o.values.nfiles);
 	free_split(o.api_versions, o.napi_versions);
-	free(files);
-	free(sets);
-	free(set_strings);
-	free(set_files);
-	free(set_json);
-	free(set_literals);
-	free(apis);
-	free(show);
+	opts_release(template_options, &a);
 	return cmd_finish_stdout(r ? 1 : 0);
 }
