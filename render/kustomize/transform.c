@@ -536,12 +536,32 @@ out:
 
 /* --- replicas ---------------------------------------------------------------------------- */
 
+/* kustomize's default replicas field specs, in its order (the error lists them so). */
 static const struct kfieldspec replica_specs[] = {
 	FS(NULL, NULL, "Deployment", "spec/replicas", true),
-	FS(NULL, NULL, "ReplicationController", "spec/replicas", true),
+	FS(NULL, NULL, "StatefulSet", "spec/replicas", true),
 	FS(NULL, NULL, "ReplicaSet", "spec/replicas", true),
-	FS("apps", NULL, "StatefulSet", "spec/replicas", true),
+	FS(NULL, NULL, "ReplicationController", "spec/replicas", true),
 };
+
+/* Whether `fs` (group, version, kind; empty matches any) selects the resource. */
+static bool spec_selects(const struct kfieldspec *fs, const struct kres *r)
+{
+	char group[256], version[64];
+
+	kres_gv(r, group, sizeof(group), version, sizeof(version));
+	return (!fs->kind || !*fs->kind || !strcmp(fs->kind, kres_kind(r))) &&
+	       (!fs->group || !*fs->group || !strcmp(fs->group, group)) &&
+	       (!fs->version || !*fs->version || !strcmp(fs->version, version));
+}
+
+/* kyaml's Gvk.String(): "Kind.version.group", "[noVer]"/"[noGrp]" for empty parts. */
+static void add_gvk(struct strbuf *sb, const struct kfieldspec *fs)
+{
+	strbuf_addf(sb, "%s.%s.%s", fs->kind && *fs->kind ? fs->kind : "[noKind]",
+		    fs->version && *fs->version ? fs->version : "[noVer]",
+		    fs->group && *fs->group ? fs->group : "[noGrp]");
+}
 
 static int set_count(struct kbuild *b, struct kres *r, struct doc_node *parent,
 		     const char *key, void *ctx)
@@ -567,6 +587,7 @@ int kust_replicas(struct kbuild *b, struct kresmap *m, const struct doc_node *re
 {
 	char where[256];
 	size_t i, k, s;
+	bool found;
 	int r;
 
 	if (!replicas || !replicas->n)
@@ -584,21 +605,41 @@ int kust_replicas(struct kbuild *b, struct kresmap *m, const struct doc_node *re
 		    v.type != DOC_T_INT)
 			return err_set(ERR_INVALID, "%s: a replicas entry needs a name and an integer count",
 				       doc_where(e, where, sizeof(where)));
+		found = false;
 		for (k = 0; k < m->n; k++) {
 			if (!had_name(&m->v[k], name))
 				continue;
 			for (s = 0; s < ARRAY_SIZE(replica_specs); s++) {
+				found |= spec_selects(&replica_specs[s], &m->v[k]);
 				r = kfs_walk(b, &m->v[k], &replica_specs[s], set_count,
 					     (void *)count->str);
 				if (r)
 					return r;
 			}
 			for (s = 0; s < b->config.nspecs[KCFG_REPLICAS]; s++) {
+				found |= spec_selects(&b->config.specs[KCFG_REPLICAS][s], &m->v[k]);
 				r = kfs_walk(b, &m->v[k], &b->config.specs[KCFG_REPLICAS][s],
 					     set_count, (void *)count->str);
 				if (r)
 					return r;
 			}
+		}
+		/* As kustomize: a replicas entry that changes nothing is an error. */
+		if (!found) {
+			struct strbuf gvks = STRBUF_INIT;
+
+			for (s = 0; s < ARRAY_SIZE(replica_specs); s++) {
+				strbuf_addstr(&gvks, s ? " " : "");
+				add_gvk(&gvks, &replica_specs[s]);
+			}
+			for (s = 0; s < b->config.nspecs[KCFG_REPLICAS]; s++) {
+				strbuf_addch(&gvks, ' ');
+				add_gvk(&gvks, &b->config.specs[KCFG_REPLICAS][s]);
+			}
+			r = err_set(ERR_INVALID, "%s: resource with name %s does not match a config with the following GVK [%s]",
+				    doc_where(e, where, sizeof(where)), name, gvks.buf);
+			strbuf_release(&gvks);
+			return r;
 		}
 	}
 	return 0;

@@ -226,6 +226,26 @@ if [ -d "$corpus/krusty" ]; then
 fi
 # The helm corpus runs in tests/conformance/helm.sh (make conformance calls both).
 
+# --- the seeded differential test -------------------------------------------------
+# Random kustomizations built by both tools (tests/conformance/kustomize-diff.py);
+# every case counts.  HOIST_KDIFF_CASES and HOIST_DIFF_SEED change the run.
+if [ -z "$pattern" ]; then
+	python3 "$here/kustomize-diff.py" "$HOIST" --cases "${HOIST_KDIFF_CASES:-2000}" \
+		>"$scratch/kdiff" 2>&1
+	grep -v -E '^[0-9]+ passed, [0-9]+ failed' "$scratch/kdiff"
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$scratch/kdiff" | tail -n 1)
+	if [ -n "$line" ]; then
+		kp=$(echo "$line" | cut -d' ' -f1)
+		kf=$(echo "$line" | cut -d' ' -f3)
+		echo "# kustomize differential test: $kp passed, $kf failed"
+		pass=$((pass + kp))
+		fail=$((fail + kf))
+		n=$((n + kp + kf))
+	else
+		not_ok "kustomize differential test did not finish" "$scratch/kdiff"
+	fi
+fi
+
 echo "1..$n"
 echo "$pass passed, $fail failed, $skipped skipped"
 [ "$fail" -eq 0 ]
