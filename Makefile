@@ -184,8 +184,7 @@ valgrind:
 	$(Q)HOIST_BUILD=$(abspath build-vg) HOIST_VALGRIND=1 sh tests/run.sh unit
 
 conformance: all
-	$(Q)rc=0; HOIST_BUILD=$(abspath $(BUILD)) sh tests/conformance/run.sh || rc=1; \
-		HOIST_BUILD=$(abspath $(BUILD)) bash tests/conformance/helm.sh || rc=1; exit $$rc
+	$(Q)HOIST_BUILD=$(abspath $(BUILD)) sh tests/conformance/all.sh
 
 bench: all
 	$(Q)HOIST_BUILD=$(abspath $(BUILD)) sh tests/bench/run.sh
