@@ -33,6 +33,8 @@ type server struct {
 	events []watchEvent
 
 	faults faultSet
+
+	nextIP, nextNodePort int
 }
 
 func newServer(o options) *server {
@@ -601,14 +603,9 @@ func (s *server) create(t *resType, ns string, o obj, wo writeOpts) (obj, *apiEr
 	if name != "" && s.get(t, ns, name) != nil {
 		return nil, errAlreadyExists(t, name)
 	}
-	if _, has := md["managedFields"]; !has || !isResetManagedFields(o) {
-		var err error
-		o, err = s.fmUpdate(t, "", nil, o, wo.manager)
-		if err != nil {
-			return nil, typedError(t, name, err)
-		}
-	} else {
-		delete(meta(o), "managedFields")
+	o, err := s.fmUpdate(t, "", nil, o, wo.manager)
+	if err != nil {
+		return nil, typedError(t, name, err)
 	}
 	s.prepareCreate(t, o)
 	if wo.dryRun {
@@ -629,6 +626,9 @@ func (s *server) prepareCreate(t *resType, o obj) {
 	}
 	if t.Kind == "CustomResourceDefinition" && t.CRD == "" {
 		md["finalizers"] = append(finalizers(o), crdCleanupFinalizer)
+	}
+	if t.Kind == "Service" && t.CRD == "" {
+		s.allocateService(o)
 	}
 	if t.Kind == "Namespace" {
 		setDefault(o, []interface{}{"kubernetes"}, "spec", "finalizers")
@@ -826,6 +826,9 @@ func (s *server) prepareUpdate(t *resType, sub string, live, newObj obj) obj {
 		} else {
 			delete(newObj, "status")
 		}
+	}
+	if t.Kind == "Service" && t.CRD == "" {
+		keepAllocated(live, newObj)
 	}
 	defaultObject(t, newObj)
 	return newObj
@@ -1222,4 +1225,60 @@ func (s *server) serveScale(w http.ResponseWriter, r *http.Request, ri *reqInfo)
 		return
 	}
 	writeJSON(w, 200, scaleOf(res))
+}
+
+// allocateService gives a new Service what the real allocators do: a
+// cluster IP (unless headless or ExternalName), its IP family fields, and
+// node ports for NodePort and LoadBalancer Services. Allocated values are
+// set after field tracking, so no manager owns them.
+func (s *server) allocateService(o obj) {
+	typ, _ := path(o, "spec", "type").(string)
+	if typ == "ExternalName" {
+		return
+	}
+	ip, _ := path(o, "spec", "clusterIP").(string)
+	if ip == "" {
+		s.nextIP++
+		ip = fmt.Sprintf("10.96.%d.%d", (s.nextIP/250)%250, s.nextIP%250+1)
+		setPath(o, ip, "spec", "clusterIP")
+	}
+	setDefault(o, []interface{}{ip}, "spec", "clusterIPs")
+	setDefault(o, []interface{}{"IPv4"}, "spec", "ipFamilies")
+	setDefault(o, "SingleStack", "spec", "ipFamilyPolicy")
+	if typ == "NodePort" || typ == "LoadBalancer" {
+		ports, _ := path(o, "spec", "ports").([]interface{})
+		for _, p := range ports {
+			if pm, ok := p.(map[string]interface{}); ok && pm["nodePort"] == nil {
+				s.nextNodePort++
+				pm["nodePort"] = int64(30000 + s.nextNodePort%2768)
+			}
+		}
+		setDefault(o, "Cluster", "spec", "externalTrafficPolicy")
+	}
+	if typ == "LoadBalancer" {
+		setDefault(o, true, "spec", "allocateLoadBalancerNodePorts")
+	}
+}
+
+// keepAllocated: an update that leaves allocated Service fields out keeps
+// them, as the real Service registry does.
+func keepAllocated(live, o obj) {
+	for _, k := range []string{"clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy"} {
+		if path(o, "spec", k) == nil && path(live, "spec", k) != nil {
+			setPath(o, deepCopy(path(live, "spec", k)), "spec", k)
+		}
+	}
+	lports, _ := path(live, "spec", "ports").([]interface{})
+	ports, _ := path(o, "spec", "ports").([]interface{})
+	for _, p := range ports {
+		pm, ok := p.(map[string]interface{})
+		if !ok || pm["nodePort"] != nil {
+			continue
+		}
+		for _, lp := range lports {
+			if lm, ok := lp.(map[string]interface{}); ok && equalValues(lm["port"], pm["port"]) && lm["nodePort"] != nil {
+				pm["nodePort"] = lm["nodePort"]
+			}
+		}
+	}
 }

@@ -236,9 +236,17 @@ func defaultObject(t *resType, o obj) {
 		setDefault(o, "NonIndexed", "spec", "completionMode")
 		setDefault(o, false, "spec", "suspend")
 		defaultPodTemplate(o, "spec", "template")
+	case "Namespace":
+		// Every namespace carries its name as a label (set when defaulting).
+		if n := metaString(o, "name"); n != "" {
+			setPath(o, n, "metadata", "labels", "kubernetes.io/metadata.name")
+		}
 	case "Service":
 		setDefault(o, "ClusterIP", "spec", "type")
 		setDefault(o, "None", "spec", "sessionAffinity")
+		if path(o, "spec", "type") != "ExternalName" {
+			setDefault(o, "Cluster", "spec", "internalTrafficPolicy")
+		}
 		if ports, ok := path(o, "spec", "ports").([]interface{}); ok {
 			for _, p := range ports {
 				if pm, ok := p.(map[string]interface{}); ok {
