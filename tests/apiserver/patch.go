@@ -182,6 +182,10 @@ func (s *server) serveApply(w http.ResponseWriter, ri *reqInfo, live obj, body [
 		}
 		s.prepareCreate(t, merged)
 		if !wo.dryRun {
+			if aerr := tooLarge(merged); aerr != nil {
+				writeError(w, aerr)
+				return
+			}
 			s.store(t, ri.ns, ri.name, merged, "ADDED")
 			s.afterWrite(t, nil, merged)
 		}

@@ -611,6 +611,9 @@ func (s *server) create(t *resType, ns string, o obj, wo writeOpts) (obj, *apiEr
 	if wo.dryRun {
 		return o, nil
 	}
+	if aerr := tooLarge(o); aerr != nil {
+		return nil, aerr
+	}
 	s.store(t, ns, name, o, "ADDED")
 	s.afterWrite(t, nil, o)
 	return o, nil
@@ -850,6 +853,9 @@ func (s *server) commit(t *resType, ns, name string, live, out obj, wo writeOpts
 	}
 	if wo.dryRun {
 		return out, nil
+	}
+	if aerr := tooLarge(out); aerr != nil {
+		return nil, aerr
 	}
 	// A deleting object whose last finalizer went is removed now.
 	if metaString(out, "deletionTimestamp") != "" && len(finalizers(out)) == 0 {
@@ -1281,4 +1287,16 @@ func keepAllocated(live, o obj) {
 			}
 		}
 	}
+}
+
+// etcdLimit is etcd's default request size limit (--max-request-bytes).
+const etcdLimit = 1536 * 1024
+
+// tooLarge: an object etcd would refuse, with the 500 the real server
+// passes on (dry runs never reach etcd, so they pass).
+func tooLarge(o obj) *apiError {
+	if len(mustJSON(o)) > etcdLimit {
+		return &apiError{500, "", "etcdserver: request is too large", nil}
+	}
+	return nil
 }

@@ -122,10 +122,16 @@ func validateObject(t *resType, o, live obj) []fieldError {
 			errs = append(errs, invalidValue("metadata.labels", s, msg))
 		}
 	}
-	for k := range stringMapAny(path(o, "metadata", "annotations")) {
+	annSize := 0
+	for k, v := range stringMapAny(path(o, "metadata", "annotations")) {
 		if msg := validateLabelKey(strings.ToLower(k)); msg != "" {
 			errs = append(errs, invalidValue("metadata.annotations", k, msg))
 		}
+		vs, _ := v.(string)
+		annSize += len(k) + len(vs)
+	}
+	if annSize > 256*1024 {
+		errs = append(errs, fieldError{"FieldValueTooLong", "metadata.annotations", "Too long: must have at most 262144 bytes"})
 	}
 	if live != nil {
 		if g, lg := path(o, "metadata", "uid"), path(live, "metadata", "uid"); g != nil && lg != nil && !equalValues(g, lg) {
@@ -136,11 +142,26 @@ func validateObject(t *resType, o, live obj) []fieldError {
 	case "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet":
 		errs = append(errs, validateWorkload(t, o, live)...)
 	case "ConfigMap", "Secret":
+		size := 0
 		for _, f := range []string{"data", "binaryData", "stringData"} {
-			for k := range stringMapAny(o[f]) {
+			for k, v := range stringMapAny(o[f]) {
+				vs, _ := v.(string)
+				if t.Kind == "Secret" || f == "binaryData" {
+					size += len(k) + len(vs)*3/4
+				} else {
+					size += len(k) + len(vs)
+				}
 				if !reConfigKey.MatchString(k) || len(k) > 253 {
 					errs = append(errs, invalidValue(f+"["+k+"]", k, "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"))
 				}
+			}
+		}
+		// Both kinds are limited to 1 MiB of data (core.MaxSecretSize).
+		if size > 1024*1024 {
+			if t.Kind == "Secret" {
+				errs = append(errs, fieldError{"FieldValueTooLong", "data", "Too long: must have at most 1048576 bytes"})
+			} else {
+				errs = append(errs, fieldError{"FieldValueTooLong", "[]", "Too long: must have at most 1048576 bytes"})
 			}
 		}
 	case "CustomResourceDefinition":

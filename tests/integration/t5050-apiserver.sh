@@ -336,6 +336,18 @@ test_expect_success 'CRD with two versions: both served, cluster scope, preferre
 	api GET /apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.example.com | jq -e ".status.storedVersions == [\"v1\"]"
 '
 
+test_expect_success 'size limits: ConfigMap data over 1 MiB is 422; an object over etcd limit is a 500' '
+	python3 -c "import json; print(json.dumps({\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"big\"},\"data\":{\"a\":\"x\"*(1024*1024+1)}}))" >big.json &&
+	api POST /api/v1/namespaces/default/configmaps -H "Content-Type: application/json" --data-binary @big.json >out &&
+	test "$(code)" = 422 && jq -e ".message == \"ConfigMap \\\"big\\\" is invalid: []: Too long: must have at most 1048576 bytes\"" out &&
+	python3 -c "import json; print(json.dumps({\"apiVersion\":\"example.com/v1\",\"kind\":\"Gadget\",\"metadata\":{\"name\":\"huge\"},\"spec\":{\"a\":\"x\"*(1600*1024)}}))" >huge.json &&
+	api POST "/apis/example.com/v1/gadgets?dryRun=All" -H "Content-Type: application/json" --data-binary @huge.json >out &&
+	test "$(code)" = 201 &&
+	api POST /apis/example.com/v1/gadgets -H "Content-Type: application/json" --data-binary @huge.json >out &&
+	test "$(code)" = 500 && jq -e ".message == \"etcdserver: request is too large\"" out &&
+	api GET /apis/example.com/v1/gadgets/huge >/dev/null && test "$(code)" = 404
+'
+
 test_expect_success 'faults: injected failures for tests of hostile servers' '
 	printf "GET /api/v1/namespaces/default/configmaps/c2 status=503 times=1\nGET /api/v1/namespaces/default/configmaps/c3 garbage\n" >faults &&
 	api POST /hoist-test/faults --data-binary @faults >/dev/null && test "$(code)" = 204 &&
