@@ -47,7 +47,8 @@ enum item_state { IT_PENDING = 0, IT_UNCHANGED, IT_CHANGE, IT_CREATE };
 
 struct item {
 	struct object *obj;
-	const struct kube_resource *res; /* NULL: not known yet (CRD in this set) */
+	const struct kube_resource *res; /* &res_copy, or NULL: not known yet (CRD in this set) */
+	struct kube_resource res_copy;   /* a copy: the agent's cache may be replaced meanwhile */
 	bool deferred_namespaced;
 	const char *ns;                  /* effective namespace, "" for cluster-scoped */
 	char *what;                      /* "Deployment web/api" */
@@ -104,47 +105,56 @@ static int discovery(struct sync_ctx *c, bool force)
 	r = kube_discover(c->k, &d);
 	if (r)
 		return r;
-	pthread_mutex_lock(&c->ag->lock);
 	/*
-	 * The old cache may still be referenced by another app's sync in
-	 * flight, so entries are never freed while the agent lives: the new
-	 * document is merged in (kinds only ever get added here).
+	 * Syncs keep copies of what they looked up (lookup()), so the cache
+	 * can be replaced while other syncs run.
 	 */
-	if (!c->ag->disco) {
-		c->ag->disco = d;
-		d = NULL;
-	} else {
-		struct kube_discovery *o = c->ag->disco;
-		for (size_t i = 0; i < d->n; i++) {
-			const struct kube_resource *x = &d->res[i];
-			struct strbuf av = STRBUF_INIT;
-			strbuf_addf(&av, "%s%s%s", x->group, *x->group ? "/" : "", x->version);
-			if (!kube_discovery_find(o, av.buf, x->kind)) {
-				ALLOC_GROW(o->res, o->n + 1, o->alloc);
-				o->res[o->n++] = *x;
-				memset(&d->res[i], 0, sizeof(d->res[i]));
-				d->res[i].group = xstrdup("");
-				d->res[i].version = xstrdup("");
-				d->res[i].kind = xstrdup("");
-				d->res[i].resource = xstrdup("");
-			}
-			strbuf_release(&av);
-		}
-	}
+	pthread_mutex_lock(&c->ag->lock);
+	kube_discovery_free(c->ag->disco);
+	c->ag->disco = d;
 	pthread_mutex_unlock(&c->ag->lock);
-	kube_discovery_free(d);
 	return 0;
 }
 
-static const struct kube_resource *lookup(struct sync_ctx *c, const char *api_version,
-					  const char *kind)
+static void res_release(struct kube_resource *r)
+{
+	free(r->group);
+	free(r->version);
+	free(r->kind);
+	free(r->resource);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Copies the resource of apiVersion/kind into *out; false when the server has no such kind. */
+static bool lookup(struct sync_ctx *c, const char *api_version, const char *kind,
+		   struct kube_resource *out)
 {
 	const struct kube_resource *r;
 
+	res_release(out);
 	pthread_mutex_lock(&c->ag->lock);
 	r = kube_discovery_find(c->ag->disco, api_version, kind);
+	if (r) {
+		*out = *r;
+		out->group = xstrdup(r->group);
+		out->version = xstrdup(r->version);
+		out->kind = xstrdup(r->kind);
+		out->resource = xstrdup(r->resource);
+	}
 	pthread_mutex_unlock(&c->ag->lock);
-	return r;
+	return r != NULL;
+}
+
+static void item_lookup(struct sync_ctx *c, struct item *it)
+{
+	it->res = lookup(c, it->obj->api_version, it->obj->kind, &it->res_copy) ? &it->res_copy
+										 : NULL;
+}
+
+static bool same_res(const struct kube_resource *a, const struct kube_resource *b)
+{
+	return !strcmp(a->group, b->group) && !strcmp(a->version, b->version) &&
+	       !strcmp(a->resource, b->resource);
 }
 
 /* Kubernetes object names and namespaces: nothing that could change our request path. */
@@ -244,14 +254,14 @@ static int plan(struct sync_ctx *c, struct objset *set, struct arena *a)
 			r = err_set(ERR_INVALID, "%s %s: not a valid object name", o->kind, o->name);
 			goto out;
 		}
-		it->res = lookup(c, o->api_version, o->kind);
+		item_lookup(c, it);
 		if (!it->res && !crd_for(set, o->api_version, o->kind) && !c->disco_refreshed) {
 			/* An unknown kind may be new since discovery was cached. */
 			c->disco_refreshed = true;
 			r = discovery(c, true);
 			if (r)
 				goto out;
-			it->res = lookup(c, o->api_version, o->kind);
+			item_lookup(c, it);
 		}
 		if (it->res) {
 			namespaced = it->res->namespaced;
@@ -412,7 +422,7 @@ static int list_live(struct sync_ctx *c, bool *found)
 			continue;
 		/* The items of one collection: same resource, same namespace. */
 		for (j = i, ng = 0; j < c->n; j++) {
-			if (done[j] || c->items[j].res != c->items[i].res ||
+			if (done[j] || !c->items[j].res || !same_res(c->items[j].res, c->items[i].res) ||
 			    strcmp(c->items[j].ns, c->items[i].ns))
 				continue;
 			done[j] = true;
@@ -779,7 +789,7 @@ static void resolve_deferred(struct sync_ctx *c, size_t from, size_t to)
 	for (i = from; i < to; i++) {
 		struct item *it = &c->items[i];
 		if (!it->res)
-			it->res = lookup(c, it->obj->api_version, it->obj->kind);
+			item_lookup(c, it);
 	}
 }
 
@@ -835,6 +845,7 @@ static void prune(struct sync_ctx *c, const struct inventory *old, const struct 
 {
 	const struct inv_entry **gone = xcalloc(old->n ? old->n : 1, sizeof(*gone));
 	struct strbuf path = STRBUF_INIT, what = STRBUF_INIT;
+	struct kube_resource res_copy = { 0 }; /* lookup() releases the previous one */
 	size_t n = 0, i;
 
 	for (i = 0; i < old->n; i++)
@@ -844,7 +855,7 @@ static void prune(struct sync_ctx *c, const struct inventory *old, const struct 
 	qsort(gone, n, sizeof(*gone), prune_cmp);
 	for (i = 0; i < n && !cancelled(c); i++) {
 		const struct inv_entry *e = gone[i];
-		const struct kube_resource *res = lookup(c, e->api_version, e->kind);
+		struct kube_resource *res = NULL;
 		struct doc_stream *s = NULL;
 		struct kube_req req;
 		const char *owner, *ann;
@@ -852,6 +863,8 @@ static void prune(struct sync_ctx *c, const struct inventory *old, const struct 
 
 		strbuf_reset(&what);
 		strbuf_addf(&what, "%s %s%s%s", e->kind, e->ns, *e->ns ? "/" : "", e->name);
+		if (lookup(c, e->api_version, e->kind, &res_copy))
+			res = &res_copy;
 		if (!res) {
 			/* Its kind is gone (its CRD was pruned): so is the object. */
 			agent_log("info", c->app->name, c->res->digest, c->res->revision, "prune-skipped",
@@ -911,6 +924,7 @@ static void prune(struct sync_ctx *c, const struct inventory *old, const struct 
 		doc_stream_free(s);
 	}
 	free(gone);
+	res_release(&res_copy);
 	strbuf_release(&path);
 	strbuf_release(&what);
 }
@@ -924,6 +938,7 @@ static void ctx_release(struct sync_ctx *c)
 		strbuf_release(&c->items[i].body);
 		strbuf_release(&c->items[i].reason);
 		doc_stream_free(c->items[i].live_own);
+		res_release(&c->items[i].res_copy);
 	}
 	free(c->items);
 	for (i = 0; i < c->npages; i++)
