@@ -245,7 +245,7 @@ func (c versionConverter) IsMissingVersionError(err error) bool {
 // status for status writes.
 func resetFields(t *resType, sub string, o obj) *fieldpath.Set {
 	set := fieldpath.NewSet()
-	if sub == "scale" {
+	if sub == "scale" || sub == "finalize" {
 		// A scale write changes spec.replicas only.
 		return set
 	}

@@ -798,6 +798,12 @@ func (s *server) update(t *resType, sub string, live, newObj obj, wo writeOpts) 
 // prepareUpdate is the registry strategy's PrepareForUpdate: what a client
 // cannot change through this endpoint comes from the live object.
 func (s *server) prepareUpdate(t *resType, sub string, live, newObj obj) obj {
+	if sub == "finalize" {
+		// Only spec.finalizers changes through /finalize.
+		out := copyObj(live)
+		setPath(out, deepCopy(path(newObj, "spec", "finalizers")), "spec", "finalizers")
+		return out
+	}
 	if sub == "status" {
 		// Only status changes through /status.
 		out := copyObj(live)
@@ -966,12 +972,13 @@ func (s *server) serveDelete(w http.ResponseWriter, r *http.Request, ri *reqInfo
 
 // delete removes live, or marks it deleting when finalizers (or the
 // namespace lifecycle) hold it. It returns what the real server answers:
-// the object (200, or 202 while it is still there), or nil with 200 for a
+// the object (200 also while finalizers keep it, as the real server
+// answers unless orphanDependents=false was asked), or nil with 200 for a
 // Status Success. Called locked.
 func (s *server) delete(t *resType, live obj, prop string, dryRun bool) (obj, int) {
 	ns, name := metaString(live, "namespace"), metaString(live, "name")
 	if metaString(live, "deletionTimestamp") != "" {
-		return live, 202
+		return live, 200
 	}
 	fins := finalizers(live)
 	if prop == "Foreground" {
@@ -1007,7 +1014,7 @@ func (s *server) delete(t *resType, live obj, prop string, dryRun bool) (obj, in
 			// its finalizers are done at once.
 			go s.dropGCFinalizers(t, ns, name)
 		}
-		return out, 202
+		return out, 200
 	}
 	if dryRun {
 		return live, 200

@@ -60,7 +60,12 @@ test_expect_success 'discovery: legacy and aggregated documents' '
 	jq -e ".items[] | select(.metadata.name == \"apps\") | .versions[0].resources[] | select(.resource == \"deployments\") | .scope == \"Namespaced\" and (.subresources | map(.subresource)) == [\"scale\",\"status\"]" agg &&
 	curl -s -D headers2 -o agg2 --cacert "$CA" -H "Authorization: Bearer $APISERVER_TOKEN_A" \
 		-H "Accept: application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList" "$APISERVER_URL_A/api" &&
-	jq -e ".apiVersion == \"apidiscovery.k8s.io/v2beta1\" and (.items[0].versions[0].resources | map(.resource) | index(\"configmaps\") != null)" agg2
+	jq -e ".apiVersion == \"apidiscovery.k8s.io/v2beta1\" and (.items[0].versions[0].resources | map(.resource) | index(\"configmaps\") != null)" agg2 &&
+	etag=$(sed -n "s/^[Ee]tag: //p" headers | tr -d "\r") && test -n "$etag" &&
+	curl -s -o /dev/null -w "%{http_code}" --cacert "$CA" -H "Authorization: Bearer $APISERVER_TOKEN_A" \
+		-H "Accept: application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList" \
+		-H "If-None-Match: $etag" "$APISERVER_URL_A/apis" >code304 &&
+	test "$(cat code304)" = 304
 '
 
 test_expect_success 'authentication: no token is anonymous (403), a wrong one 401' '
