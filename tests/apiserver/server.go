@@ -9,6 +9,7 @@ import (
 	"io"
 	"log"
 	"net/http"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -129,6 +130,17 @@ type reqInfo struct {
 }
 
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		// A bug here must not take the test down with it: answer 500 as
+		// the real server's panic handler does, and go on serving.
+		if e := recover(); e != nil {
+			if e == http.ErrAbortHandler {
+				panic(e)
+			}
+			log.Printf("panic serving %s %s: %v\n%s", r.Method, r.URL, e, debug.Stack())
+			writeError(w, errInternal(fmt.Errorf("%v", e)))
+		}
+	}()
 	if s.o.verbose {
 		log.Printf("%s %s %s", r.Method, r.URL.RequestURI(), r.Header.Get("Content-Type"))
 	}
@@ -603,10 +615,7 @@ func (s *server) create(t *resType, ns string, o obj, wo writeOpts) (obj, *apiEr
 	if name != "" && s.get(t, ns, name) != nil {
 		return nil, errAlreadyExists(t, name)
 	}
-	o, err := s.fmUpdate(t, "", nil, o, wo.manager)
-	if err != nil {
-		return nil, typedError(t, name, err)
-	}
+	o = s.fmUpdateNoErrors(t, "", nil, o, wo.manager)
 	s.prepareCreate(t, o)
 	if wo.dryRun {
 		return o, nil
@@ -788,10 +797,7 @@ func (s *server) update(t *resType, sub string, live, newObj obj, wo writeOpts) 
 	if errs := validateObject(t, newObj, live); len(errs) > 0 {
 		return nil, errInvalid(t.GK(), t.Group, t.Kind, name, errs)
 	}
-	out, err := s.fmUpdate(t, sub, live, newObj, wo.manager)
-	if err != nil {
-		return nil, typedError(t, name, err)
-	}
+	out := s.fmUpdateNoErrors(t, sub, live, newObj, wo.manager)
 	return s.commit(t, ns, name, live, out, wo)
 }
 
@@ -1227,11 +1233,7 @@ func (s *server) serveScale(w http.ResponseWriter, r *http.Request, ri *reqInfo)
 	}
 	newObj := copyObj(live)
 	setPath(newObj, replicas, "spec", "replicas")
-	out, err := s.fmUpdate(t, "scale", live, newObj, wo.manager)
-	if err != nil {
-		writeError(w, typedError(t, ri.name, err))
-		return
-	}
+	out := s.fmUpdateNoErrors(t, "scale", live, newObj, wo.manager)
 	res, aerr := s.commit(t, ri.ns, ri.name, live, out, wo)
 	if aerr != nil {
 		writeError(w, aerr)
