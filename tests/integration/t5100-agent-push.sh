@@ -219,6 +219,19 @@ test_expect_success 'a push to a pull-mode app or an unknown app is refused' '
 		-H "Authorization: Bearer s3cret-token" "http://$ADDR/v1/apps/nope/artifact")" = 404
 '
 
+test_expect_success 'a git push through the receive hook shows the result per cluster' '
+	git init -q --bare hub.git &&
+	hoist hook install hub.git >/dev/null 2>&1 &&
+	ns_cm web web-config web-two web-hook >repo/apps/web/objects.yaml &&
+	git -C repo commit -qam hook &&
+	C1_TOKEN=s3cret-token HOIST_SIGNING_KEY="$TRASH/signer.key" \
+		git -C repo push -q ../hub.git HEAD:main 2>push.err &&
+	cat push.err &&
+	test_grep "^remote: hoist: cluster c1: web sha256:[0-9a-f]* pushed" push.err &&
+	test_grep "^remote: hoist: cluster c1: api sha256:[0-9a-f]* notified" push.err &&
+	wait_for kc get configmap web-hook -n web
+'
+
 test_expect_success 'a publish with the wrong token reports it per cluster and still publishes' '
 	ns_cm web web-config web-two web-three >repo/apps/web/objects.yaml &&
 	git -C repo commit -qam three &&
