@@ -642,6 +642,15 @@ func (s *server) prepareCreate(t *resType, o obj) {
 	if t.Kind == "Service" && t.CRD == "" {
 		s.allocateService(o)
 	}
+	if t.Kind == "Job" && t.CRD == "" && path(o, "spec", "selector") == nil {
+		// The Job strategy selects the Job's own pods by its uid.
+		uid, name := metaString(o, "uid"), metaString(o, "name")
+		setPath(o, map[string]interface{}{"matchLabels": map[string]interface{}{"batch.kubernetes.io/controller-uid": uid}}, "spec", "selector")
+		for k, v := range map[string]string{"batch.kubernetes.io/controller-uid": uid, "batch.kubernetes.io/job-name": name,
+			"controller-uid": uid, "job-name": name} {
+			setPath(o, v, "spec", "template", "metadata", "labels", k)
+		}
+	}
 	if t.Kind == "Namespace" {
 		setDefault(o, []interface{}{"kubernetes"}, "spec", "finalizers")
 		setPath(o, "Active", "status", "phase")

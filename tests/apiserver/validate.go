@@ -138,6 +138,9 @@ func validateObject(t *resType, o, live obj) []fieldError {
 			errs = append(errs, invalidValue("metadata.uid", g, "field is immutable"))
 		}
 	}
+	if live != nil {
+		errs = append(errs, validateImmutable(t, o, live)...)
+	}
 	switch t.Kind {
 	case "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet":
 		errs = append(errs, validateWorkload(t, o, live)...)
@@ -351,4 +354,67 @@ func lastSegment(img string) string {
 		return img[i+1:]
 	}
 	return img
+}
+
+// validateImmutable: the updates real validation refuses, which a GitOps
+// agent meets when a manifest changes what cannot change in place (Flux
+// and Argo CD recreate such objects on request).
+func validateImmutable(t *resType, o, live obj) []fieldError {
+	var errs []fieldError
+	immutable := func(field string, keys ...string) {
+		if !equalValues(path(o, keys...), path(live, keys...)) {
+			errs = append(errs, invalidValue(field, path(o, keys...), "field is immutable"))
+		}
+	}
+	switch t.Kind {
+	case "Job":
+		immutable("spec.selector", "spec", "selector")
+		immutable("spec.template", "spec", "template")
+		immutable("spec.completionMode", "spec", "completionMode")
+	case "StatefulSet":
+		// Only these spec fields may change.
+		allowed := map[string]bool{"replicas": true, "ordinals": true, "template": true, "updateStrategy": true,
+			"persistentVolumeClaimRetentionPolicy": true, "minReadySeconds": true}
+		ns, ls := stringMapAny(o["spec"]), stringMapAny(live["spec"])
+		for _, m := range []map[string]interface{}{ns, ls} {
+			for k := range m {
+				if !allowed[k] && !equalValues(ns[k], ls[k]) {
+					errs = append(errs, fieldError{"FieldValueForbidden", "spec", "Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden"})
+					return errs
+				}
+			}
+		}
+	case "Service":
+		if ip, _ := path(live, "spec", "clusterIP").(string); ip != "" && path(o, "spec", "clusterIP") != nil &&
+			!equalValues(path(o, "spec", "clusterIP"), ip) {
+			errs = append(errs, invalidValue("spec.clusterIPs[0]", path(o, "spec", "clusterIPs"), "may not change once set"))
+		}
+	case "PersistentVolumeClaim":
+		ns, ls := copyObj(stringMapAny(o["spec"])), copyObj(stringMapAny(live["spec"]))
+		for _, m := range []obj{ns, ls} {
+			if m != nil {
+				if r := stringMapAny(m["resources"]); r != nil {
+					delete(r, "requests")
+				}
+				delete(m, "volumeAttributesClassName")
+			}
+		}
+		if !equalValues(ns, ls) {
+			errs = append(errs, fieldError{"FieldValueForbidden", "spec", "Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims"})
+		}
+	case "ConfigMap", "Secret":
+		if im, _ := live["immutable"].(bool); im {
+			for _, f := range []string{"data", "binaryData"} {
+				if !equalValues(o[f], live[f]) {
+					errs = append(errs, fieldError{"FieldValueForbidden", f, "Forbidden: field is immutable when `immutable` is set"})
+				}
+			}
+			if im2, _ := o["immutable"].(bool); !im2 {
+				errs = append(errs, fieldError{"FieldValueForbidden", "immutable", "Forbidden: field is immutable when `immutable` is set"})
+			}
+		}
+	case "RoleBinding", "ClusterRoleBinding":
+		immutable("roleRef", "roleRef")
+	}
+	return errs
 }

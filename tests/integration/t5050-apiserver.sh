@@ -353,6 +353,16 @@ test_expect_success 'size limits: ConfigMap data over 1 MiB is 422; an object ov
 	api GET /apis/example.com/v1/gadgets/huge >/dev/null && test "$(code)" = 404
 '
 
+test_expect_success 'updates real validation refuses: an immutable Job template' '
+	printf "apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n      - {name: c, image: busybox}\n" >job.yaml &&
+	apply /apis/batch/v1/namespaces/default/jobs/j job.yaml >out && test "$(code)" = 201 &&
+	jq -e ".spec.selector.matchLabels[\"batch.kubernetes.io/controller-uid\"] == .metadata.uid" out &&
+	apply /apis/batch/v1/namespaces/default/jobs/j job.yaml >out && test "$(code)" = 200 &&
+	sed s/busybox/alpine/ job.yaml >job2.yaml &&
+	apply /apis/batch/v1/namespaces/default/jobs/j job2.yaml >out && test "$(code)" = 422 &&
+	jq -e ".reason == \"Invalid\" and .details.causes[0].field == \"spec.template\" and (.message | endswith(\"field is immutable\"))" out
+'
+
 test_expect_success 'faults: injected failures for tests of hostile servers' '
 	printf "GET /api/v1/namespaces/default/configmaps/c2 status=503 times=1\nGET /api/v1/namespaces/default/configmaps/c3 garbage\n" >faults &&
 	api POST /hoist-test/faults --data-binary @faults >/dev/null && test "$(code)" = 204 &&
