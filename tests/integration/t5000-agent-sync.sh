@@ -142,10 +142,12 @@ test_expect_success 'a second sync writes nothing: no resourceVersion moves' '
 
 test_expect_success 'a kubectl edit of a field hoist owns is corrected' '
 	kubectl patch configmap c1 -n demo --type merge -p "{\"data\":{\"a\":\"edited\"}}" &&
+	kubectl patch configmap c2 -n demo --type json -p "[{\"op\":\"remove\",\"path\":\"/data/b\"}]" &&
 	agent sync demo --once -c agent.yaml >out 2>log &&
-	test_grep "8 objects: 1 applied, 7 unchanged" out &&
+	test_grep "8 objects: 2 applied, 6 unchanged" out &&
 	test_grep "\"event\":\"configured\",\"message\":\"ConfigMap demo/c1\"" log &&
-	test "$(kubectl get configmap c1 -n demo -o jsonpath={.data.a})" = 1
+	test "$(kubectl get configmap c1 -n demo -o jsonpath={.data.a})" = 1 &&
+	test "$(kubectl get configmap c2 -n demo -o jsonpath={.data.b})" = 2
 '
 
 test_expect_success 'conflicts: fail refuses a conflicting edit, names the manager and changes nothing' '
