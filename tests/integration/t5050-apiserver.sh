@@ -5,6 +5,8 @@
 . "$(dirname "$0")/../lib.sh"
 
 start_apiserver A --crd-establish-delay=500ms --watch-history=50 || exit 1
+# B never gets to establish a CRD during the test: no timing involved.
+start_apiserver B --crd-establish-delay=1h || exit 1
 export KUBECONFIG="$APISERVER_A"
 CA="$TRASH/apiserver-A/ca.crt"
 
@@ -45,6 +47,10 @@ spec:
         - containerPort: 80
 YAML
 DEP=/apis/apps/v1/namespaces/default/deployments/web
+
+test_expect_success 'the server'"'"'s own Go tests pass' '
+	sh "$TEST_TOP/tests/apiserver/build.sh" --test "$HOIST_BUILD/tests"
+'
 
 test_expect_success 'discovery: legacy and aggregated documents' '
 	api GET /api | jq -e ".kind == \"APIVersions\" and .versions == [\"v1\"]" &&
@@ -191,10 +197,16 @@ WID=/apis/example.com/v1/namespaces/default/widgets
 
 test_expect_success 'a CRD kind is 404 until the CRD is Established' '
 	api GET $WID >out && test "$(code)" = 404 &&
+	curl -s --cacert "$TRASH/apiserver-B/ca.crt" -H "Authorization: Bearer $APISERVER_TOKEN_B" -o crdB -w "%{http_code}" \
+		-X PATCH -H "Content-Type: application/apply-patch+yaml" --data-binary @crd.yaml \
+		"$APISERVER_URL_B/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com?fieldManager=hoist" >codeB &&
+	test "$(cat codeB)" = 201 && jq -e ".status.conditions == []" crdB &&
+	curl -s --cacert "$TRASH/apiserver-B/ca.crt" -H "Authorization: Bearer $APISERVER_TOKEN_B" -o /dev/null -w "%{http_code}" \
+		"$APISERVER_URL_B$WID" >codeB &&
+	test "$(cat codeB)" = 404 &&
 	apply /apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com crd.yaml >out &&
 	test "$(code)" = 201 &&
-	api GET $WID >out && test "$(code)" = 404 &&
-	kubectl wait --for=condition=Established crd/widgets.example.com --timeout=20s &&
+	kubectl wait --for=condition=Established crd/widgets.example.com --timeout=60s &&
 	api GET /apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com >crd &&
 	jq -e "[.status.conditions[] | select(.status == \"True\") | .type] == [\"NamesAccepted\", \"Established\"]" crd &&
 	api GET $WID >out && test "$(code)" = 200 && jq -e ".kind == \"WidgetList\"" out
@@ -216,7 +228,7 @@ test_expect_success 'custom resources: schema pruning, set lists, kubectl' '
 '
 
 test_expect_success 'deleting the CRD removes its objects and its kinds' '
-	kubectl delete crd widgets.example.com --wait=true --timeout=20s &&
+	kubectl delete crd widgets.example.com --wait=true --timeout=60s &&
 	api GET $WID >out && test "$(code)" = 404
 '
 
@@ -275,7 +287,7 @@ test_expect_success 'deleting a namespace deletes its content' '
 	YAML
 	printf "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n" >x.yaml &&
 	apply /api/v1/namespaces/gone/configmaps/x x.yaml >/dev/null && test "$(code)" = 201 &&
-	kubectl delete namespace gone --wait=true --timeout=20s &&
+	kubectl delete namespace gone --wait=true --timeout=60s &&
 	api GET /api/v1/namespaces/gone/configmaps/x >out && test "$(code)" = 404 &&
 	apply /api/v1/namespaces/gone/configmaps/x x.yaml >out && test "$(code)" = 404 &&
 	jq -e ".message == \"namespaces \\\"gone\\\" not found\"" out
@@ -330,7 +342,7 @@ YAML
 
 test_expect_success 'CRD with two versions: both served, cluster scope, preferred version first' '
 	kubectl apply --server-side -f crd2.yaml &&
-	kubectl wait --for=condition=Established crd/gadgets.example.com --timeout=20s &&
+	kubectl wait --for=condition=Established crd/gadgets.example.com --timeout=60s &&
 	api GET /apis/example.com | jq -e ".preferredVersion.version == \"v2\" and (.versions | map(.version)) == [\"v2\",\"v1\"]" &&
 	printf "apiVersion: example.com/v2\nkind: Gadget\nmetadata:\n  name: g\nspec:\n  x: 1\n" >g.yaml &&
 	apply /apis/example.com/v2/gadgets/g g.yaml >out && test "$(code)" = 201 &&
