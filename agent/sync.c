@@ -438,7 +438,54 @@ static int item_name_cmp(const void *a, const void *b)
  * requests.  Items found are marked; the others (new objects, or objects
  * that exist without our label) get their own GET.
  */
-static int list_live(struct sync_ctx *c, bool *found)
+/* Unlisted objects of one collection above which it is listed whole. */
+#define LIST_ALL_MIN 16
+
+/*
+ * A first sync finds none of its objects by label: rather than a GET for
+ * each, one LIST of the whole collection says which do not exist at all.
+ * Only absence is taken from it: an object that exists without our label
+ * is still fetched and its owner checked.  A collection too large to list
+ * falls back to the GETs.
+ */
+static void mark_absent(struct sync_ctx *c, struct item **group, size_t ng, const char *path,
+			const char *what, const bool *found, bool *absent)
+{
+	struct doc_stream **pages = NULL;
+	size_t npages = 0, p, j;
+	bool *present = xcalloc(ng, sizeof(*present));
+
+	if (kube_list(c->k, path, NULL, &pages, &npages, what)) {
+		err_clear();
+		goto out;
+	}
+	for (p = 0; p < npages; p++) {
+		const struct doc_node *items = doc_map_get(pages[p]->docs[0], "items");
+		for (j = 0; items && items->kind == DOC_SEQ && j < items->n; j++) {
+			const char *name = doc_get_str(items->kids[j], "metadata", "name", NULL);
+			struct object key_obj = { 0 };
+			struct item key_item = { 0 }, *key = &key_item, **hit;
+
+			if (!name)
+				continue;
+			key_obj.name = name;
+			key_item.obj = &key_obj;
+			hit = bsearch(&key, group, ng, sizeof(*group), item_name_cmp);
+			if (hit)
+				present[hit - group] = true;
+		}
+	}
+	for (j = 0; j < ng; j++)
+		if (!present[j] && !found[group[j] - c->items])
+			absent[group[j] - c->items] = true;
+out:
+	for (p = 0; p < npages; p++)
+		doc_stream_free(pages[p]);
+	free(pages);
+	free(present);
+}
+
+static int list_live(struct sync_ctx *c, bool *found, bool *absent)
 {
 	struct item **group = xcalloc(c->n ? c->n : 1, sizeof(*group));
 	bool *done = xcalloc(c->n ? c->n : 1, sizeof(*done));
@@ -502,6 +549,10 @@ static int list_live(struct sync_ctx *c, bool *found)
 			}
 		}
 		free(pages);
+		for (j = 0, p = 0; j < ng; j++)
+			p += !found[group[j] - c->items];
+		if (p >= LIST_ALL_MIN)
+			mark_absent(c, group, ng, path.buf, what.buf, found, absent);
 	}
 	free(group);
 	free(done);
@@ -519,10 +570,11 @@ static int check(struct sync_ctx *c, const struct objset *set, bool same_digest)
 	struct strbuf sb = STRBUF_INIT, errs = STRBUF_INIT;
 	const char *force = strcmp(c->app->conflicts, "fail") ? "true" : "false";
 	bool *listed = xcalloc(c->n ? c->n : 1, sizeof(*listed));
+	bool *absent = xcalloc(c->n ? c->n : 1, sizeof(*absent));
 	size_t i, nerr = 0;
 	int r = 0, first = 0;
 
-	r = list_live(c, listed);
+	r = list_live(c, listed, absent);
 	if (r) {
 		strbuf_addstr(&errs, err_msg());
 		first = r;
@@ -538,7 +590,9 @@ static int check(struct sync_ctx *c, const struct objset *set, bool same_digest)
 			it->st = IT_CREATE; /* its CRD is new: it cannot exist yet */
 			continue;
 		}
-		if (listed[i])
+		if (absent[i])
+			it->st = IT_CREATE;
+		if (listed[i] || absent[i])
 			continue;
 		strbuf_reset(&sb);
 		item_path(&sb, it, NULL);
@@ -553,10 +607,12 @@ static int check(struct sync_ctx *c, const struct objset *set, bool same_digest)
 		struct doc_stream *s = NULL;
 		const char *owner;
 
-		if (!reqs[i].method && !listed[i])
+		if (!reqs[i].method && !listed[i] && !absent[i])
 			continue;
 		if (listed[i]) {
 			/* Found by the LIST: it carries our label, so it is ours. */
+		} else if (absent[i]) {
+			/* Not in its collection's LIST: it will be created. */
 		} else if (reqs[i].rc == ERR_NOTFOUND) {
 			it->st = IT_CREATE;
 		} else if (reqs[i].rc) {
@@ -641,6 +697,7 @@ out:
 	free(reqs);
 	free(paths);
 	free(listed);
+	free(absent);
 	strbuf_release(&sb);
 	if (first) {
 		if (nerr > 1)
