@@ -25,6 +25,7 @@ cd "$dir/apiserver-gopath/src/hoist-test-apiserver"
 export GO111MODULE=off GOPATH="$dir/apiserver-gopath:/usr/share/gocode" \
 	GOCACHE="$dir/apiserver-gocache" GOFLAGS= GOPROXY=off CGO_ENABLED=0
 if [ $mode = test ]; then
+	go vet .
 	exec go test -count=1 .
 fi
 go build -o "$out.tmp" . && mv "$out.tmp" "$out"
