@@ -219,6 +219,21 @@ test_expect_success 'a push to a pull-mode app or an unknown app is refused' '
 		-H "Authorization: Bearer s3cret-token" "http://$ADDR/v1/apps/nope/artifact")" = 404
 '
 
+test_expect_success 'a body over the artifact limit is refused before it is read; garbage is refused' '
+	head -c 1000 /dev/zero >zeros.bin &&
+	cp state/push/web.json kept.json && before=$(status_of web digest) &&
+	test "$(curl -s -o reply.json -w "%{http_code}" --max-time 20 -X PUT -H "Content-Length: 300000000" \
+		-H "Authorization: Bearer s3cret-token" --data-binary @zeros.bin \
+		"http://$ADDR/v1/apps/web/artifact")" = 413 &&
+	test_grep "\"error\":\"too-large\"" reply.json &&
+	d=sha256:$(sha256sum zeros.bin | cut -c1-64) &&
+	test "$(curl -s -o reply.json -w "%{http_code}" -X PUT -H "Hoist-Digest: $d" \
+		-H "Authorization: Bearer s3cret-token" --data-binary @zeros.bin \
+		"http://$ADDR/v1/apps/web/artifact")" = 403 &&
+	test_grep "signature-missing" reply.json &&
+	cmp kept.json state/push/web.json && test "$(status_of web digest)" = "$before"
+'
+
 test_expect_success 'a git push through the receive hook shows the result per cluster' '
 	git init -q --bare hub.git &&
 	hoist hook install hub.git >/dev/null 2>&1 &&
