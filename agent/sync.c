@@ -431,13 +431,6 @@ static int item_name_cmp(const void *a, const void *b)
 	return strcmp(x->obj->name, y->obj->name);
 }
 
-/*
- * Fetches the live objects of the app with one paged LIST per resource and
- * namespace (label hoist.dev/app=APP) instead of a GET per object: an
- * unchanged re-sync of 1,000 ConfigMaps costs two LIST pages, not 1,000
- * requests.  Items found are marked; the others (new objects, or objects
- * that exist without our label) get their own GET.
- */
 /* Unlisted objects of one collection above which it is listed whole. */
 #define LIST_ALL_MIN 16
 
@@ -485,6 +478,14 @@ out:
 	free(present);
 }
 
+/*
+ * Fetches the live objects of the app with one paged LIST per resource and
+ * namespace (label hoist.dev/app=APP) instead of a GET per object: an
+ * unchanged re-sync of 1,000 ConfigMaps costs two LIST pages, not 1,000
+ * requests.  Items found are marked; the others (new objects, or objects
+ * that exist without our label) get their own GET, unless `absent` (many
+ * missing at once, see mark_absent) says they do not exist.
+ */
 static int list_live(struct sync_ctx *c, bool *found, bool *absent)
 {
 	struct item **group = xcalloc(c->n ? c->n : 1, sizeof(*group));
