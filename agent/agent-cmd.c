@@ -5,6 +5,7 @@
  */
 #include "core/compat.h"
 #include "agent/agent.h"
+#include "agent/push.h"
 #include "core/cmd.h"
 #include "core/doc.h"
 #include "core/err.h"
@@ -94,7 +95,39 @@ int cmd_agent_sync(int argc, char **argv)
 		agent_free(ag);
 		return cmd_fail();
 	}
-	r = agent_sync(ag, app, NULL, NULL, &res);
+	memset(&res, 0, sizeof(res));
+	if (!strcmp(app->source, "push")) {
+		/* A push app re-applies what was last pushed (kept by `run` in stateDir/push). */
+		struct strbuf dir = STRBUF_INIT, layer = STRBUF_INIT;
+		struct push_checked pc;
+		struct artifact_bytes ab = { 0 };
+
+		push_checked_init(&pc);
+		strbuf_addf(&dir, "%s/push", ag->cfg.state_dir);
+		r = push_store_load(dir.buf, app->name, &layer, &pc);
+		if (r == ERR_NOTFOUND)
+			err_set(r, "nothing was pushed to app %s yet", app->name);
+		if (!r) {
+			ab.digest = pc.digest;
+			ab.manifest = pc.manifest.buf;
+			ab.manifest_len = pc.manifest.len;
+			ab.layer = layer.buf;
+			ab.layer_len = layer.len;
+			if (pc.payload.len && pc.sig_b64) {
+				ab.sig_payload = pc.payload.buf;
+				ab.sig_payload_len = pc.payload.len;
+				ab.sig_b64 = pc.sig_b64;
+			}
+			r = agent_sync(ag, app, &ab, NULL, &res);
+		} else {
+			res.message = xstrdup(err_msg());
+		}
+		push_checked_release(&pc);
+		strbuf_release(&dir);
+		strbuf_release(&layer);
+	} else {
+		r = agent_sync(ag, app, NULL, NULL, &res);
+	}
 	if (r)
 		fprintf(stderr, "hoist-agent: error: %s: %s\n", app->name, res.message);
 	else

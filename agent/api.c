@@ -47,6 +47,7 @@ static enum api_route want(const char *method, const char *m1, const char *m2,
 
 enum api_route api_route(const char *method, const char *path, char *app)
 {
+	enum api_route r;
 	const char *p;
 
 	app[0] = '\0';
@@ -62,13 +63,17 @@ enum api_route api_route(const char *method, const char *path, char *app)
 		return API_NONE;
 	}
 	if (!*p)
-		return want(method, "GET", NULL, API_APP);
-	if (!strcmp(p, "/artifact"))
-		return want(method, "PUT", "POST", API_ARTIFACT);
-	if (!strcmp(p, "/sync"))
-		return want(method, "POST", NULL, API_SYNC);
-	app[0] = '\0';
-	return API_NONE;
+		r = want(method, "GET", NULL, API_APP);
+	else if (!strcmp(p, "/artifact"))
+		r = want(method, "PUT", "POST", API_ARTIFACT);
+	else if (!strcmp(p, "/sync"))
+		r = want(method, "POST", NULL, API_SYNC);
+	else
+		r = API_NONE;
+	/* Only a route that will act on the app names it. */
+	if (r == API_NONE || r == API_BAD_METHOD)
+		app[0] = '\0';
+	return r;
 }
 
 bool api_route_mutates(enum api_route r)

@@ -258,6 +258,19 @@ static bool valid_app_name(const char *s)
 	return n > 0 && n <= 52 && !sep;
 }
 
+/* An RFC 1123 label, as Kubernetes requires of namespace names. */
+static bool valid_namespace(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (!n || n > 63 || s[0] == '-' || s[n - 1] == '-')
+		return false;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return false;
+	return true;
+}
+
 static int validate(struct agent_config *c, const struct doc_node *root)
 {
 	size_t i, k;
@@ -267,6 +280,9 @@ static int validate(struct agent_config *c, const struct doc_node *root)
 			   c->api_version);
 	if (strcmp(c->kind, "Agent"))
 		return bad(doc_map_get(root, "kind"), "kind must be Agent, not '%s'", c->kind);
+	if (!valid_namespace(c->namespace))
+		return bad(doc_map_get(root, "namespace") ? doc_map_get(root, "namespace") : root,
+			   "namespace '%s' is not a valid namespace name", c->namespace);
 	if (!!c->cert != !!c->key)
 		return bad(root, "'cert' and 'key' go together");
 	for (i = 0; i < c->napps; i++) {
@@ -296,8 +312,9 @@ static int validate(struct agent_config *c, const struct doc_node *root)
 		if (a->semver && semver_constraint_check(a->semver))
 			return err_prefix(ERR_INVALID, "%s",
 					  doc_where(doc_map_get(an, "semver"), (char[512]){ 0 }, 512));
-		if (a->namespace && !*a->namespace)
-			return bad(doc_map_get(an, "namespace"), "'namespace' is empty");
+		if (a->namespace && !valid_namespace(a->namespace))
+			return bad(doc_map_get(an, "namespace"), "namespace '%s' is not a valid namespace name",
+				   a->namespace);
 	}
 	return 0;
 }

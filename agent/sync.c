@@ -47,7 +47,8 @@ enum item_state { IT_PENDING = 0, IT_UNCHANGED, IT_CHANGE, IT_CREATE };
 
 struct item {
 	struct object *obj;
-	const struct kube_resource *res; /* NULL: not known yet (CRD in this set) */
+	const struct kube_resource *res; /* &res_copy, or NULL: not known yet (CRD in this set) */
+	struct kube_resource res_copy;   /* a copy: the agent's cache may be replaced meanwhile */
 	bool deferred_namespaced;
 	const char *ns;                  /* effective namespace, "" for cluster-scoped */
 	char *what;                      /* "Deployment web/api" */
@@ -104,47 +105,56 @@ static int discovery(struct sync_ctx *c, bool force)
 	r = kube_discover(c->k, &d);
 	if (r)
 		return r;
-	pthread_mutex_lock(&c->ag->lock);
 	/*
-	 * The old cache may still be referenced by another app's sync in
-	 * flight, so entries are never freed while the agent lives: the new
-	 * document is merged in (kinds only ever get added here).
+	 * Syncs keep copies of what they looked up (lookup()), so the cache
+	 * can be replaced while other syncs run.
 	 */
-	if (!c->ag->disco) {
-		c->ag->disco = d;
-		d = NULL;
-	} else {
-		struct kube_discovery *o = c->ag->disco;
-		for (size_t i = 0; i < d->n; i++) {
-			const struct kube_resource *x = &d->res[i];
-			struct strbuf av = STRBUF_INIT;
-			strbuf_addf(&av, "%s%s%s", x->group, *x->group ? "/" : "", x->version);
-			if (!kube_discovery_find(o, av.buf, x->kind)) {
-				ALLOC_GROW(o->res, o->n + 1, o->alloc);
-				o->res[o->n++] = *x;
-				memset(&d->res[i], 0, sizeof(d->res[i]));
-				d->res[i].group = xstrdup("");
-				d->res[i].version = xstrdup("");
-				d->res[i].kind = xstrdup("");
-				d->res[i].resource = xstrdup("");
-			}
-			strbuf_release(&av);
-		}
-	}
+	pthread_mutex_lock(&c->ag->lock);
+	kube_discovery_free(c->ag->disco);
+	c->ag->disco = d;
 	pthread_mutex_unlock(&c->ag->lock);
-	kube_discovery_free(d);
 	return 0;
 }
 
-static const struct kube_resource *lookup(struct sync_ctx *c, const char *api_version,
-					  const char *kind)
+static void res_release(struct kube_resource *r)
+{
+	free(r->group);
+	free(r->version);
+	free(r->kind);
+	free(r->resource);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Copies the resource of apiVersion/kind into *out; false when the server has no such kind. */
+static bool lookup(struct sync_ctx *c, const char *api_version, const char *kind,
+		   struct kube_resource *out)
 {
 	const struct kube_resource *r;
 
+	res_release(out);
 	pthread_mutex_lock(&c->ag->lock);
 	r = kube_discovery_find(c->ag->disco, api_version, kind);
+	if (r) {
+		*out = *r;
+		out->group = xstrdup(r->group);
+		out->version = xstrdup(r->version);
+		out->kind = xstrdup(r->kind);
+		out->resource = xstrdup(r->resource);
+	}
 	pthread_mutex_unlock(&c->ag->lock);
-	return r;
+	return r != NULL;
+}
+
+static void item_lookup(struct sync_ctx *c, struct item *it)
+{
+	it->res = lookup(c, it->obj->api_version, it->obj->kind, &it->res_copy) ? &it->res_copy
+										 : NULL;
+}
+
+static bool same_res(const struct kube_resource *a, const struct kube_resource *b)
+{
+	return !strcmp(a->group, b->group) && !strcmp(a->version, b->version) &&
+	       !strcmp(a->resource, b->resource);
 }
 
 /* Kubernetes object names and namespaces: nothing that could change our request path. */
@@ -244,14 +254,14 @@ static int plan(struct sync_ctx *c, struct objset *set, struct arena *a)
 			r = err_set(ERR_INVALID, "%s %s: not a valid object name", o->kind, o->name);
 			goto out;
 		}
-		it->res = lookup(c, o->api_version, o->kind);
+		item_lookup(c, it);
 		if (!it->res && !crd_for(set, o->api_version, o->kind) && !c->disco_refreshed) {
 			/* An unknown kind may be new since discovery was cached. */
 			c->disco_refreshed = true;
 			r = discovery(c, true);
 			if (r)
 				goto out;
-			it->res = lookup(c, o->api_version, o->kind);
+			item_lookup(c, it);
 		}
 		if (it->res) {
 			namespaced = it->res->namespaced;
@@ -374,6 +384,39 @@ static bool same(const struct doc_node *x, const struct doc_node *y, int depth, 
 	return nx == ny;
 }
 
+/*
+ * Whether every field of `want` has the same value in `live`: lists
+ * element by element, maps key by key, a null in `want` matching an
+ * absent field.  Fields only `live` has (defaults, other managers' fields,
+ * status) do not matter.
+ */
+static bool subset(const struct doc_node *want, const struct doc_node *live)
+{
+	size_t i;
+
+	if (!live)
+		return want->kind == DOC_SCALAR && !strcmp(want->str, "null") &&
+		       want->style != DOC_STYLE_SINGLE && want->style != DOC_STYLE_DOUBLE;
+	if (want->kind != live->kind)
+		return false;
+	if (want->kind == DOC_SCALAR)
+		return doc_equal(want, live);
+	if (want->kind == DOC_SEQ) {
+		if (want->n != live->n)
+			return false;
+		for (i = 0; i < want->n; i++)
+			if (!subset(want->kids[i], live->kids[i]))
+				return false;
+		return true;
+	}
+	for (i = 0; i < want->n; i++) {
+		const char *k = doc_str(want->kids[2 * i]);
+		if (!k || !subset(want->kids[2 * i + 1], doc_map_get(live, k)))
+			return false;
+	}
+	return true;
+}
+
 static void set_live(struct item *it, struct doc_stream *s)
 {
 	doc_stream_free(it->live_own);
@@ -388,14 +431,62 @@ static int item_name_cmp(const void *a, const void *b)
 	return strcmp(x->obj->name, y->obj->name);
 }
 
+/* Unlisted objects of one collection above which it is listed whole. */
+#define LIST_ALL_MIN 16
+
+/*
+ * A first sync finds none of its objects by label: rather than a GET for
+ * each, one LIST of the whole collection says which do not exist at all.
+ * Only absence is taken from it: an object that exists without our label
+ * is still fetched and its owner checked.  A collection too large to list
+ * falls back to the GETs.
+ */
+static void mark_absent(struct sync_ctx *c, struct item **group, size_t ng, const char *path,
+			const char *what, const bool *found, bool *absent)
+{
+	struct doc_stream **pages = NULL;
+	size_t npages = 0, p, j;
+	bool *present = xcalloc(ng, sizeof(*present));
+
+	if (kube_list(c->k, path, NULL, &pages, &npages, what)) {
+		err_clear();
+		goto out;
+	}
+	for (p = 0; p < npages; p++) {
+		const struct doc_node *items = doc_map_get(pages[p]->docs[0], "items");
+		for (j = 0; items && items->kind == DOC_SEQ && j < items->n; j++) {
+			const char *name = doc_get_str(items->kids[j], "metadata", "name", NULL);
+			struct object key_obj = { 0 };
+			struct item key_item = { 0 }, *key = &key_item, **hit;
+
+			if (!name)
+				continue;
+			key_obj.name = name;
+			key_item.obj = &key_obj;
+			hit = bsearch(&key, group, ng, sizeof(*group), item_name_cmp);
+			if (hit)
+				present[hit - group] = true;
+		}
+	}
+	for (j = 0; j < ng; j++)
+		if (!present[j] && !found[group[j] - c->items])
+			absent[group[j] - c->items] = true;
+out:
+	for (p = 0; p < npages; p++)
+		doc_stream_free(pages[p]);
+	free(pages);
+	free(present);
+}
+
 /*
  * Fetches the live objects of the app with one paged LIST per resource and
  * namespace (label hoist.dev/app=APP) instead of a GET per object: an
  * unchanged re-sync of 1,000 ConfigMaps costs two LIST pages, not 1,000
  * requests.  Items found are marked; the others (new objects, or objects
- * that exist without our label) get their own GET.
+ * that exist without our label) get their own GET, unless `absent` (many
+ * missing at once, see mark_absent) says they do not exist.
  */
-static int list_live(struct sync_ctx *c, bool *found)
+static int list_live(struct sync_ctx *c, bool *found, bool *absent)
 {
 	struct item **group = xcalloc(c->n ? c->n : 1, sizeof(*group));
 	bool *done = xcalloc(c->n ? c->n : 1, sizeof(*done));
@@ -412,7 +503,7 @@ static int list_live(struct sync_ctx *c, bool *found)
 			continue;
 		/* The items of one collection: same resource, same namespace. */
 		for (j = i, ng = 0; j < c->n; j++) {
-			if (done[j] || c->items[j].res != c->items[i].res ||
+			if (done[j] || !c->items[j].res || !same_res(c->items[j].res, c->items[i].res) ||
 			    strcmp(c->items[j].ns, c->items[i].ns))
 				continue;
 			done[j] = true;
@@ -459,6 +550,10 @@ static int list_live(struct sync_ctx *c, bool *found)
 			}
 		}
 		free(pages);
+		for (j = 0, p = 0; j < ng; j++)
+			p += !found[group[j] - c->items];
+		if (p >= LIST_ALL_MIN)
+			mark_absent(c, group, ng, path.buf, what.buf, found, absent);
 	}
 	free(group);
 	free(done);
@@ -469,17 +564,18 @@ static int list_live(struct sync_ctx *c, bool *found)
 }
 
 /* Step 2: GET and dry-run everything that can be checked; nothing is written. */
-static int check(struct sync_ctx *c, const struct objset *set)
+static int check(struct sync_ctx *c, const struct objset *set, bool same_digest)
 {
 	struct kube_req *reqs = xcalloc(c->n ? c->n : 1, sizeof(*reqs));
 	char **paths = xcalloc(c->n ? c->n : 1, sizeof(*paths));
 	struct strbuf sb = STRBUF_INIT, errs = STRBUF_INIT;
 	const char *force = strcmp(c->app->conflicts, "fail") ? "true" : "false";
 	bool *listed = xcalloc(c->n ? c->n : 1, sizeof(*listed));
+	bool *absent = xcalloc(c->n ? c->n : 1, sizeof(*absent));
 	size_t i, nerr = 0;
 	int r = 0, first = 0;
 
-	r = list_live(c, listed);
+	r = list_live(c, listed, absent);
 	if (r) {
 		strbuf_addstr(&errs, err_msg());
 		first = r;
@@ -495,7 +591,9 @@ static int check(struct sync_ctx *c, const struct objset *set)
 			it->st = IT_CREATE; /* its CRD is new: it cannot exist yet */
 			continue;
 		}
-		if (listed[i])
+		if (absent[i])
+			it->st = IT_CREATE;
+		if (listed[i] || absent[i])
 			continue;
 		strbuf_reset(&sb);
 		item_path(&sb, it, NULL);
@@ -510,10 +608,12 @@ static int check(struct sync_ctx *c, const struct objset *set)
 		struct doc_stream *s = NULL;
 		const char *owner;
 
-		if (!reqs[i].method && !listed[i])
+		if (!reqs[i].method && !listed[i] && !absent[i])
 			continue;
 		if (listed[i]) {
 			/* Found by the LIST: it carries our label, so it is ours. */
+		} else if (absent[i]) {
+			/* Not in its collection's LIST: it will be created. */
 		} else if (reqs[i].rc == ERR_NOTFOUND) {
 			it->st = IT_CREATE;
 		} else if (reqs[i].rc) {
@@ -537,6 +637,17 @@ static int check(struct sync_ctx *c, const struct objset *set)
 		kube_req_init(&reqs[i]);
 		if (r)
 			continue;
+		/*
+		 * The artifact the inventory records as completely applied, and
+		 * every field we apply still has our value: an apply would change
+		 * nothing, so neither a dry run nor an apply is needed.  (With
+		 * another artifact, fields it no longer has would be removed, which
+		 * only the server can tell: that always takes the dry run.)
+		 */
+		if (same_digest && it->live && subset(it->obj->node, it->live)) {
+			it->st = IT_UNCHANGED;
+			continue;
+		}
 		/* The dry run: the server's answer to what we would apply. */
 		strbuf_reset(&sb);
 		item_path(&sb, it, NULL);
@@ -587,6 +698,7 @@ out:
 	free(reqs);
 	free(paths);
 	free(listed);
+	free(absent);
 	strbuf_release(&sb);
 	if (first) {
 		if (nerr > 1)
@@ -779,7 +891,7 @@ static void resolve_deferred(struct sync_ctx *c, size_t from, size_t to)
 	for (i = from; i < to; i++) {
 		struct item *it = &c->items[i];
 		if (!it->res)
-			it->res = lookup(c, it->obj->api_version, it->obj->kind);
+			item_lookup(c, it);
 	}
 }
 
@@ -835,6 +947,7 @@ static void prune(struct sync_ctx *c, const struct inventory *old, const struct 
 {
 	const struct inv_entry **gone = xcalloc(old->n ? old->n : 1, sizeof(*gone));
 	struct strbuf path = STRBUF_INIT, what = STRBUF_INIT;
+	struct kube_resource res_copy = { 0 }; /* lookup() releases the previous one */
 	size_t n = 0, i;
 
 	for (i = 0; i < old->n; i++)
@@ -844,7 +957,7 @@ static void prune(struct sync_ctx *c, const struct inventory *old, const struct 
 	qsort(gone, n, sizeof(*gone), prune_cmp);
 	for (i = 0; i < n && !cancelled(c); i++) {
 		const struct inv_entry *e = gone[i];
-		const struct kube_resource *res = lookup(c, e->api_version, e->kind);
+		struct kube_resource *res = NULL;
 		struct doc_stream *s = NULL;
 		struct kube_req req;
 		const char *owner, *ann;
@@ -852,6 +965,8 @@ static void prune(struct sync_ctx *c, const struct inventory *old, const struct 
 
 		strbuf_reset(&what);
 		strbuf_addf(&what, "%s %s%s%s", e->kind, e->ns, *e->ns ? "/" : "", e->name);
+		if (lookup(c, e->api_version, e->kind, &res_copy))
+			res = &res_copy;
 		if (!res) {
 			/* Its kind is gone (its CRD was pruned): so is the object. */
 			agent_log("info", c->app->name, c->res->digest, c->res->revision, "prune-skipped",
@@ -911,6 +1026,7 @@ static void prune(struct sync_ctx *c, const struct inventory *old, const struct 
 		doc_stream_free(s);
 	}
 	free(gone);
+	res_release(&res_copy);
 	strbuf_release(&path);
 	strbuf_release(&what);
 }
@@ -924,6 +1040,7 @@ static void ctx_release(struct sync_ctx *c)
 		strbuf_release(&c->items[i].body);
 		strbuf_release(&c->items[i].reason);
 		doc_stream_free(c->items[i].live_own);
+		res_release(&c->items[i].res_copy);
 	}
 	free(c->items);
 	for (i = 0; i < c->npages; i++)
@@ -954,7 +1071,7 @@ static int sync_objects(struct sync_ctx *c, struct objset *set)
 		r = inventory_load(c->k, cfg->namespace, c->app->name, &old, &found, &raw,
 				   &stored_digest);
 	if (!r)
-		r = check(c, set);
+		r = check(c, set, found && !strcmp(stored_digest.buf, c->res->digest));
 	if (r)
 		goto out;
 	c->res->objects = c->n;

@@ -105,7 +105,7 @@ func aggregatedVersion(r *http.Request) string {
 
 func (s *server) serveAPIVersions(w http.ResponseWriter, r *http.Request) {
 	if v := aggregatedVersion(r); v != "" {
-		s.serveAggregated(w, v, true)
+		s.serveAggregated(w, r, v, true)
 		return
 	}
 	writeJSON(w, 200, map[string]interface{}{
@@ -128,7 +128,7 @@ func (s *server) groupDoc(group string) map[string]interface{} {
 
 func (s *server) serveAPIGroups(w http.ResponseWriter, r *http.Request) {
 	if v := aggregatedVersion(r); v != "" {
-		s.serveAggregated(w, v, false)
+		s.serveAggregated(w, r, v, false)
 		return
 	}
 	s.mu.Lock()
@@ -216,7 +216,7 @@ func (t *resType) StorageVersionOrSelf() string {
 	return t.Version
 }
 
-func (s *server) serveAggregated(w http.ResponseWriter, version string, legacy bool) {
+func (s *server) serveAggregated(w http.ResponseWriter, r *http.Request, version string, legacy bool) {
 	s.mu.Lock()
 	var items []interface{}
 	for _, g := range sortedGroups(s.types) {
@@ -286,10 +286,15 @@ func (s *server) serveAggregated(w http.ResponseWriter, version string, legacy b
 		"metadata": map[string]interface{}{}, "items": items}
 	b := mustJSON(doc)
 	h := sha256.Sum256(b)
+	etag := "\"" + hex.EncodeToString(h[:]) + "\""
 	w.Header().Set("Content-Type", "application/json;g=apidiscovery.k8s.io;v="+version+";as=APIGroupDiscoveryList")
 	w.Header().Set("Vary", "Accept")
-	w.Header().Set("Etag", "\""+hex.EncodeToString(h[:])+"\"")
+	w.Header().Set("Etag", etag)
 	w.Header().Set("Cache-Control", "no-cache, private")
+	if r.Header.Get("If-None-Match") == etag {
+		w.WriteHeader(304)
+		return
+	}
 	w.WriteHeader(200)
 	w.Write(b)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"log"
 	"sort"
 	"strings"
 	"time"
@@ -245,7 +246,7 @@ func (c versionConverter) IsMissingVersionError(err error) bool {
 // status for status writes.
 func resetFields(t *resType, sub string, o obj) *fieldpath.Set {
 	set := fieldpath.NewSet()
-	if sub == "scale" {
+	if sub == "scale" || sub == "finalize" {
 		// A scale write changes spec.replicas only.
 		return set
 	}
@@ -345,6 +346,18 @@ func (s *server) fmUpdate(t *resType, sub string, live, newObj obj, manager stri
 	return out, nil
 }
 
+// fmUpdateNoErrors is fmUpdate as the real server calls it for updates:
+// a field manager failure never fails the write, the object then simply
+// loses its managedFields.
+func (s *server) fmUpdateNoErrors(t *resType, sub string, live, newObj obj, manager string) obj {
+	out, err := s.fmUpdate(t, sub, live, newObj, manager)
+	if err != nil {
+		log.Printf("field manager: %s %s: %v", t.GK(), metaString(newObj, "name"), err)
+		out = withoutManaged(newObj)
+	}
+	return out
+}
+
 // fmApply runs server-side apply of config by manager onto live (nil
 // when the object does not exist yet). It returns the merged object with
 // managedFields set, or the conflicts.
@@ -364,7 +377,13 @@ func (s *server) fmApply(t *resType, sub string, live, config obj, manager strin
 	}
 	configT, err := s.toTyped(t, config)
 	if err != nil {
-		return nil, &apiError{422, "Invalid", fmt.Sprintf("%s %q is invalid: %v", t.GK(), metaString(config, "name"), err), nil}
+		// The real server's words; a plain error there, so a 500 Status
+		// without a reason.
+		gv := t.GV()
+		if t.Group == "" {
+			gv = "/" + gv
+		}
+		return nil, &apiError{500, "", fmt.Sprintf("failed to create typed patch object (%s, Kind=%s): %v", gv, t.Kind, err), nil}
 	}
 	id := managerID(mfEntry{Manager: manager, Operation: "Apply", Subresource: sub})
 	u := s.updater(t, sub, live, config)

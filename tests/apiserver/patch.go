@@ -182,6 +182,10 @@ func (s *server) serveApply(w http.ResponseWriter, ri *reqInfo, live obj, body [
 		}
 		s.prepareCreate(t, merged)
 		if !wo.dryRun {
+			if aerr := tooLarge(merged); aerr != nil {
+				writeError(w, aerr)
+				return
+			}
 			s.store(t, ri.ns, ri.name, merged, "ADDED")
 			s.afterWrite(t, nil, merged)
 		}
@@ -453,9 +457,9 @@ func strategicPatch(cur obj, body []byte, t *resType) (obj, error) {
 	if !ok {
 		return nil, fmt.Errorf("a strategic merge patch must be a JSON object")
 	}
-	sch := t.parser.parser.Schema
+	sch := &t.parser.parser.Schema
 	tr := schema.TypeRef{NamedType: &t.parser.name}
-	out, err := smpMap(copyObj(cur), pm, &sch, tr)
+	out, err := smpMap(copyObj(cur), pm, sch, tr)
 	if err != nil {
 		return nil, err
 	}

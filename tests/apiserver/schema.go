@@ -286,6 +286,14 @@ const builtinSchema = `types:
     - name: secrets
       type: {namedType: list-by-name}
     elementType: {namedType: __untyped_deduced_}
+- name: webhookconfiguration
+  map:
+    fields:
+    - name: metadata
+      type: {namedType: objectmeta}
+    - name: webhooks
+      type: {namedType: list-by-name}
+    elementType: {namedType: __untyped_deduced_}
 - name: node
   map:
     fields:
@@ -322,6 +330,8 @@ func smdTypeFor(t *resType) string {
 		return "serviceaccount"
 	case "Node":
 		return "node"
+	case "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration":
+		return "webhookconfiguration"
 	case "Namespace", "HorizontalPodAutoscaler", "CustomResourceDefinition", "PersistentVolume":
 		return "object-with-conditions"
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log"
 	"net/http"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,6 +34,8 @@ type server struct {
 	events []watchEvent
 
 	faults faultSet
+
+	nextIP, nextNodePort int
 }
 
 func newServer(o options) *server {
@@ -127,6 +130,17 @@ type reqInfo struct {
 }
 
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		// A bug here must not take the test down with it: answer 500 as
+		// the real server's panic handler does, and go on serving.
+		if e := recover(); e != nil {
+			if e == http.ErrAbortHandler {
+				panic(e)
+			}
+			log.Printf("panic serving %s %s: %v\n%s", r.Method, r.URL, e, debug.Stack())
+			writeError(w, errInternal(fmt.Errorf("%v", e)))
+		}
+	}()
 	if s.o.verbose {
 		log.Printf("%s %s %s", r.Method, r.URL.RequestURI(), r.Header.Get("Content-Type"))
 	}
@@ -601,18 +615,13 @@ func (s *server) create(t *resType, ns string, o obj, wo writeOpts) (obj, *apiEr
 	if name != "" && s.get(t, ns, name) != nil {
 		return nil, errAlreadyExists(t, name)
 	}
-	if _, has := md["managedFields"]; !has || !isResetManagedFields(o) {
-		var err error
-		o, err = s.fmUpdate(t, "", nil, o, wo.manager)
-		if err != nil {
-			return nil, typedError(t, name, err)
-		}
-	} else {
-		delete(meta(o), "managedFields")
-	}
+	o = s.fmUpdateNoErrors(t, "", nil, o, wo.manager)
 	s.prepareCreate(t, o)
 	if wo.dryRun {
 		return o, nil
+	}
+	if aerr := tooLarge(o); aerr != nil {
+		return nil, aerr
 	}
 	s.store(t, ns, name, o, "ADDED")
 	s.afterWrite(t, nil, o)
@@ -629,6 +638,18 @@ func (s *server) prepareCreate(t *resType, o obj) {
 	}
 	if t.Kind == "CustomResourceDefinition" && t.CRD == "" {
 		md["finalizers"] = append(finalizers(o), crdCleanupFinalizer)
+	}
+	if t.Kind == "Service" && t.CRD == "" {
+		s.allocateService(o)
+	}
+	if t.Kind == "Job" && t.CRD == "" && path(o, "spec", "selector") == nil {
+		// The Job strategy selects the Job's own pods by its uid.
+		uid, name := metaString(o, "uid"), metaString(o, "name")
+		setPath(o, map[string]interface{}{"matchLabels": map[string]interface{}{"batch.kubernetes.io/controller-uid": uid}}, "spec", "selector")
+		for k, v := range map[string]string{"batch.kubernetes.io/controller-uid": uid, "batch.kubernetes.io/job-name": name,
+			"controller-uid": uid, "job-name": name} {
+			setPath(o, v, "spec", "template", "metadata", "labels", k)
+		}
 	}
 	if t.Kind == "Namespace" {
 		setDefault(o, []interface{}{"kubernetes"}, "spec", "finalizers")
@@ -785,16 +806,19 @@ func (s *server) update(t *resType, sub string, live, newObj obj, wo writeOpts) 
 	if errs := validateObject(t, newObj, live); len(errs) > 0 {
 		return nil, errInvalid(t.GK(), t.Group, t.Kind, name, errs)
 	}
-	out, err := s.fmUpdate(t, sub, live, newObj, wo.manager)
-	if err != nil {
-		return nil, typedError(t, name, err)
-	}
+	out := s.fmUpdateNoErrors(t, sub, live, newObj, wo.manager)
 	return s.commit(t, ns, name, live, out, wo)
 }
 
 // prepareUpdate is the registry strategy's PrepareForUpdate: what a client
 // cannot change through this endpoint comes from the live object.
 func (s *server) prepareUpdate(t *resType, sub string, live, newObj obj) obj {
+	if sub == "finalize" {
+		// Only spec.finalizers changes through /finalize.
+		out := copyObj(live)
+		setPath(out, deepCopy(path(newObj, "spec", "finalizers")), "spec", "finalizers")
+		return out
+	}
 	if sub == "status" {
 		// Only status changes through /status.
 		out := copyObj(live)
@@ -827,6 +851,9 @@ func (s *server) prepareUpdate(t *resType, sub string, live, newObj obj) obj {
 			delete(newObj, "status")
 		}
 	}
+	if t.Kind == "Service" && t.CRD == "" {
+		keepAllocated(live, newObj)
+	}
 	defaultObject(t, newObj)
 	return newObj
 }
@@ -847,6 +874,9 @@ func (s *server) commit(t *resType, ns, name string, live, out obj, wo writeOpts
 	}
 	if wo.dryRun {
 		return out, nil
+	}
+	if aerr := tooLarge(out); aerr != nil {
+		return nil, aerr
 	}
 	// A deleting object whose last finalizer went is removed now.
 	if metaString(out, "deletionTimestamp") != "" && len(finalizers(out)) == 0 {
@@ -957,12 +987,13 @@ func (s *server) serveDelete(w http.ResponseWriter, r *http.Request, ri *reqInfo
 
 // delete removes live, or marks it deleting when finalizers (or the
 // namespace lifecycle) hold it. It returns what the real server answers:
-// the object (200, or 202 while it is still there), or nil with 200 for a
+// the object (200 also while finalizers keep it, as the real server
+// answers unless orphanDependents=false was asked), or nil with 200 for a
 // Status Success. Called locked.
 func (s *server) delete(t *resType, live obj, prop string, dryRun bool) (obj, int) {
 	ns, name := metaString(live, "namespace"), metaString(live, "name")
 	if metaString(live, "deletionTimestamp") != "" {
-		return live, 202
+		return live, 200
 	}
 	fins := finalizers(live)
 	if prop == "Foreground" {
@@ -998,7 +1029,7 @@ func (s *server) delete(t *resType, live obj, prop string, dryRun bool) (obj, in
 			// its finalizers are done at once.
 			go s.dropGCFinalizers(t, ns, name)
 		}
-		return out, 202
+		return out, 200
 	}
 	if dryRun {
 		return live, 200
@@ -1211,15 +1242,79 @@ func (s *server) serveScale(w http.ResponseWriter, r *http.Request, ri *reqInfo)
 	}
 	newObj := copyObj(live)
 	setPath(newObj, replicas, "spec", "replicas")
-	out, err := s.fmUpdate(t, "scale", live, newObj, wo.manager)
-	if err != nil {
-		writeError(w, typedError(t, ri.name, err))
-		return
-	}
+	out := s.fmUpdateNoErrors(t, "scale", live, newObj, wo.manager)
 	res, aerr := s.commit(t, ri.ns, ri.name, live, out, wo)
 	if aerr != nil {
 		writeError(w, aerr)
 		return
 	}
 	writeJSON(w, 200, scaleOf(res))
+}
+
+// allocateService gives a new Service what the real allocators do: a
+// cluster IP (unless headless or ExternalName), its IP family fields, and
+// node ports for NodePort and LoadBalancer Services. Allocated values are
+// set after field tracking, so no manager owns them.
+func (s *server) allocateService(o obj) {
+	typ, _ := path(o, "spec", "type").(string)
+	if typ == "ExternalName" {
+		return
+	}
+	ip, _ := path(o, "spec", "clusterIP").(string)
+	if ip == "" {
+		s.nextIP++
+		ip = fmt.Sprintf("10.96.%d.%d", (s.nextIP/250)%250, s.nextIP%250+1)
+		setPath(o, ip, "spec", "clusterIP")
+	}
+	setDefault(o, []interface{}{ip}, "spec", "clusterIPs")
+	setDefault(o, []interface{}{"IPv4"}, "spec", "ipFamilies")
+	setDefault(o, "SingleStack", "spec", "ipFamilyPolicy")
+	if typ == "NodePort" || typ == "LoadBalancer" {
+		ports, _ := path(o, "spec", "ports").([]interface{})
+		for _, p := range ports {
+			if pm, ok := p.(map[string]interface{}); ok && pm["nodePort"] == nil {
+				s.nextNodePort++
+				pm["nodePort"] = int64(30000 + s.nextNodePort%2768)
+			}
+		}
+		setDefault(o, "Cluster", "spec", "externalTrafficPolicy")
+	}
+	if typ == "LoadBalancer" {
+		setDefault(o, true, "spec", "allocateLoadBalancerNodePorts")
+	}
+}
+
+// keepAllocated: an update that leaves allocated Service fields out keeps
+// them, as the real Service registry does.
+func keepAllocated(live, o obj) {
+	for _, k := range []string{"clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy"} {
+		if path(o, "spec", k) == nil && path(live, "spec", k) != nil {
+			setPath(o, deepCopy(path(live, "spec", k)), "spec", k)
+		}
+	}
+	lports, _ := path(live, "spec", "ports").([]interface{})
+	ports, _ := path(o, "spec", "ports").([]interface{})
+	for _, p := range ports {
+		pm, ok := p.(map[string]interface{})
+		if !ok || pm["nodePort"] != nil {
+			continue
+		}
+		for _, lp := range lports {
+			if lm, ok := lp.(map[string]interface{}); ok && equalValues(lm["port"], pm["port"]) && lm["nodePort"] != nil {
+				pm["nodePort"] = lm["nodePort"]
+			}
+		}
+	}
+}
+
+// etcdLimit is etcd's default request size limit (--max-request-bytes).
+const etcdLimit = 1536 * 1024
+
+// tooLarge: an object etcd would refuse, with the 500 the real server
+// passes on (dry runs never reach etcd, so they pass).
+func tooLarge(o obj) *apiError {
+	if len(mustJSON(o)) > etcdLimit {
+		return &apiError{500, "", "etcdserver: request is too large", nil}
+	}
+	return nil
 }

@@ -24,8 +24,10 @@ func (e *apiError) status() map[string]interface{} {
 		"metadata":   map[string]interface{}{},
 		"status":     "Failure",
 		"message":    e.Message,
-		"reason":     e.Reason,
 		"code":       int64(e.Code),
+	}
+	if e.Reason != "" {
+		st["reason"] = e.Reason
 	}
 	if e.Details != nil {
 		st["details"] = e.Details

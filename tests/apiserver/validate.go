@@ -122,25 +122,49 @@ func validateObject(t *resType, o, live obj) []fieldError {
 			errs = append(errs, invalidValue("metadata.labels", s, msg))
 		}
 	}
-	for k := range stringMapAny(path(o, "metadata", "annotations")) {
+	annSize := 0
+	for k, v := range stringMapAny(path(o, "metadata", "annotations")) {
 		if msg := validateLabelKey(strings.ToLower(k)); msg != "" {
 			errs = append(errs, invalidValue("metadata.annotations", k, msg))
 		}
+		vs, _ := v.(string)
+		annSize += len(k) + len(vs)
+	}
+	if annSize > 256*1024 {
+		errs = append(errs, fieldError{"FieldValueTooLong", "metadata.annotations", "Too long: must have at most 262144 bytes"})
 	}
 	if live != nil {
 		if g, lg := path(o, "metadata", "uid"), path(live, "metadata", "uid"); g != nil && lg != nil && !equalValues(g, lg) {
 			errs = append(errs, invalidValue("metadata.uid", g, "field is immutable"))
 		}
 	}
+	if live != nil {
+		errs = append(errs, validateImmutable(t, o, live)...)
+	}
 	switch t.Kind {
 	case "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet":
 		errs = append(errs, validateWorkload(t, o, live)...)
 	case "ConfigMap", "Secret":
+		size := 0
 		for _, f := range []string{"data", "binaryData", "stringData"} {
-			for k := range stringMapAny(o[f]) {
+			for k, v := range stringMapAny(o[f]) {
+				vs, _ := v.(string)
+				if t.Kind == "Secret" || f == "binaryData" {
+					size += len(k) + len(vs)*3/4
+				} else {
+					size += len(k) + len(vs)
+				}
 				if !reConfigKey.MatchString(k) || len(k) > 253 {
 					errs = append(errs, invalidValue(f+"["+k+"]", k, "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"))
 				}
+			}
+		}
+		// Both kinds are limited to 1 MiB of data (core.MaxSecretSize).
+		if size > 1024*1024 {
+			if t.Kind == "Secret" {
+				errs = append(errs, fieldError{"FieldValueTooLong", "data", "Too long: must have at most 1048576 bytes"})
+			} else {
+				errs = append(errs, fieldError{"FieldValueTooLong", "[]", "Too long: must have at most 1048576 bytes"})
 			}
 		}
 	case "CustomResourceDefinition":
@@ -236,9 +260,17 @@ func defaultObject(t *resType, o obj) {
 		setDefault(o, "NonIndexed", "spec", "completionMode")
 		setDefault(o, false, "spec", "suspend")
 		defaultPodTemplate(o, "spec", "template")
+	case "Namespace":
+		// Every namespace carries its name as a label (set when defaulting).
+		if n := metaString(o, "name"); n != "" {
+			setPath(o, n, "metadata", "labels", "kubernetes.io/metadata.name")
+		}
 	case "Service":
 		setDefault(o, "ClusterIP", "spec", "type")
 		setDefault(o, "None", "spec", "sessionAffinity")
+		if path(o, "spec", "type") != "ExternalName" {
+			setDefault(o, "Cluster", "spec", "internalTrafficPolicy")
+		}
 		if ports, ok := path(o, "spec", "ports").([]interface{}); ok {
 			for _, p := range ports {
 				if pm, ok := p.(map[string]interface{}); ok {
@@ -322,4 +354,67 @@ func lastSegment(img string) string {
 		return img[i+1:]
 	}
 	return img
+}
+
+// validateImmutable: the updates real validation refuses, which a GitOps
+// agent meets when a manifest changes what cannot change in place (Flux
+// and Argo CD recreate such objects on request).
+func validateImmutable(t *resType, o, live obj) []fieldError {
+	var errs []fieldError
+	immutable := func(field string, keys ...string) {
+		if !equalValues(path(o, keys...), path(live, keys...)) {
+			errs = append(errs, invalidValue(field, path(o, keys...), "field is immutable"))
+		}
+	}
+	switch t.Kind {
+	case "Job":
+		immutable("spec.selector", "spec", "selector")
+		immutable("spec.template", "spec", "template")
+		immutable("spec.completionMode", "spec", "completionMode")
+	case "StatefulSet":
+		// Only these spec fields may change.
+		allowed := map[string]bool{"replicas": true, "ordinals": true, "template": true, "updateStrategy": true,
+			"persistentVolumeClaimRetentionPolicy": true, "minReadySeconds": true}
+		ns, ls := stringMapAny(o["spec"]), stringMapAny(live["spec"])
+		for _, m := range []map[string]interface{}{ns, ls} {
+			for k := range m {
+				if !allowed[k] && !equalValues(ns[k], ls[k]) {
+					errs = append(errs, fieldError{"FieldValueForbidden", "spec", "Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden"})
+					return errs
+				}
+			}
+		}
+	case "Service":
+		if ip, _ := path(live, "spec", "clusterIP").(string); ip != "" && path(o, "spec", "clusterIP") != nil &&
+			!equalValues(path(o, "spec", "clusterIP"), ip) {
+			errs = append(errs, invalidValue("spec.clusterIPs[0]", path(o, "spec", "clusterIPs"), "may not change once set"))
+		}
+	case "PersistentVolumeClaim":
+		ns, ls := copyObj(stringMapAny(o["spec"])), copyObj(stringMapAny(live["spec"]))
+		for _, m := range []obj{ns, ls} {
+			if m != nil {
+				if r := stringMapAny(m["resources"]); r != nil {
+					delete(r, "requests")
+				}
+				delete(m, "volumeAttributesClassName")
+			}
+		}
+		if !equalValues(ns, ls) {
+			errs = append(errs, fieldError{"FieldValueForbidden", "spec", "Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims"})
+		}
+	case "ConfigMap", "Secret":
+		if im, _ := live["immutable"].(bool); im {
+			for _, f := range []string{"data", "binaryData"} {
+				if !equalValues(o[f], live[f]) {
+					errs = append(errs, fieldError{"FieldValueForbidden", f, "Forbidden: field is immutable when `immutable` is set"})
+				}
+			}
+			if im2, _ := o["immutable"].(bool); !im2 {
+				errs = append(errs, fieldError{"FieldValueForbidden", "immutable", "Forbidden: field is immutable when `immutable` is set"})
+			}
+		}
+	case "RoleBinding", "ClusterRoleBinding":
+		immutable("roleRef", "roleRef")
+	}
+	return errs
 }

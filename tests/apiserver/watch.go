@@ -164,8 +164,19 @@ func (s *server) serveWatch(w http.ResponseWriter, r *http.Request, ri *reqInfo)
 	for {
 		var batch []watchEvent
 		for {
-			if ctx.Err() != nil || time.Now().After(deadline) {
+			if ctx.Err() != nil {
 				s.mu.Unlock()
+				return
+			}
+			if time.Now().After(deadline) {
+				// Like the watch cache, a last bookmark before the
+				// timeout closes the watch, so the client can resume
+				// from there.
+				cur := last
+				s.mu.Unlock()
+				if bookmarks {
+					bookmark(cur)
+				}
 				return
 			}
 			if len(s.events) > 0 && s.events[len(s.events)-1].rv > last {

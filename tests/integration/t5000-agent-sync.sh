@@ -142,10 +142,12 @@ test_expect_success 'a second sync writes nothing: no resourceVersion moves' '
 
 test_expect_success 'a kubectl edit of a field hoist owns is corrected' '
 	kubectl patch configmap c1 -n demo --type merge -p "{\"data\":{\"a\":\"edited\"}}" &&
+	kubectl patch configmap c2 -n demo --type json -p "[{\"op\":\"remove\",\"path\":\"/data/b\"}]" &&
 	agent sync demo --once -c agent.yaml >out 2>log &&
-	test_grep "8 objects: 1 applied, 7 unchanged" out &&
+	test_grep "8 objects: 2 applied, 6 unchanged" out &&
 	test_grep "\"event\":\"configured\",\"message\":\"ConfigMap demo/c1\"" log &&
-	test "$(kubectl get configmap c1 -n demo -o jsonpath={.data.a})" = 1
+	test "$(kubectl get configmap c1 -n demo -o jsonpath={.data.a})" = 1 &&
+	test "$(kubectl get configmap c2 -n demo -o jsonpath={.data.b})" = 2
 '
 
 test_expect_success 'conflicts: fail refuses a conflicting edit, names the manager and changes nothing' '
@@ -257,6 +259,37 @@ test_expect_success 'an object another app manages is a conflict between the app
 	test_must_fail agent sync demo --once -c agent.yaml >out 2>err &&
 	test_grep "ConfigMap demo/theirs is managed by app .other." err &&
 	test "$(kubectl get configmap theirs -n demo -o jsonpath={.data.x})" = 1
+'
+
+test_expect_success 'hoist.dev/wave orders objects within a stage; *Class kinds come before the rest' '
+	mkdir -p waves &&
+	cat >waves/all.yaml <<-\EOF &&
+	apiVersion: v1
+	kind: ConfigMap
+	metadata: {name: late, namespace: default, annotations: {hoist.dev/wave: "5"}}
+	---
+	apiVersion: v1
+	kind: ConfigMap
+	metadata: {name: early, namespace: default, annotations: {hoist.dev/wave: "-1"}}
+	---
+	apiVersion: v1
+	kind: ConfigMap
+	metadata: {name: middle, namespace: default}
+	---
+	apiVersion: storage.k8s.io/v1
+	kind: StorageClass
+	metadata: {name: fast, annotations: {hoist.dev/wave: "9"}}
+	provisioner: example.com/fast
+	EOF
+	hoist pack waves -o waves.tgz --app waves --version 1.0.0 >/dev/null &&
+	hoist push waves.tgz "$REGISTRY_R/apps/waves:prod" >/dev/null 2>&1 &&
+	sed "s|name: demo|name: waves|; s|apps/demo:prod|apps/waves:prod|; s|namespace: demo|namespace: default|" \
+		agent.yaml >waves.yaml &&
+	"$HOIST_BUILD/hoist-agent" sync waves --once -c waves.yaml >out 2>log &&
+	grep "\"event\":\"created\"" log | sed "s/.*\"message\":\"//; s/\"}\$//" >order &&
+	printf "%s\n" "StorageClass fast" "ConfigMap default/early" "ConfigMap default/middle" \
+		"ConfigMap default/late" >want &&
+	diff -u want order
 '
 
 test_expect_success 'status reads the recorded result from the stateDir' '

@@ -165,8 +165,7 @@ class H(http.server.BaseHTTPRequestHandler):
             pass
     def do(self):
         n = int(self.headers.get("Content-Length") or 0)
-        if n:
-            self.rfile.read(n)
+        self.body = self.rfile.read(n) if n else b""
         with open(log, "a") as f:
             f.write("%s %s\n" % (self.command, self.path))
         p = self.path.split("?")[0]
@@ -179,7 +178,7 @@ class H(http.server.BaseHTTPRequestHandler):
             return self.send(200, b"{}")
         if mode == "500":
             return self.send(500, b"<html>internal error</html>", "text/html")
-        # "badobject": valid legacy discovery, broken objects.
+        # "badobject" and "prunefail": valid legacy discovery.
         if p == "/api":
             return self.send(200, json.dumps({"kind": "APIVersions", "versions": ["v1"]}).encode())
         if p == "/apis":
@@ -188,7 +187,35 @@ class H(http.server.BaseHTTPRequestHandler):
             return self.send(200, json.dumps({"kind": "APIResourceList", "groupVersion": "v1", "resources": [
                 {"name": "configmaps", "namespaced": True, "kind": "ConfigMap"},
                 {"name": "namespaces", "namespaced": False, "kind": "Namespace"}]}).encode())
-        return self.send(200, b"{\"kind\":\"ConfigMap\",\"apiVersion\":\"v1\",\"metadata\":[1,2")
+        if mode == "badobject":
+            return self.send(200, b"{\"kind\":\"ConfigMap\",\"apiVersion\":\"v1\",\"metadata\":[1,2")
+        # "prunefail": the app's objects exist; deleting the stale one fails.
+        def cm(name, extra=None):
+            o = {"apiVersion": "v1", "kind": "ConfigMap",
+                 "metadata": {"name": name, "namespace": "default", "labels": {"hoist.dev/app": "good"}},
+                 "data": {"a": "b"}}
+            o.update(extra or {})
+            return json.dumps(o).encode()
+        inv = "/api/v1/namespaces/hoist-system/configmaps/hoist-inventory-good"
+        if self.command == "GET" and p == inv:
+            import base64, gzip
+            data = gzip.compress(b"v1\tConfigMap\tdefault\tgood\nv1\tConfigMap\tdefault\tstale\n")
+            return self.send(200, json.dumps({"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": "hoist-inventory-good", "namespace": "hoist-system",
+                             "annotations": {"hoist.dev/digest": "sha256:old"}},
+                "binaryData": {"inventory.gz": base64.b64encode(data).decode()}}).encode())
+        if self.command == "PATCH" and p == inv:
+            open(log + ".inventory", "wb").write(self.body)
+            return self.send(200, self.body)
+        if self.command == "PATCH" and p == "/api/v1/namespaces/default/configmaps/good":
+            return self.send(200, self.body)
+        if self.command == "GET" and p.startswith("/api/v1/namespaces/default/configmaps/"):
+            return self.send(200, cm(p.rsplit("/", 1)[1]))
+        if self.command == "DELETE":
+            return self.send(500, json.dumps({"kind": "Status", "status": "Failure", "code": 500,
+                "message": "etcdserver: request timed out"}).encode())
+        return self.send(404, json.dumps({"kind": "Status", "status": "Failure", "code": 404,
+            "reason": "NotFound", "message": "not found"}).encode())
     do_GET = do_PATCH = do_PUT = do_POST = do_DELETE = do
 
 class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
@@ -208,12 +235,12 @@ EOF
 hoist pack good -o good.tgz --app good --version 1.0.0 >/dev/null &&
 hoist push good.tgz "$REGISTRY_R/apps/good:prod" >/dev/null 2>&1 || exit 1
 
-for m in huge malformed slow 500 badobject; do
+for m in huge malformed slow 500 badobject prunefail; do
 	python3 evil.py $m "$TRASH/evil-$m.port" "$TRASH/evil-$m.log" &
 	echo $! >"$TRASH/evil-$m.pid"
 	test_cleanup "kill \$(cat '$TRASH/evil-$m.pid') 2>/dev/null"
 done
-for m in huge malformed slow 500 badobject; do
+for m in huge malformed slow 500 badobject prunefail; do
 	i=0
 	while [ ! -s "$TRASH/evil-$m.port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 	cat >"kc-$m" <<EOF
@@ -260,6 +287,19 @@ test_expect_success 'an API server answering 500 is retried, then reported' '
 '
 test_expect_success 'broken objects from the API server stop the sync before anything is written' '
 	hostile_server badobject "not valid JSON\|not an object"
+'
+
+test_expect_success 'a deletion that fails keeps its object in the inventory, to be retried' '
+	test_must_fail "$HOIST_BUILD/hoist-agent" sync good --once -c agent-prunefail.yaml >out 2>err &&
+	test_grep "prune-failed.*ConfigMap default/stale: etcdserver: request timed out" err &&
+	test_grep "error: good: 1 objects could not be pruned (kept in the inventory, retried next sync)" err &&
+	test "$(grep -c "^DELETE /api/v1/namespaces/default/configmaps/stale" evil-prunefail.log)" -ge 2 &&
+	python3 - "$TRASH/evil-prunefail.log.inventory" <<-\EOF
+	import base64, gzip, json, sys
+	cm = json.load(open(sys.argv[1]))
+	lines = gzip.decompress(base64.b64decode(cm["binaryData"]["inventory.gz"])).decode().splitlines()
+	assert lines == ["v1\tConfigMap\tdefault\tgood", "v1\tConfigMap\tdefault\tstale"], lines
+	EOF
 '
 
 test_done

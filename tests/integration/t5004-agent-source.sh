@@ -98,6 +98,13 @@ test_expect_success 'without a kubeconfig the in-cluster service account is used
 	test_grep "Unauthorized\|401\|unauthorized" err
 '
 
+test_expect_success 'sync --once of a push app with nothing pushed says so' '
+	printf "apiVersion: hoist.dev/v1alpha1\nkind: Agent\nkubeconfig: %s\nstateDir: %s\napps:\n  - name: pushed\n    source: push\n" \
+		"$APISERVER_K" "$TRASH/state-push" >push.yaml &&
+	test_must_fail "$HOIST_BUILD/hoist-agent" sync pushed --once -c push.yaml 2>err &&
+	test_grep "hoist-agent: error: pushed: nothing was pushed to app pushed yet" err
+'
+
 test_expect_success 'hoist-agent neither links nor loads libgit2' '
 	! ldd "$HOIST_BUILD/hoist-agent" | grep libgit2 &&
 	! nm -u "$HOIST_BUILD/hoist-agent" | grep " git_" &&

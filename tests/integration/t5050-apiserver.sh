@@ -5,6 +5,8 @@
 . "$(dirname "$0")/../lib.sh"
 
 start_apiserver A --crd-establish-delay=500ms --watch-history=50 || exit 1
+# B never gets to establish a CRD during the test: no timing involved.
+start_apiserver B --crd-establish-delay=1h || exit 1
 export KUBECONFIG="$APISERVER_A"
 CA="$TRASH/apiserver-A/ca.crt"
 
@@ -46,6 +48,10 @@ spec:
 YAML
 DEP=/apis/apps/v1/namespaces/default/deployments/web
 
+test_expect_success 'the server'"'"'s own Go tests pass' '
+	sh "$TEST_TOP/tests/apiserver/build.sh" --test "$HOIST_BUILD/tests"
+'
+
 test_expect_success 'discovery: legacy and aggregated documents' '
 	api GET /api | jq -e ".kind == \"APIVersions\" and .versions == [\"v1\"]" &&
 	api GET /apis | jq -e "[.groups[].name] | index(\"apps\") != null" &&
@@ -60,7 +66,12 @@ test_expect_success 'discovery: legacy and aggregated documents' '
 	jq -e ".items[] | select(.metadata.name == \"apps\") | .versions[0].resources[] | select(.resource == \"deployments\") | .scope == \"Namespaced\" and (.subresources | map(.subresource)) == [\"scale\",\"status\"]" agg &&
 	curl -s -D headers2 -o agg2 --cacert "$CA" -H "Authorization: Bearer $APISERVER_TOKEN_A" \
 		-H "Accept: application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList" "$APISERVER_URL_A/api" &&
-	jq -e ".apiVersion == \"apidiscovery.k8s.io/v2beta1\" and (.items[0].versions[0].resources | map(.resource) | index(\"configmaps\") != null)" agg2
+	jq -e ".apiVersion == \"apidiscovery.k8s.io/v2beta1\" and (.items[0].versions[0].resources | map(.resource) | index(\"configmaps\") != null)" agg2 &&
+	etag=$(sed -n "s/^[Ee]tag: //p" headers | tr -d "\r") && test -n "$etag" &&
+	curl -s -o /dev/null -w "%{http_code}" --cacert "$CA" -H "Authorization: Bearer $APISERVER_TOKEN_A" \
+		-H "Accept: application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList" \
+		-H "If-None-Match: $etag" "$APISERVER_URL_A/apis" >code304 &&
+	test "$(cat code304)" = 304
 '
 
 test_expect_success 'authentication: no token is anonymous (403), a wrong one 401' '
@@ -186,10 +197,16 @@ WID=/apis/example.com/v1/namespaces/default/widgets
 
 test_expect_success 'a CRD kind is 404 until the CRD is Established' '
 	api GET $WID >out && test "$(code)" = 404 &&
+	curl -s --cacert "$TRASH/apiserver-B/ca.crt" -H "Authorization: Bearer $APISERVER_TOKEN_B" -o crdB -w "%{http_code}" \
+		-X PATCH -H "Content-Type: application/apply-patch+yaml" --data-binary @crd.yaml \
+		"$APISERVER_URL_B/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com?fieldManager=hoist" >codeB &&
+	test "$(cat codeB)" = 201 && jq -e ".status.conditions == []" crdB &&
+	curl -s --cacert "$TRASH/apiserver-B/ca.crt" -H "Authorization: Bearer $APISERVER_TOKEN_B" -o /dev/null -w "%{http_code}" \
+		"$APISERVER_URL_B$WID" >codeB &&
+	test "$(cat codeB)" = 404 &&
 	apply /apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com crd.yaml >out &&
 	test "$(code)" = 201 &&
-	api GET $WID >out && test "$(code)" = 404 &&
-	kubectl wait --for=condition=Established crd/widgets.example.com --timeout=20s &&
+	kubectl wait --for=condition=Established crd/widgets.example.com --timeout=60s &&
 	api GET /apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com >crd &&
 	jq -e "[.status.conditions[] | select(.status == \"True\") | .type] == [\"NamesAccepted\", \"Established\"]" crd &&
 	api GET $WID >out && test "$(code)" = 200 && jq -e ".kind == \"WidgetList\"" out
@@ -211,7 +228,7 @@ test_expect_success 'custom resources: schema pruning, set lists, kubectl' '
 '
 
 test_expect_success 'deleting the CRD removes its objects and its kinds' '
-	kubectl delete crd widgets.example.com --wait=true --timeout=20s &&
+	kubectl delete crd widgets.example.com --wait=true --timeout=60s &&
 	api GET $WID >out && test "$(code)" = 404
 '
 
@@ -270,7 +287,7 @@ test_expect_success 'deleting a namespace deletes its content' '
 	YAML
 	printf "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n" >x.yaml &&
 	apply /api/v1/namespaces/gone/configmaps/x x.yaml >/dev/null && test "$(code)" = 201 &&
-	kubectl delete namespace gone --wait=true --timeout=20s &&
+	kubectl delete namespace gone --wait=true --timeout=60s &&
 	api GET /api/v1/namespaces/gone/configmaps/x >out && test "$(code)" = 404 &&
 	apply /api/v1/namespaces/gone/configmaps/x x.yaml >out && test "$(code)" = 404 &&
 	jq -e ".message == \"namespaces \\\"gone\\\" not found\"" out
@@ -325,7 +342,7 @@ YAML
 
 test_expect_success 'CRD with two versions: both served, cluster scope, preferred version first' '
 	kubectl apply --server-side -f crd2.yaml &&
-	kubectl wait --for=condition=Established crd/gadgets.example.com --timeout=20s &&
+	kubectl wait --for=condition=Established crd/gadgets.example.com --timeout=60s &&
 	api GET /apis/example.com | jq -e ".preferredVersion.version == \"v2\" and (.versions | map(.version)) == [\"v2\",\"v1\"]" &&
 	printf "apiVersion: example.com/v2\nkind: Gadget\nmetadata:\n  name: g\nspec:\n  x: 1\n" >g.yaml &&
 	apply /apis/example.com/v2/gadgets/g g.yaml >out && test "$(code)" = 201 &&
@@ -334,6 +351,28 @@ test_expect_success 'CRD with two versions: both served, cluster scope, preferre
 	api GET /apis/example.com/v1/namespaces/default/gadgets/g >/dev/null && test "$(code)" = 404 &&
 	api GET /apis/example.com/v1/gadgets | jq -e ".items[0].kind == \"Gadget\" and .items[0].apiVersion == \"example.com/v1\"" &&
 	api GET /apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.example.com | jq -e ".status.storedVersions == [\"v1\"]"
+'
+
+test_expect_success 'size limits: ConfigMap data over 1 MiB is 422; an object over etcd limit is a 500' '
+	python3 -c "import json; print(json.dumps({\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"big\"},\"data\":{\"a\":\"x\"*(1024*1024+1)}}))" >big.json &&
+	api POST /api/v1/namespaces/default/configmaps -H "Content-Type: application/json" --data-binary @big.json >out &&
+	test "$(code)" = 422 && jq -e ".message == \"ConfigMap \\\"big\\\" is invalid: []: Too long: must have at most 1048576 bytes\"" out &&
+	python3 -c "import json; print(json.dumps({\"apiVersion\":\"example.com/v1\",\"kind\":\"Gadget\",\"metadata\":{\"name\":\"huge\"},\"spec\":{\"a\":\"x\"*(1600*1024)}}))" >huge.json &&
+	api POST "/apis/example.com/v1/gadgets?dryRun=All" -H "Content-Type: application/json" --data-binary @huge.json >out &&
+	test "$(code)" = 201 &&
+	api POST /apis/example.com/v1/gadgets -H "Content-Type: application/json" --data-binary @huge.json >out &&
+	test "$(code)" = 500 && jq -e ".message == \"etcdserver: request is too large\"" out &&
+	api GET /apis/example.com/v1/gadgets/huge >/dev/null && test "$(code)" = 404
+'
+
+test_expect_success 'updates real validation refuses: an immutable Job template' '
+	printf "apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n      - {name: c, image: busybox}\n" >job.yaml &&
+	apply /apis/batch/v1/namespaces/default/jobs/j job.yaml >out && test "$(code)" = 201 &&
+	jq -e ".spec.selector.matchLabels[\"batch.kubernetes.io/controller-uid\"] == .metadata.uid" out &&
+	apply /apis/batch/v1/namespaces/default/jobs/j job.yaml >out && test "$(code)" = 200 &&
+	sed s/busybox/alpine/ job.yaml >job2.yaml &&
+	apply /apis/batch/v1/namespaces/default/jobs/j job2.yaml >out && test "$(code)" = 422 &&
+	jq -e ".reason == \"Invalid\" and .details.causes[0].field == \"spec.template\" and (.message | endswith(\"field is immutable\"))" out
 '
 
 test_expect_success 'faults: injected failures for tests of hostile servers' '

@@ -219,6 +219,34 @@ test_expect_success 'a push to a pull-mode app or an unknown app is refused' '
 		-H "Authorization: Bearer s3cret-token" "http://$ADDR/v1/apps/nope/artifact")" = 404
 '
 
+test_expect_success 'a body over the artifact limit is refused before it is read; garbage is refused' '
+	head -c 1000 /dev/zero >zeros.bin &&
+	cp state/push/web.json kept.json && before=$(status_of web digest) &&
+	test "$(curl -s -o reply.json -w "%{http_code}" --max-time 20 -X PUT -H "Content-Length: 300000000" \
+		-H "Authorization: Bearer s3cret-token" --data-binary @zeros.bin \
+		"http://$ADDR/v1/apps/web/artifact")" = 413 &&
+	test_grep "\"error\":\"too-large\"" reply.json &&
+	d=sha256:$(sha256sum zeros.bin | cut -c1-64) &&
+	test "$(curl -s -o reply.json -w "%{http_code}" -X PUT -H "Hoist-Digest: $d" \
+		-H "Authorization: Bearer s3cret-token" --data-binary @zeros.bin \
+		"http://$ADDR/v1/apps/web/artifact")" = 403 &&
+	test_grep "signature-missing" reply.json &&
+	cmp kept.json state/push/web.json && test "$(status_of web digest)" = "$before"
+'
+
+test_expect_success 'a git push through the receive hook shows the result per cluster' '
+	git init -q --bare hub.git &&
+	hoist hook install hub.git >/dev/null 2>&1 &&
+	ns_cm web web-config web-two web-hook >repo/apps/web/objects.yaml &&
+	git -C repo commit -qam hook &&
+	C1_TOKEN=s3cret-token HOIST_SIGNING_KEY="$TRASH/signer.key" \
+		git -C repo push -q ../hub.git HEAD:main 2>push.err &&
+	cat push.err &&
+	test_grep "^remote: hoist: cluster c1: web sha256:[0-9a-f]* pushed" push.err &&
+	test_grep "^remote: hoist: cluster c1: api sha256:[0-9a-f]* notified" push.err &&
+	wait_for kc get configmap web-hook -n web
+'
+
 test_expect_success 'a publish with the wrong token reports it per cluster and still publishes' '
 	ns_cm web web-config web-two web-three >repo/apps/web/objects.yaml &&
 	git -C repo commit -qam three &&

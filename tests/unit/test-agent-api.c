@@ -32,6 +32,7 @@ static void route_maps_paths_and_methods(void **state)
 	assert_int_equal(api_route("POST", "/v1/apps/web/artifact", app), API_ARTIFACT);
 	assert_int_equal(api_route("POST", "/v1/apps/web/sync", app), API_SYNC);
 	assert_int_equal(api_route("GET", "/v1/apps/web/sync", app), API_BAD_METHOD);
+	assert_string_equal(app, "");
 	assert_int_equal(api_route("DELETE", "/v1/status", app), API_BAD_METHOD);
 	assert_string_equal(api_route_allow("/v1/apps/web/sync"), "POST");
 }

@@ -102,6 +102,9 @@ static void agent_config_errors_name_file_line_and_column(void **state)
 	expect_config_error("apiVersion: hoist.dev/v1alpha1\nkind: Agent\napps:\n  - name: a\n"
 			    "    source: push\n    prune: maybe\n",
 			    "agent.yaml:6:12: 'prune' must be true or false");
+	expect_config_error("apiVersion: hoist.dev/v1alpha1\nkind: Agent\napps:\n  - name: a\n"
+			    "    source: push\n    namespace: Web_1\n",
+			    "agent.yaml:6:16: namespace 'Web_1' is not a valid namespace name");
 	expect_config_error("apiVersion: hoist.dev/v1alpha1\nkind: Deployment\n",
 			    "agent.yaml:2:7: kind must be Agent");
 	expect_config_error("apiVersion: hoist.dev/v1alpha1\nkind: Agent\napps:\n  - name: a\n"
