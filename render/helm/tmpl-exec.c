@@ -48,6 +48,7 @@ struct texec {
 	size_t nvars, avars;
 	size_t base; /* first variable of the running template */
 	size_t max_steps, max_output, max_depth;
+	struct var inline_vars[8]; /* most templates need no more: no malloc per include */
 	struct xval dot; /* of the template the execution started with */
 	bool nested;     /* started by include or tpl inside another execution */
 	jmp_buf jb;
@@ -199,7 +200,17 @@ static bool elems_iface(const struct hv *container)
 
 static void push_var(struct texec *st, const char *name, struct xval v)
 {
-	ALLOC_GROW(st->vars, st->nvars + 1, st->avars);
+	if (st->nvars == st->avars) {
+		size_t na = st->avars * 2;
+
+		if (st->vars == st->inline_vars) {
+			st->vars = xmalloc(na * sizeof(*st->vars));
+			memcpy(st->vars, st->inline_vars, st->nvars * sizeof(*st->vars));
+		} else {
+			st->vars = xrealloc(st->vars, na * sizeof(*st->vars));
+		}
+		st->avars = na;
+	}
 	st->vars[st->nvars].name = name;
 	st->vars[st->nvars].val = v;
 	st->nvars++;
@@ -796,7 +807,7 @@ static void walk_range(struct texec *st, struct xval dot, const struct tnode *r)
 	at(st, r);
 	val = eval_pipeline(st, dot, r->branch.pipe);
 	mark = st->nvars;
-	v = val.v;
+	v = tmpl_map_view(st->c, val.v);
 	if (v && v->kind == HV_NIL)
 		v = NULL;
 	if (!v)
@@ -966,7 +977,7 @@ static int exec_run(struct texec *st)
 
 int tmpl_exec_named(struct tmpl_set *s, const char *name, struct hv *dot, struct strbuf *out)
 {
-	struct texec *st;
+	struct texec stack_st, *st = &stack_st;
 	struct helm_ctx *c = s->c;
 	struct tmpl_set *root = root_set(s), *saved_engine = c->engine;
 	const struct tdef *d = tmpl_lookup(s, name);
@@ -985,7 +996,9 @@ int tmpl_exec_named(struct tmpl_set *s, const char *name, struct hv *dot, struct
 		strbuf_release(&q2);
 		return r;
 	}
-	st = xcalloc(1, sizeof(*st));
+	memset(st, 0, sizeof(*st));
+	st->vars = st->inline_vars;
+	st->avars = ARRAY_SIZE(st->inline_vars);
 	st->set = s;
 	st->c = c;
 	st->out = out;
@@ -1002,8 +1015,8 @@ int tmpl_exec_named(struct tmpl_set *s, const char *name, struct hv *dot, struct
 	root->depth = saved_depth;
 	root->stack_base = saved_base;
 	c->engine = saved_engine;
-	free(st->vars);
-	free(st);
+	if (st->vars != st->inline_vars)
+		free(st->vars);
 	return r;
 }
 

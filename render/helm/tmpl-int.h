@@ -198,6 +198,20 @@ int tmpl_exec_named(struct tmpl_set *s, const char *name, struct hv *dot, struct
 /* A tpl copy of `s`: reads `s`'s templates and functions, keeps its own defines. */
 struct tmpl_set *tmpl_set_copy(struct tmpl_set *s);
 
+/*
+ * The map a Go map type with methods (hv_class.as_map: Helm's .Files)
+ * holds, for range, index and len; other values are returned as they are.
+ */
+static inline struct hv *tmpl_map_view(struct helm_ctx *c, struct hv *v)
+{
+	if (v && v->kind == HV_OBJ && v->obj.cls->as_map) {
+		struct hv *m = v->obj.cls->as_map(c, v->obj.self);
+
+		return m ? m : v;
+	}
+	return v;
+}
+
 /* strconv.Unquote for Go string, raw string and char literals. */
 int go_unquote(struct helm_ctx *c, const char *s, size_t n, char **out, size_t *outlen);
 /* strconv.UnquoteChar of one char literal 'x'; returns false when malformed. */

@@ -291,7 +291,7 @@ static void gen_call(struct gen *g, bool piped)
 		 * into a map a function changes (merging the values into one of
 		 * their own maps makes a cycle Go's printer never leaves).
 		 */
-		if (piped && n && strchr("INML", f->args[n - 1]))
+		if (piped && ((n && strchr("INML", f->args[n - 1])) || !strcmp(f->name, "set")))
 			continue;
 		if (have_func(g, f->name))
 			break;
