@@ -115,6 +115,8 @@ static struct hv *zero_for(struct helm_ctx *c, char code, struct hv *v)
 	}
 }
 
+static int failures;
+
 static void run_case(struct helm_ctx *c, const char *line, const char *want, int lineno)
 {
 	char *copy = xstrdup(line), *save = NULL, *tok;
@@ -155,7 +157,10 @@ static void run_case(struct helm_ctx *c, const char *line, const char *want, int
 		else
 			strbuf_addch(&esc, got.buf[i]);
 	}
-	if (strcmp(esc.buf, want))
+	if (strcmp(esc.buf, want) && getenv("HELM_SPRIG_ALL")) {
+		fprintf(stderr, "DIFF %d: %s\n  want: %s\n  got:  %s\n", lineno, line, want, esc.buf);
+		failures++;
+	} else if (strcmp(esc.buf, want))
 		fail_msg("%s:%d: %s\n  want: %s\n  got:  %s", CASES, lineno, line, want, esc.buf);
 	strbuf_release(&got);
 	strbuf_release(&esc);
@@ -169,7 +174,8 @@ static void sprig_functions_match_the_oracle(void **state)
 	int lineno = 0, cases = 0;
 
 	(void)state;
-	assert_int_equal(strbuf_read_file(&file, CASES, 0), 0);
+	/* HELM_SPRIG_EXPECTED runs another oracle file (made by oracle.go) instead. */
+	assert_int_equal(strbuf_read_file(&file, getenv("HELM_SPRIG_EXPECTED") ? getenv("HELM_SPRIG_EXPECTED") : CASES, 0), 0);
 	for (line = file.buf; line && *line; line = next) {
 		char *tab, *nl = strchr(line, '\n');
 		struct helm_ctx c = { 0 };
@@ -186,7 +192,8 @@ static void sprig_functions_match_the_oracle(void **state)
 		arena_free(c.arena);
 		cases++;
 	}
-	assert_true(cases > 200);
+	assert_true(cases > 200 || getenv("HELM_SPRIG_EXPECTED"));
+	assert_int_equal(failures, 0);
 	strbuf_release(&file);
 }
 
