@@ -175,5 +175,8 @@ SPRIG_FN(sf_htpasswd);
 SPRIG_FN(sf_derivepassword);
 SPRIG_FN(sf_encryptaes);
 SPRIG_FN(sf_decryptaes);
+SPRIG_FN(sf_snakecase);
+SPRIG_FN(sf_camelcase);
+SPRIG_FN(sf_kebabcase);
 
 #endif

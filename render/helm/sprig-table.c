@@ -214,5 +214,9 @@ const struct hfunc sprig_funcs[] = {
 	{ "derivePassword", sf_derivepassword, "assss", 1 },
 	{ "encryptAES", sf_encryptaes, "ss", 2 },
 	{ "decryptAES", sf_decryptaes, "ss", 2 },
+	/* sprig-case.c */
+	{ "snakecase", sf_snakecase, "s", 1 },
+	{ "camelcase", sf_camelcase, "s", 1 },
+	{ "kebabcase", sf_kebabcase, "s", 1 },
 	{ NULL, NULL, NULL, 0 },
 };
