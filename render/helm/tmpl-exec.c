@@ -493,6 +493,39 @@ static struct xval eval_call(struct texec *st, struct xval dot, const char *name
 	return xv(out);
 }
 
+/*
+ * reflect.Zero of a map's element type, for missingkey=zero: nil for
+ * map[string]interface{}, "" for Sprig's map[string]string (split), ...
+ */
+static struct xval zero_elem(struct texec *st, const struct hv *map)
+{
+	const char *t = map->type;
+	struct xval x = { hv_nil(), true };
+
+	if (strncmp(t, "map[string]", 11) != 0)
+		return x; /* chartutil.Values and other named maps of interface{} */
+	t += 11;
+	x.iface = false;
+	if (!strcmp(t, "string"))
+		x.v = need(st, hv_str(st->c, "", 0));
+	else if (!strcmp(t, "int") || !strcmp(t, "int64"))
+		x.v = need(st, hv_int_t(st->c, 0, t));
+	else if (!strcmp(t, "float64"))
+		x.v = need(st, hv_float(st->c, 0));
+	else if (!strcmp(t, "bool"))
+		x.v = hv_bool(false);
+	else if (!strncmp(t, "map[", 4)) {
+		x.v = need(st, hv_map_new(st->c, t));
+		x.v->map = NULL; /* a nil map */
+	} else if (!strncmp(t, "[]", 2) && strcmp(t, HV_T_BYTES) != 0)
+		x.v = need(st, hv_list_new(st->c, t, 0));
+	else {
+		x.v = hv_nil();
+		x.iface = true;
+	}
+	return x;
+}
+
 static struct xval eval_field(struct texec *st, struct xval dot, const char *name,
 			      const struct tnode *node, const struct tnode *const *args,
 			      size_t nargs, const struct xval *final, struct xval recv)
@@ -541,9 +574,7 @@ static struct xval eval_field(struct texec *st, struct xval dot, const char *nam
 		case TMPL_MISSINGKEY_DEFAULT:
 			return invalid;
 		case TMPL_MISSINGKEY_ZERO:
-			x.v = hv_nil();
-			x.iface = true;
-			return x;
+			return zero_elem(st, v);
 		case TMPL_MISSINGKEY_ERROR:
 			errorf(st, "map has no entry for key \"%s\"", name);
 		}

@@ -13,7 +13,8 @@
  *
  * The generator knows the grammar (actions, pipelines, parenthesised
  * arguments, variables, if/else if/range/with/else, define/template,
- * include/tpl, break/continue, trim markers, comments), the builtins and
+ * include/tpl, break/continue, trim markers, comments; one case in eight
+ * gets a random edit, so parse errors are compared too), the builtins and
  * the deterministic Sprig functions hoist has (looked up in sprig_funcs,
  * so new ones join as they land), printf formats, and edge values: nil,
  * empty, unicode, large, negative and float numbers, maps with odd keys.
@@ -529,6 +530,33 @@ static void gen_template(struct gen *g)
 	}
 }
 
+/*
+ * One random edit of a template, so parse errors (and the odd valid
+ * surprise) are compared too: a byte dropped, or a piece of syntax put in.
+ */
+static void mutate(struct strbuf *t)
+{
+	static const char *const bits[] = {
+		"{{", "}}", "(", ")", "|", "$", ".", "\"", "`", "'", "-", " -}}", "{{- ", ":=",
+		"=", ",", "{{ else }}", "{{ end }}", "{{ else if }}", "{{ else with .a }}",
+		"{{ range 3 }}", "{{/*", "*/}}", "nil", "0x", "1e", "\n",
+	};
+	size_t at = t->len ? pick((unsigned)t->len) : 0;
+	struct strbuf n = STRBUF_INIT;
+
+	if (pick(3) == 0 && t->len) {
+		strbuf_add(&n, t->buf, at);
+		strbuf_add(&n, t->buf + at + 1, t->len - at - 1);
+	} else {
+		strbuf_add(&n, t->buf, at);
+		strbuf_addstr(&n, PICK(bits));
+		strbuf_add(&n, t->buf + at, t->len - at);
+	}
+	strbuf_reset(t);
+	strbuf_addbuf(t, &n);
+	strbuf_release(&n);
+}
+
 /* ---- case files ---- */
 
 static int read_record(FILE *f, char *tag, struct strbuf *sb)
@@ -591,6 +619,8 @@ static int cmd_gen(uint64_t seed, unsigned long n, const char *path)
 		strbuf_reset(&t);
 		strbuf_reset(&v);
 		gen_template(&g);
+		if (pick(8) == 0)
+			mutate(&t);
 		gen_values(&v);
 		write_record(f, 'T', t.buf, t.len);
 		write_record(f, 'V', v.buf, v.len);
