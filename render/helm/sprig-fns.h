@@ -178,5 +178,7 @@ SPRIG_FN(sf_decryptaes);
 SPRIG_FN(sf_snakecase);
 SPRIG_FN(sf_camelcase);
 SPRIG_FN(sf_kebabcase);
+SPRIG_FN(sf_urlparse);
+SPRIG_FN(sf_urljoin);
 
 #endif

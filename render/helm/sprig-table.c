@@ -218,5 +218,8 @@ const struct hfunc sprig_funcs[] = {
 	{ "snakecase", sf_snakecase, "s", 1 },
 	{ "camelcase", sf_camelcase, "s", 1 },
 	{ "kebabcase", sf_kebabcase, "s", 1 },
+	/* sprig-url.c */
+	{ "urlParse", sf_urlparse, "s", 1 },
+	{ "urlJoin", sf_urljoin, "m", 1 },
 	{ NULL, NULL, NULL, 0 },
 };
