@@ -180,5 +180,7 @@ SPRIG_FN(sf_camelcase);
 SPRIG_FN(sf_kebabcase);
 SPRIG_FN(sf_urlparse);
 SPRIG_FN(sf_urljoin);
+SPRIG_FN(sf_todate);
+SPRIG_FN(sf_musttodate);
 
 #endif

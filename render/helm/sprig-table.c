@@ -199,6 +199,8 @@ const struct hfunc sprig_funcs[] = {
 	{ "htmlDateInZone", sf_htmldateinzone, "as", 1 },
 	{ "now", sf_now, "", 1 },
 	{ "unixEpoch", sf_unixepoch, "t", 1 },
+	{ "toDate", sf_todate, "ss", 1 },
+	{ "mustToDate", sf_musttodate, "ss", 2 },
 	/* sprig-crypto.c */
 	{ "genPrivateKey", sf_genprivatekey, "s", 1 },
 	{ "genCA", sf_genca, "si", 2 },
