@@ -158,12 +158,15 @@ int chart_archive_files(struct helm_ctx *c, struct chart_file **out, size_t *nou
 		files[n].name = rel;
 		{
 			size_t skip = body.len >= 3 && !memcmp(body.buf, "\xef\xbb\xbf", 3) ? 3 : 0;
-			files[n].data = hctx_strndup(c, body.buf + skip, body.len - skip);
-			files[n].len = body.len - skip;
-		}
-		if (!files[n].data) {
-			r = ERR_TOOBIG;
-			goto out;
+			size_t blen = body.len - skip;
+			char *bytes = chart_mem_take(c, &body);
+
+			if (!bytes) {
+				r = ERR_TOOBIG;
+				goto out;
+			}
+			files[n].data = bytes + skip;
+			files[n].len = blen;
 		}
 		n++;
 	}

@@ -393,6 +393,7 @@ int helm_render(struct strbuf *out, struct src_tree *t, const char *path,
 	if (r && !strstr(err_msg(), "could not find template"))
 		*debug_hint = true;
 out:
+	chart_mem_release(ctx.chart);
 	arena_free(ctx.arena);
 	return r;
 }
