@@ -14,7 +14,8 @@
  * The generator knows the grammar (actions, pipelines, parenthesised
  * arguments, variables, if/else if/range/with/else, define/template,
  * include/tpl, break/continue, trim markers, comments; one case in eight
- * gets a random edit, so parse errors are compared too), the builtins and
+ * gets a random edit, so parse errors are compared too), printf stress
+ * cases (one in five: every flag, width, precision and verb), the builtins and
  * the deterministic Sprig functions hoist has (looked up in sprig_funcs,
  * so new ones join as they land), printf formats, and edge values: nil,
  * empty, unicode, large, negative and float numbers, maps with odd keys.
@@ -557,6 +558,39 @@ static void mutate(struct strbuf *t)
 	strbuf_release(&n);
 }
 
+/*
+ * A printf stress case: random flags, widths (also *), precisions (also .*
+ * and a bare .), verbs and arguments of every kind, for Go's fmt.
+ */
+static void gen_printf_case(struct strbuf *t)
+{
+	static const char *const flags[] = { "", "-", "+", "#", "0", " ", "-0", "+0", "# ", "0#" };
+	static const char *const widths[] = { "", "1", "5", "12", "*" };
+	static const char *const precs[] = { "", ".0", ".1", ".3", ".10", ".*", "." };
+	static const char verbs[] = "vdsqxXobeEfFgGtcUT%";
+	static const char *const args[] = {
+		"0", "1", "-1", "7", "255", "-255", "65", "1e6", "1e21", "1.5", "-2.5", "0.1",
+		"123456.789", "1e-7", "3.0", "9007199254740993.0", "1e100", "-0.0", ".5", "0x1F", "'a'",
+		"9223372036854775807", "100000.0", "999999.5", "0.000123456", "\"\"", "\"abc\"",
+		"\"h\\u00e9llo\"", "\"a\\\"b\"", "\"\\t\\n\"", "\"\\u65e5\\u672c\"", "\"\\x00\\x7f\"",
+		"`back`", "true", "false", "nil", ".list", ".m", ".nope", ".s", ".n", ".m.k",
+	};
+	unsigned n = 1 + pick(3), i;
+
+	strbuf_addstr(t, "{{ printf \"");
+	for (i = 0; i < n; i++) {
+		if (pick(5) == 0)
+			strbuf_addstr(t, pick(2) ? "x|" : "%%");
+		strbuf_addf(t, "%%%s%s%s%c", PICK(flags), PICK(widths), PICK(precs),
+			    verbs[pick(sizeof(verbs) - 1)]);
+	}
+	strbuf_addch(t, '"');
+	n = pick(5);
+	for (i = 0; i < n; i++)
+		strbuf_addf(t, " %s", PICK(args));
+	strbuf_addstr(t, " }}");
+}
+
 /* ---- case files ---- */
 
 static int read_record(FILE *f, char *tag, struct strbuf *sb)
@@ -618,9 +652,13 @@ static int cmd_gen(uint64_t seed, unsigned long n, const char *path)
 	for (i = 0; i < n; i++) {
 		strbuf_reset(&t);
 		strbuf_reset(&v);
-		gen_template(&g);
-		if (pick(8) == 0)
-			mutate(&t);
+		if (pick(5) == 0) {
+			gen_printf_case(&t);
+		} else {
+			gen_template(&g);
+			if (pick(8) == 0)
+				mutate(&t);
+		}
 		gen_values(&v);
 		write_record(f, 'T', t.buf, t.len);
 		write_record(f, 'V', v.buf, v.len);
