@@ -322,7 +322,8 @@ int helm_manifests(struct helm_ctx *c, struct strbuf *out, const struct chart *c
 	size_t len;
 	int r = 0;
 
-	qsort(files, nfiles, sizeof(*files), cmp_rendered);
+	if (nfiles)
+		qsort(files, nfiles, sizeof(*files), cmp_rendered);
 	for (i = 0; i < nfiles; i++) {
 		const char *base = strrchr(files[i].name, '/');
 		struct helm_doc_span *docs = NULL;
