@@ -61,7 +61,7 @@ struct item {
 /*
  * Tokenizes the whole text at once (Go's lexer runs ahead of the parser
  * in a goroutine; the parser sees the same stream).  The last item is
- * ITEM_EOF or ITEM_ERROR.  Items come from the ctx's arena.
+ * ITEM_EOF or ITEM_ERROR.  *items is the caller's to free().
  */
 int tmpl_lex(struct helm_ctx *c, const char *text, size_t len, bool break_ok,
 	     bool continue_ok, struct item **items, size_t *n);
