@@ -38,12 +38,12 @@ int sprig_random(struct helm_ctx *c, const char *fn, const void *what, size_t wl
 		}
 		return 0;
 	}
+	/* The engine prefixes "error calling FN:" and the template's position. */
 	if (!c->secret || !c->secret_len)
 		return hctx_fail(c,
-				 "%s: a random value would make every render of this artifact "
+				 "a random value would make every render of this artifact "
 				 "different; set the value it produces in the chart's values, or "
-				 "give hoist a render secret (see docs/helm.md)",
-				 fn);
+				 "give hoist a render secret (see docs/helm.md)");
 	/*
 	 * HMAC-SHA256 in counter mode, keyed by the publisher's secret and
 	 * personalised by the function, its arguments and the call's rank in
