@@ -843,7 +843,6 @@ static void walk_range(struct texec *st, struct xval dot, const struct tnode *r)
 		v = NULL;
 	if (!v)
 		goto else_branch;
-	if (v->kind == HV_OBJ && v->obj.cls->as_map) v = v->obj.cls->as_map(st->c, v->obj.self); /* .Files */
 	switch (v->kind) {
 	case HV_LIST: {
 		bool iface = elems_iface(v);
