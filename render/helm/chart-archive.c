@@ -14,6 +14,63 @@
 #include "core/strbuf.h"
 #include <archive.h>
 #include <archive_entry.h>
+#include <dlfcn.h>
+
+/*
+ * libarchive is opened at the first archive, not linked: `hoist template`
+ * (the light binary) must not pay for mapping it and its ~15 libraries
+ * (libxml2, ICU, libstdc++ ...) on every chart that has no .tgz.  The full
+ * binary links it anyway (artifacts), so there dlopen finds it loaded.
+ */
+#define LIBARCHIVE_SONAME "libarchive.so.13"
+
+static struct {
+	bool tried, ok;
+	struct archive *(*read_new)(void);
+	int (*filter_gzip)(struct archive *);
+	int (*format_tar)(struct archive *);
+	int (*open_memory)(struct archive *, const void *, size_t);
+	int (*next_header)(struct archive *, struct archive_entry **);
+	const char *(*pathname)(struct archive_entry *);
+	__LA_MODE_T (*filetype)(struct archive_entry *);
+	const char *(*hardlink)(struct archive_entry *);
+	la_ssize_t (*read_data)(struct archive *, void *, size_t);
+	const char *(*error_string)(struct archive *);
+	int (*read_free)(struct archive *);
+} la;
+
+static int la_load(void)
+{
+	void *h;
+
+	if (la.tried)
+		return la.ok ? 0 : err_set(ERR_GENERIC, "cannot load %s for chart archives", LIBARCHIVE_SONAME);
+	la.tried = true;
+	h = dlopen(LIBARCHIVE_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (!h)
+		return err_set(ERR_GENERIC, "cannot load %s for chart archives: %s", LIBARCHIVE_SONAME,
+			       dlerror());
+#define SYM(field, name)                                                   \
+	do {                                                               \
+		*(void **)&la.field = dlsym(h, name);                        \
+		if (!la.field)                                             \
+			return err_set(ERR_GENERIC, "%s has no %s", LIBARCHIVE_SONAME, name); \
+	} while (0)
+	SYM(read_new, "archive_read_new");
+	SYM(filter_gzip, "archive_read_support_filter_gzip");
+	SYM(format_tar, "archive_read_support_format_tar");
+	SYM(open_memory, "archive_read_open_memory");
+	SYM(next_header, "archive_read_next_header");
+	SYM(pathname, "archive_entry_pathname");
+	SYM(filetype, "archive_entry_filetype");
+	SYM(hardlink, "archive_entry_hardlink");
+	SYM(read_data, "archive_read_data");
+	SYM(error_string, "archive_error_string");
+	SYM(read_free, "archive_read_free");
+#undef SYM
+	la.ok = true;
+	return 0;
+}
 
 static bool illegal_path(const char *n)
 {
@@ -63,25 +120,28 @@ static char *clean_name(struct helm_ctx *c, const char *n)
 int chart_archive_files(struct helm_ctx *c, struct chart_file **out, size_t *nout,
 			const void *data, size_t len, const char *what)
 {
-	struct archive *a = archive_read_new();
+	struct archive *a;
 	struct archive_entry *e;
 	struct chart_file *files = NULL;
 	size_t n = 0, cap = 0, total = 0;
 	struct strbuf name = STRBUF_INIT, body = STRBUF_INIT;
-	int ar, r = 0;
+	int ar, r = la_load();
 
-	archive_read_support_filter_gzip(a);
-	archive_read_support_format_tar(a);
-	if (archive_read_open_memory(a, data, len) != ARCHIVE_OK) {
+	if (r)
+		return r;
+	a = la.read_new();
+	la.filter_gzip(a);
+	la.format_tar(a);
+	if (la.open_memory(a, data, len) != ARCHIVE_OK) {
 		r = err_set(ERR_INVALID, "%s: not a chart archive (tar.gz): %s", what,
-			    archive_error_string(a));
+			    la.error_string(a));
 		goto out;
 	}
-	while ((ar = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
-		const char *raw = archive_entry_pathname(e);
+	while ((ar = la.next_header(a, &e)) == ARCHIVE_OK) {
+		const char *raw = la.pathname(e);
 		const char *slash;
 		char *p, *rel;
-		unsigned type = archive_entry_filetype(e);
+		unsigned type = la.filetype(e);
 		char chunk[65536];
 		la_ssize_t got;
 
@@ -91,7 +151,7 @@ int chart_archive_files(struct helm_ctx *c, struct chart_file **out, size_t *nou
 		}
 		if (type == AE_IFDIR)
 			continue;
-		if (type != AE_IFREG || archive_entry_hardlink(e)) {
+		if (type != AE_IFREG || la.hardlink(e)) {
 			r = err_set(ERR_INVALID, "%s: archive entry %s is not a regular file; refusing it",
 				    what, raw);
 			goto out;
@@ -126,7 +186,7 @@ int chart_archive_files(struct helm_ctx *c, struct chart_file **out, size_t *nou
 		}
 		strbuf_reset(&body);
 		body.limit = CHART_MAX_FILE;
-		while ((got = archive_read_data(a, chunk, sizeof(chunk))) > 0) {
+		while ((got = la.read_data(a, chunk, sizeof(chunk))) > 0) {
 			if (strbuf_add(&body, chunk, (size_t)got) ||
 			    total + body.len > CHART_MAX_TOTAL) {
 				r = err_set(ERR_TOOBIG,
@@ -137,7 +197,7 @@ int chart_archive_files(struct helm_ctx *c, struct chart_file **out, size_t *nou
 		}
 		if (got < 0) {
 			r = err_set(ERR_INVALID, "%s: chart archive is corrupt: %s", what,
-				    archive_error_string(a));
+				    la.error_string(a));
 			goto out;
 		}
 		total += body.len;
@@ -158,18 +218,21 @@ int chart_archive_files(struct helm_ctx *c, struct chart_file **out, size_t *nou
 		files[n].name = rel;
 		{
 			size_t skip = body.len >= 3 && !memcmp(body.buf, "\xef\xbb\xbf", 3) ? 3 : 0;
-			files[n].data = hctx_strndup(c, body.buf + skip, body.len - skip);
-			files[n].len = body.len - skip;
-		}
-		if (!files[n].data) {
-			r = ERR_TOOBIG;
-			goto out;
+			size_t blen = body.len - skip;
+			char *bytes = chart_mem_take(c, &body);
+
+			if (!bytes) {
+				r = ERR_TOOBIG;
+				goto out;
+			}
+			files[n].data = bytes + skip;
+			files[n].len = blen;
 		}
 		n++;
 	}
 	if (ar != ARCHIVE_EOF) {
 		r = err_set(ERR_INVALID, "%s: chart archive is corrupt: %s", what,
-			    archive_error_string(a));
+			    la.error_string(a));
 		goto out;
 	}
 	if (!n) {
@@ -179,7 +242,7 @@ int chart_archive_files(struct helm_ctx *c, struct chart_file **out, size_t *nou
 	*out = files;
 	*nout = n;
 out:
-	archive_read_free(a);
+	la.read_free(a);
 	strbuf_release(&name);
 	strbuf_release(&body);
 	return r;

@@ -92,14 +92,14 @@ static int walk_dir(struct walk *w, const char *abs, const char *rel)
 		skip = body.len >= 3 && !memcmp(body.buf, "\xef\xbb\xbf", 3) ? 3 : 0;
 		name = hctx_strndup(w->c, n.buf, n.len);
 		{
-			char *data = hctx_strndup(w->c, body.buf + skip, body.len - skip);
+			size_t len = body.len - skip;
+			char *data = chart_mem_take(w->c, &body);
 
-			if (!name || !data) {
+			if (!name) {
 				r = ERR_TOOBIG;
 				break;
 			}
-			r = push_file(w->c, &w->files, &w->n, &w->cap, name, data,
-				      body.len - skip);
+			r = push_file(w->c, &w->files, &w->n, &w->cap, name, data + skip, len);
 		}
 	}
 	src_entries_free(ents, nents);
@@ -338,4 +338,32 @@ bool chart_is_library(const struct chart *ch)
 	const char *t = ch->meta->type;
 
 	return t && !strcasecmp(t, "library");
+}
+
+char *chart_mem_take(struct helm_ctx *c, struct strbuf *sb)
+{
+	struct chart_mem *m = c->chart;
+
+	if (!m) {
+		m = hctx_alloc(c, sizeof(*m));
+		if (!m)
+			return NULL;
+		c->chart = m;
+	}
+	ALLOC_GROW(m->bufs, m->n + 1, m->alloc);
+	strbuf_grow(sb, 1); /* never the shared empty buffer */
+	m->bufs[m->n] = strbuf_detach(sb, NULL);
+	return m->bufs[m->n++];
+}
+
+void chart_mem_release(struct chart_mem *m)
+{
+	size_t i;
+
+	if (!m)
+		return;
+	for (i = 0; i < m->n; i++)
+		free(m->bufs[i]);
+	free(m->bufs);
+	memset(m, 0, sizeof(*m));
 }

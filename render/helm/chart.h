@@ -88,6 +88,19 @@ int chart_load_files(struct helm_ctx *c, struct chart **out, struct chart_file *
 int chart_archive_files(struct helm_ctx *c, struct chart_file **out, size_t *n,
 			const void *data, size_t len, const char *what);
 
+/*
+ * File contents are kept in their own malloc'ed buffers (no copy into the
+ * arena: charts carry megabytes of CRDs), owned by the render's
+ * chart_mem, which helm_render frees with the arena.
+ */
+struct chart_mem {
+	char **bufs;
+	size_t n, alloc;
+};
+/* Takes the bytes of `sb` into the render's chart_mem; returns them (NUL-terminated). */
+char *chart_mem_take(struct helm_ctx *c, struct strbuf *sb);
+void chart_mem_release(struct chart_mem *m);
+
 /* The chart's name (metadata.name) and its path as templates name it: "a/charts/b". */
 const char *chart_name(const struct chart *ch);
 int chart_full_path(const struct chart *ch, struct strbuf *out);

@@ -309,27 +309,76 @@ static void fmt_f(struct strbuf *out, const char *d, int nd, int dp, int prec)
 	}
 }
 
-static int format_float_hex(struct strbuf *out, double f, char fmtc, int prec)
+/*
+ * strconv's %x for floats: -0x1.yyyp±dd, the mantissa normalised to a
+ * leading 1 and rounded to prec hex digits (half to even) before printing,
+ * so that 1.5 with no digits is 0x1p+01 (C's %a would print 0x2p+00).
+ */
+static int format_float_hex(struct strbuf *out, double f, char fmtc, int prec, int bits)
 {
-	char tmp[128];
-	char *p;
-	int exp;
-	size_t i;
+	const char *hex = fmtc == 'X' ? "0123456789ABCDEF" : "0123456789abcdef";
+	int mantbits = bits == 32 ? 23 : 52, expbits = bits == 32 ? 8 : 11;
+	int bias = bits == 32 ? -127 : -1023;
+	uint64_t b, mant;
+	int exp, i;
+	bool neg;
 
-	if (prec < 0)
-		snprintf(tmp, sizeof(tmp), "%a", f);
+	if (bits == 32) {
+		float g = (float)f;
+		uint32_t b32;
+
+		memcpy(&b32, &g, sizeof(b32));
+		b = b32;
+	} else {
+		memcpy(&b, &f, sizeof(b));
+	}
+	neg = (b >> (expbits + mantbits)) & 1;
+	exp = (int)((b >> mantbits) & ((1u << expbits) - 1));
+	mant = b & (((uint64_t)1 << mantbits) - 1);
+	if (exp == 0)
+		exp++;
 	else
-		snprintf(tmp, sizeof(tmp), "%.*a", prec > 60 ? 60 : prec, f);
-	p = strchr(tmp, 'p');
-	if (!p)
-		return strbuf_addstr(out, tmp);
-	exp = (int)strtol(p + 1, NULL, 10);
-	*p = '\0';
-	for (i = 0; tmp[i]; i++)
-		strbuf_addch(out, fmtc == 'X' ? (char)(tmp[i] >= 'a' && tmp[i] <= 'z' ? tmp[i] - 32 : tmp[i]) : tmp[i]);
-	/* Go pads a requested precision with zeros; C's %a already does. */
-	for (i = 60; prec > 60 && i < (size_t)prec; i++)
-		strbuf_addch(out, '0');
+		mant |= (uint64_t)1 << mantbits;
+	exp += bias;
+	if (mant == 0)
+		exp = 0;
+	mant <<= 60 - mantbits;
+	while (mant != 0 && (mant & ((uint64_t)1 << 60)) == 0) {
+		mant <<= 1;
+		exp--;
+	}
+	if (prec >= 0 && prec < 15) {
+		unsigned shift = (unsigned)prec * 4;
+		uint64_t extra = (mant << shift) & (((uint64_t)1 << 60) - 1);
+
+		mant >>= 60 - shift;
+		if ((extra | (mant & 1)) > ((uint64_t)1 << 59))
+			mant++;
+		mant <<= 60 - shift;
+		if (mant & ((uint64_t)1 << 61)) {
+			mant >>= 1;
+			exp++;
+		}
+	}
+	if (neg)
+		strbuf_addch(out, '-');
+	strbuf_addch(out, '0');
+	strbuf_addch(out, fmtc);
+	strbuf_addch(out, (char)('0' + ((mant >> 60) & 1)));
+	mant <<= 4;
+	if (prec < 0 && mant != 0) {
+		strbuf_addch(out, '.');
+		while (mant != 0) {
+			strbuf_addch(out, hex[(mant >> 60) & 15]);
+			mant <<= 4;
+		}
+	} else if (prec > 0) {
+		strbuf_addch(out, '.');
+		for (i = 0; i < prec; i++) {
+			strbuf_addch(out, hex[(mant >> 60) & 15]);
+			mant <<= 4;
+		}
+	}
 	strbuf_addch(out, fmtc == 'X' ? 'P' : 'p');
 	strbuf_addch(out, exp < 0 ? '-' : '+');
 	return strbuf_addf(out, "%02d", exp < 0 ? -exp : exp);
@@ -361,7 +410,7 @@ int go_format_float(struct strbuf *out, double f, char fmtc, int prec, int bits)
 				   (unsigned long long)mant, e >= 0 ? "+" : "", (long long)e);
 	}
 	if (fmtc == 'x' || fmtc == 'X')
-		return format_float_hex(out, f, fmtc, prec);
+		return format_float_hex(out, f, fmtc, prec, bits);
 	if (prec >= 0) {
 		/* glibc rounds exactly, as strconv does. */
 		switch (fmtc) {

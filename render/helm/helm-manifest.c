@@ -317,12 +317,13 @@ int helm_manifests(struct helm_ctx *c, struct strbuf *out, const struct chart *c
 {
 	struct manifest *gen = NULL, *hooks = NULL;
 	size_t ngen = 0, agen = 0, nhooks = 0, ahooks = 0, i, j;
-	struct strbuf b = STRBUF_INIT, all = STRBUF_INIT;
+	struct strbuf all = STRBUF_INIT;
 	const char *s;
 	size_t len;
 	int r = 0;
 
-	qsort(files, nfiles, sizeof(*files), cmp_rendered);
+	if (nfiles)
+		qsort(files, nfiles, sizeof(*files), cmp_rendered);
 	for (i = 0; i < nfiles; i++) {
 		const char *base = strrchr(files[i].name, '/');
 		struct helm_doc_span *docs = NULL;
@@ -364,25 +365,37 @@ int helm_manifests(struct helm_ctx *c, struct strbuf *out, const struct chart *c
 	}
 	stable_sort(gen, ngen);
 	stable_sort(hooks, nhooks);
-	if (o->include_crds)
-		crd_objects(ch, &b);
-	for (i = 0; i < ngen; i++)
-		add_source(&b, gen[i].path, gen[i].s, gen[i].len);
-	s = b.buf;
-	len = b.len;
-	trim(&s, &len);
-	strbuf_add(&all, s, len);
-	strbuf_addch(&all, '\n');
-	if (!o->no_hooks)
-		for (i = 0; i < nhooks; i++) {
-			if (o->skip_tests && hooks[i].test)
-				continue;
-			add_source(&all, hooks[i].path, hooks[i].s, hooks[i].len);
-		}
-	if (!o->nshow_only) {
-		r = strbuf_addbuf(out, &all);
-		goto out;
+	/*
+	 * Written straight into the output (the charts' CRDs alone can be
+	 * megabytes): the manifests, trimmed as strings.TrimSpace does and
+	 * ended by a newline, then the hooks.  --show-only picks from a copy.
+	 */
+	{
+		struct strbuf *dst = o->nshow_only ? &all : out;
+		size_t start = dst->len, total = 0;
+
+		for (i = 0; i < ngen; i++)
+			total += gen[i].len + strlen(gen[i].path) + 16;
+		for (i = 0; i < nhooks; i++)
+			total += hooks[i].len + strlen(hooks[i].path) + 16;
+		strbuf_grow(dst, total);
+		if (o->include_crds)
+			crd_objects(ch, dst);
+		for (i = 0; i < ngen; i++)
+			add_source(dst, gen[i].path, gen[i].s, gen[i].len);
+		while (dst->len > start && is_space(dst->buf[dst->len - 1]))
+			dst->len--;
+		strbuf_setlen(dst, dst->len);
+		strbuf_addch(dst, '\n');
+		if (!o->no_hooks)
+			for (i = 0; i < nhooks; i++) {
+				if (o->skip_tests && hooks[i].test)
+					continue;
+				add_source(dst, hooks[i].path, hooks[i].s, hooks[i].len);
+			}
 	}
+	if (!o->nshow_only)
+		goto out;
 	{
 		struct helm_doc_span *docs = NULL;
 		size_t ndocs = 0;
@@ -426,7 +439,6 @@ int helm_manifests(struct helm_ctx *c, struct strbuf *out, const struct chart *c
 out:
 	free(gen);
 	free(hooks);
-	strbuf_release(&b);
 	strbuf_release(&all);
 	return r;
 }

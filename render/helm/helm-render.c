@@ -228,7 +228,8 @@ int helm_engine_render(struct helm_ctx *c, struct chart *ch, struct hv *release,
 	r = collect(&cl, ch, NULL, release, caps, values, &top);
 	if (r)
 		goto out;
-	qsort(cl.v, cl.n, sizeof(*cl.v), cmp_renderable);
+	if (cl.n)
+		qsort(cl.v, cl.n, sizeof(*cl.v), cmp_renderable);
 	s = tmpl_set_new(c, "gotpl");
 	if (!s) {
 		r = ERR_TOOBIG;
@@ -393,6 +394,7 @@ int helm_render(struct strbuf *out, struct src_tree *t, const char *path,
 	if (r && !strstr(err_msg(), "could not find template"))
 		*debug_hint = true;
 out:
+	chart_mem_release(ctx.chart);
 	arena_free(ctx.arena);
 	return r;
 }

@@ -471,10 +471,12 @@ static int into_target(struct helm_ctx *c, struct hv **out, struct hv *v,
 /*
  * go-yaml v2's message for a syntax error, from libyaml's marks: v2 prints
  * the 0-based problem line for parser errors (one less than the line) and
- * the 1-based one for scanner errors.
+ * the 1-based one for scanner errors.  An alias to an anchor not defined
+ * before it is v2's "unknown anchor 'NAME' referenced".
  */
 static int yaml_syntax_err(const char *buf, size_t len)
 {
+	struct strbuf anchors = STRBUF_INIT; /* names defined so far, NUL-separated */
 	yaml_parser_t p;
 	yaml_event_t ev;
 	int ret = 0;
@@ -483,6 +485,8 @@ static int yaml_syntax_err(const char *buf, size_t len)
 		return err_set(ERR_GENERIC, "cannot initialise the YAML parser");
 	yaml_parser_set_input_string(&p, (const unsigned char *)buf, len);
 	for (;;) {
+		const char *anchor = NULL;
+
 		if (!yaml_parser_parse(&p, &ev)) {
 			size_t line = 0;
 			const char *problem = p.problem ? p.problem
@@ -507,39 +511,82 @@ static int yaml_syntax_err(const char *buf, size_t len)
 			yaml_event_delete(&ev);
 			break;
 		}
+		/* go-yaml v2 names an alias whose anchor is not defined (yet). */
+		if (ev.type == YAML_SCALAR_EVENT)
+			anchor = (const char *)ev.data.scalar.anchor;
+		else if (ev.type == YAML_SEQUENCE_START_EVENT)
+			anchor = (const char *)ev.data.sequence_start.anchor;
+		else if (ev.type == YAML_MAPPING_START_EVENT)
+			anchor = (const char *)ev.data.mapping_start.anchor;
+		if (anchor) {
+			strbuf_addstr(&anchors, anchor);
+			strbuf_addch(&anchors, '\0');
+		}
+		if (ev.type == YAML_ALIAS_EVENT) {
+			const char *name = (const char *)ev.data.alias.anchor, *q;
+			bool known = false;
+			for (q = anchors.buf; q < anchors.buf + anchors.len; q += strlen(q) + 1)
+				if (!strcmp(q, name))
+					known = true;
+			if (!known) {
+				ret = err_set(ERR_INVALID, "error converting YAML to JSON: yaml: unknown "
+							   "anchor '%s' referenced", name);
+				yaml_event_delete(&ev);
+				break;
+			}
+		}
 		yaml_event_delete(&ev);
 	}
 	yaml_parser_delete(&p);
+	strbuf_release(&anchors);
 	return ret;
 }
 
+/* libyaml's marks count characters (after a BOM); this is the byte offset. */
+static size_t char_to_byte(const char *buf, size_t len, size_t index)
+{
+	size_t b = len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3) ? 3 : 0;
+
+	while (index && b < len) {
+		unsigned char ch = (unsigned char)buf[b];
+		size_t w = ch < 0x80 ? 1 : (ch & 0xE0) == 0xC0 ? 2 : (ch & 0xF0) == 0xE0 ? 3 : 4;
+		b += w;
+		index--;
+	}
+	return b < len ? b : len;
+}
+
 /*
- * The bytes of the first document: go-yaml v2's Unmarshal reads no
- * further, so what follows cannot fail the call.
+ * The bytes of the first document.  go-yaml v2's Unmarshal reads the first
+ * document's events and no further: whatever follows its end (another
+ * document, or text libyaml would refuse when it looks for the next
+ * document) cannot fail the call.  *end is where that document's end event
+ * is; 1 when libyaml fails before it (the caller reports the error).
  */
-static size_t first_doc_len(const char *buf, size_t len)
+static int first_doc_end(const char *buf, size_t len, size_t *end)
 {
 	yaml_parser_t p;
 	yaml_event_t ev;
-	size_t end = len;
-	int started = 0;
+	int ret = 1;
 
+	*end = len;
 	if (!yaml_parser_initialize(&p))
-		return len;
+		return 1;
 	yaml_parser_set_input_string(&p, (const unsigned char *)buf, len);
 	while (yaml_parser_parse(&p, &ev)) {
 		yaml_event_type_t t = ev.type;
-		if (t == YAML_DOCUMENT_START_EVENT && started++) {
-			end = ev.start_mark.index;
-			yaml_event_delete(&ev);
-			break;
+		if (t == YAML_DOCUMENT_END_EVENT) {
+			*end = char_to_byte(buf, len, ev.end_mark.index);
+			ret = 0;
 		}
-		yaml_event_delete(&ev);
 		if (t == YAML_STREAM_END_EVENT)
+			ret = 0;
+		yaml_event_delete(&ev);
+		if (t == YAML_DOCUMENT_END_EVENT || t == YAML_STREAM_END_EVENT)
 			break;
 	}
 	yaml_parser_delete(&p);
-	return end;
+	return ret;
 }
 
 int helm_yaml_parse(struct helm_ctx *c, struct hv **out, const char *buf, size_t len,
@@ -548,15 +595,17 @@ int helm_yaml_parse(struct helm_ctx *c, struct hv **out, const char *buf, size_t
 	struct doc_limits lim = doc_limits_default;
 	struct doc_stream *s = NULL;
 	struct hv *v = hv_nil();
+	size_t end;
 	int r;
 
 	lim.last_key_wins = true;
-	/*
-	 * Only a "---" separator starts a second document; a stream whose
-	 * first document is empty gives null, as v2 decodes it.
-	 */
-	if (len && memmem(buf, len, "---", 3))
-		len = first_doc_len(buf, len);
+	/* A stream whose first document is empty gives null, as v2 decodes it. */
+	if (first_doc_end(buf, len, &end))
+		return yaml_syntax_err(buf, len) ? ERR_INVALID
+						 : err_set(ERR_INVALID, "error converting YAML to "
+									"JSON: yaml: unknown problem "
+									"parsing YAML content");
+	len = end;
 	r = doc_parse(&s, buf, len, "<input>", &lim);
 	if (r) {
 		if (r == ERR_INVALID) {
@@ -616,6 +665,14 @@ static void quote_char(char *buf, size_t size, unsigned char ch)
 	} else {
 		snprintf(buf, size, "'%c'", ch);
 	}
+}
+
+/* At the end of input encoding/json's scanner steps on a space: mid-token that is an error. */
+static int jp_eof_space(struct jp *p, const char *context)
+{
+	if (p->i >= p->len)
+		return err_set(ERR_INVALID, "invalid character ' ' %s", context);
+	return 0;
 }
 
 static int jp_err(struct jp *p, const char *context)
@@ -748,8 +805,8 @@ static int jp_number(struct jp *p, struct hv **out)
 
 	if (p->s[p->i] == '-')
 		p->i++;
-	if (p->i >= p->len)
-		return jp_err(p, "");
+	if (jp_eof_space(p, "in numeric literal"))
+		return ERR_INVALID;
 	if (p->s[p->i] == '0') {
 		p->i++;
 	} else if (p->s[p->i] >= '1' && p->s[p->i] <= '9') {
@@ -760,8 +817,8 @@ static int jp_number(struct jp *p, struct hv **out)
 	}
 	if (p->i < p->len && p->s[p->i] == '.') {
 		p->i++;
-		if (p->i >= p->len)
-			return jp_err(p, "");
+		if (jp_eof_space(p, "after decimal point in numeric literal"))
+			return ERR_INVALID;
 		if (!(p->s[p->i] >= '0' && p->s[p->i] <= '9'))
 			return jp_err(p, "after decimal point in numeric literal");
 		while (p->i < p->len && p->s[p->i] >= '0' && p->s[p->i] <= '9')
@@ -771,8 +828,8 @@ static int jp_number(struct jp *p, struct hv **out)
 		p->i++;
 		if (p->i < p->len && (p->s[p->i] == '+' || p->s[p->i] == '-'))
 			p->i++;
-		if (p->i >= p->len)
-			return jp_err(p, "");
+		if (jp_eof_space(p, "in exponent of numeric literal"))
+			return ERR_INVALID;
 		if (!(p->s[p->i] >= '0' && p->s[p->i] <= '9'))
 			return jp_err(p, "in exponent of numeric literal");
 		while (p->i < p->len && p->s[p->i] >= '0' && p->s[p->i] <= '9')
@@ -797,13 +854,12 @@ static int jp_literal(struct jp *p, const char *word, struct hv *v, struct hv **
 	size_t k;
 
 	for (k = 0; word[k]; k++, p->i++) {
-		if (p->i >= p->len)
-			return jp_err(p, "");
-		if (p->s[p->i] != (unsigned char)word[k]) {
-			char ctx[64];
-			snprintf(ctx, sizeof(ctx), "in literal %s (expecting '%c')", word, word[k]);
+		char ctx[64];
+		snprintf(ctx, sizeof(ctx), "in literal %s (expecting '%c')", word, word[k]);
+		if (jp_eof_space(p, ctx))
+			return ERR_INVALID;
+		if (p->s[p->i] != (unsigned char)word[k])
 			return jp_err(p, ctx);
-		}
 	}
 	*out = v;
 	return 0;

@@ -1283,7 +1283,8 @@ int re_exec(const struct re *re, const char *s, size_t len, size_t pos, long *ca
 
 		if (!matched)
 			add_thread(&m, cl, 0, init, i);
-		if (!cl->n)
+		/* No thread left: done once matched or at the end; else try the next start. */
+		if (!cl->n && (matched || i >= len))
 			break;
 		if (i < len)
 			w = dec(s + i, len - i, &r);

@@ -920,3 +920,563 @@ SPRIG_FN(sf_ago)
 	sprig_duration_string(&sb, d);
 	return sprig_ret_buf(c, out, &sb);
 }
+
+/* --- Parse (toDate) -------------------------------------------------------- */
+
+static const char *const short_days[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+
+/* time's quote: ASCII as is (" and \ escaped), other bytes as \xNN. */
+static void tquote(struct strbuf *sb, const char *s, size_t n)
+{
+	size_t i;
+
+	strbuf_addch(sb, '"');
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (ch >= 0x80 || ch < ' ') {
+			strbuf_addf(sb, "\\x%02x", ch);
+			continue;
+		}
+		if (ch == '"' || ch == '\\')
+			strbuf_addch(sb, '\\');
+		strbuf_addch(sb, ch);
+	}
+	strbuf_addch(sb, '"');
+}
+
+static bool digit_at(const char *s, size_t n, size_t i)
+{
+	return i < n && s[i] >= '0' && s[i] <= '9';
+}
+
+/* getnum: one or two digits (exactly two when fixed). */
+static int getnum(const char **s, size_t *n, bool fixed, int *out)
+{
+	if (!digit_at(*s, *n, 0))
+		return -1;
+	if (!digit_at(*s, *n, 1)) {
+		if (fixed)
+			return -1;
+		*out = (*s)[0] - '0';
+		(*s)++;
+		(*n)--;
+		return 0;
+	}
+	*out = ((*s)[0] - '0') * 10 + (*s)[1] - '0';
+	*s += 2;
+	*n -= 2;
+	return 0;
+}
+
+static int getnum3(const char **s, size_t *n, bool fixed, int *out)
+{
+	int v = 0, i;
+
+	for (i = 0; i < 3 && digit_at(*s, *n, 0); i++) {
+		v = v * 10 + (*s)[0] - '0';
+		(*s)++;
+		(*n)--;
+	}
+	if (i == 0 || (fixed && i != 3))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* lookup: a case-insensitive prefix match against a name table. */
+static int name_lookup(const char *const *tab, int ntab, size_t cut, const char **s, size_t *n)
+{
+	int i;
+
+	for (i = 0; i < ntab; i++) {
+		size_t l = cut ? cut : strlen(tab[i]);
+		if (*n >= l && !strncasecmp(*s, tab[i], l)) {
+			*s += l;
+			*n -= l;
+			return i;
+		}
+	}
+	return -1;
+}
+
+/* parseTimeZone: the length of a zone abbreviation at s, 0 if none. */
+static size_t tz_len(const char *s, size_t n)
+{
+	size_t up;
+
+	if (n < 3)
+		return 0;
+	if (n >= 4 && (!memcmp(s, "ChST", 4) || !memcmp(s, "MeST", 4)))
+		return 4;
+	if (!memcmp(s, "GMT", 3) || s[0] == '+' || s[0] == '-') {
+		size_t st = s[0] == 'G' ? 3 : 0, i;
+		long x = 0;
+		if (st == 3 && n == 3)
+			return 3;
+		if (s[st] != '+' && s[st] != '-')
+			return st == 3 ? 3 : 0;
+		for (i = st + 1; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+			x = x * 10 + (s[i] - '0');
+		if (i == st + 1 || x > 23)
+			return st == 3 ? 3 : 0;
+		return i;
+	}
+	for (up = 0; up < 6 && up < n && s[up] >= 'A' && s[up] <= 'Z'; up++)
+		;
+	if (up == 3)
+		return 3;
+	if (up == 4 && (s[3] == 'T' || !memcmp(s, "WITA", 4)))
+		return 4;
+	if (up == 5 && s[4] == 'T')
+		return 5;
+	return 0;
+}
+
+static int days_in(int m, int64_t y)
+{
+	static const int d[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+
+	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		return 29;
+	return d[m - 1];
+}
+
+/* time.ParseInLocation(layout, value, Local). */
+static int go_parse(struct helm_ctx *c, const char *layout, size_t ll, const char *value,
+		    size_t vl, struct hv_time *out, struct strbuf *err)
+{
+	const char *l = layout, *v = value;
+	size_t ln = ll, vn = vl;
+	int64_t year = 0;
+	int month = -1, day = -1, yday = -1, hour = 0, min = 0, sec = 0, nsec = 0;
+	int zone_off = -1;
+	const char *zone_name = NULL;
+	size_t zone_nlen = 0;
+	bool am = false, pm = false, utc = false;
+	const char *range = NULL;
+
+	for (;;) {
+		size_t pre, sl, k;
+		int fracn = 0;
+		char sep;
+		enum std s = next_std(l, ln, &pre, &sl, &fracn, &sep);
+		const char *stdstr = l + pre;
+		bool bad = false;
+
+		/* skip(value, prefix) */
+		for (k = 0; k < pre;) {
+			if (l[k] == ' ') {
+				if (vn && v[0] != ' ')
+					goto cannot_prefix;
+				while (k < pre && l[k] == ' ')
+					k++;
+				while (vn && v[0] == ' ')
+					v++, vn--;
+				continue;
+			}
+			if (!vn || v[0] != l[k])
+				goto cannot_prefix;
+			k++;
+			v++;
+			vn--;
+		}
+		if (s == S_NONE) {
+			if (vn) {
+				strbuf_addstr(err, "parsing time ");
+				tquote(err, value, vl);
+				strbuf_addstr(err, ": extra text: ");
+				tquote(err, v, vn);
+				return -1;
+			}
+			break;
+		}
+		l += pre + sl;
+		ln -= pre + sl;
+		switch (s) {
+		/* Where Go slices the value before checking it, the error shows the rest. */
+		case S_YEAR:
+			if (vn < 2) {
+				bad = true;
+				break;
+			}
+			/* Go restores the value for a bad two-digit year. */
+			bad = !digit_at(v, vn, 0) || !digit_at(v, vn, 1);
+			if (bad)
+				break;
+			year = (v[0] - '0') * 10 + v[1] - '0';
+			year += year >= 69 ? 1900 : 2000;
+			v += 2, vn -= 2;
+			break;
+		case S_LONGYEAR:
+			if (vn < 4 || !digit_at(v, vn, 0)) {
+				bad = true;
+				break;
+			}
+			bad = !digit_at(v, vn, 1) || !digit_at(v, vn, 2) || !digit_at(v, vn, 3);
+			year = (v[0] - '0') * 1000 + (v[1] - '0') * 100 + (v[2] - '0') * 10 + v[3] - '0';
+			v += 4, vn -= 4;
+			break;
+		case S_MONTH:
+			month = name_lookup(long_months, 12, 3, &v, &vn) + 1;
+			bad = month == 0;
+			break;
+		case S_LONGMONTH:
+			month = name_lookup(long_months, 12, 0, &v, &vn) + 1;
+			bad = month == 0;
+			break;
+		case S_NUMMONTH:
+		case S_ZEROMONTH:
+			bad = getnum(&v, &vn, s == S_ZEROMONTH, &month) < 0;
+			if (!bad && (month <= 0 || month > 12))
+				range = "month";
+			break;
+		case S_WEEKDAY:
+			bad = name_lookup(short_days, 7, 0, &v, &vn) < 0;
+			break;
+		case S_LONGWEEKDAY:
+			bad = name_lookup(long_days, 7, 0, &v, &vn) < 0;
+			break;
+		case S_DAY:
+		case S_UNDERDAY:
+		case S_ZERODAY:
+			if (s == S_UNDERDAY && vn && v[0] == ' ')
+				v++, vn--;
+			bad = getnum(&v, &vn, s == S_ZERODAY, &day) < 0;
+			break;
+		case S_UNDERYEARDAY:
+		case S_ZEROYEARDAY:
+			for (k = 0; k < 2; k++)
+				if (s == S_UNDERYEARDAY && vn && v[0] == ' ')
+					v++, vn--;
+			bad = getnum3(&v, &vn, s == S_ZEROYEARDAY, &yday) < 0;
+			break;
+		case S_HOUR:
+			bad = getnum(&v, &vn, false, &hour) < 0;
+			if (hour < 0 || hour >= 24)
+				range = "hour";
+			break;
+		case S_HOUR12:
+		case S_ZEROHOUR12:
+			bad = getnum(&v, &vn, s == S_ZEROHOUR12, &hour) < 0;
+			if (hour < 0 || hour > 12)
+				range = "hour";
+			break;
+		case S_MINUTE:
+		case S_ZEROMINUTE:
+			bad = getnum(&v, &vn, s == S_ZEROMINUTE, &min) < 0;
+			if (min < 0 || min >= 60)
+				range = "minute";
+			break;
+		case S_SECOND:
+		case S_ZEROSECOND:
+			bad = getnum(&v, &vn, s == S_ZEROSECOND, &sec) < 0;
+			if (bad)
+				break;
+			if (sec >= 60) {
+				range = "second";
+				break;
+			}
+			/* A fraction in the input that the layout does not name. */
+			if (vn >= 2 && (v[0] == '.' || v[0] == ',') && digit_at(v, vn, 1)) {
+				size_t p2, s2;
+				int f2;
+				char c2;
+				enum std nx = next_std(l, ln, &p2, &s2, &f2, &c2);
+				if (nx != S_FRAC0 && nx != S_FRAC9) {
+					size_t nd = 2, j;
+					int ns = 0;
+					while (nd < vn && digit_at(v, vn, nd))
+						nd++;
+					for (j = 1; j < nd && j < 10; j++)
+						ns = ns * 10 + v[j] - '0';
+					for (; j < 10; j++)
+						ns *= 10;
+					nsec = ns;
+					v += nd, vn -= nd;
+				}
+			}
+			break;
+		case S_PM:
+		case S_pm:
+			if (vn < 2) {
+				bad = true;
+				break;
+			}
+			if (!memcmp(v, s == S_PM ? "PM" : "pm", 2))
+				pm = true;
+			else if (!memcmp(v, s == S_PM ? "AM" : "am", 2))
+				am = true;
+			else
+				bad = true;
+			v += 2, vn -= 2;
+			break;
+		case S_TZ:
+			if (vn >= 3 && !memcmp(v, "UTC", 3)) {
+				utc = true;
+				v += 3, vn -= 3;
+				break;
+			}
+			k = tz_len(v, vn);
+			if (!k) {
+				bad = true;
+				break;
+			}
+			zone_name = v;
+			zone_nlen = k;
+			v += k, vn -= k;
+			break;
+		case S_FRAC0: {
+			size_t nd = 1 + (size_t)fracn, j;
+			int ns = 0;
+			if (vn < nd) {
+				bad = true;
+				break;
+			}
+			bad = v[0] != '.' && v[0] != ',';
+			for (j = 1; !bad && j < nd && j < 10; j++) {
+				if (!digit_at(v, vn, j))
+					bad = true;
+				else
+					ns = ns * 10 + v[j] - '0';
+			}
+			if (bad) {
+				v += nd, vn -= nd;
+				break;
+			}
+			for (; j < 10; j++)
+				ns *= 10;
+			nsec = ns;
+			v += nd, vn -= nd;
+			break;
+		}
+		case S_FRAC9: {
+			size_t j = 0;
+			int ns = 0;
+			if (vn < 2 || (v[0] != '.' && v[0] != ',') || !digit_at(v, vn, 1))
+				break;
+			while (j + 1 < vn && digit_at(v, vn, j + 1))
+				j++;
+			for (k = 1; k <= j && k < 10; k++)
+				ns = ns * 10 + v[k] - '0';
+			for (; k < 10; k++)
+				ns *= 10;
+			nsec = ns;
+			v += 1 + j, vn -= 1 + j;
+			break;
+		}
+		default: {
+			/* numeric zones */
+			size_t need;
+			int hh, mm, ss = 0;
+			const char *p;
+			if ((s == S_ISO_TZ || s == S_ISO_SHORT_TZ || s == S_ISO_COLON_TZ) && vn &&
+			    v[0] == 'Z') {
+				v++, vn--;
+				utc = true;
+				break;
+			}
+			need = s == S_ISO_COLON_TZ || s == S_NUM_COLON_TZ		    ? 6
+			       : s == S_NUM_SHORT_TZ || s == S_ISO_SHORT_TZ	    ? 3
+			       : s == S_ISO_COLON_SECS_TZ || s == S_NUM_COLON_SECS_TZ ? 9
+			       : s == S_ISO_SECS_TZ || s == S_NUM_SECS_TZ	    ? 7
+										    : 5;
+			if (vn < need || (need == 6 && v[3] != ':') ||
+			    (need == 9 && (v[3] != ':' || v[6] != ':'))) {
+				bad = true;
+				break;
+			}
+			p = v + 1;
+			if (!digit_at(p, 2, 0) || !digit_at(p, 2, 1)) {
+				bad = true;
+				v += need, vn -= need;
+				break;
+			}
+			hh = (p[0] - '0') * 10 + p[1] - '0';
+			mm = 0;
+			if (need != 3) {
+				const char *q = need == 6 || need == 9 ? v + 4 : v + 3;
+				if (!digit_at(q, 2, 0) || !digit_at(q, 2, 1)) {
+					bad = true;
+					v += need, vn -= need;
+					break;
+				}
+				mm = (q[0] - '0') * 10 + q[1] - '0';
+			}
+			if (need == 7 || need == 9) {
+				const char *q = need == 9 ? v + 7 : v + 5;
+				if (!digit_at(q, 2, 0) || !digit_at(q, 2, 1)) {
+					bad = true;
+					v += need, vn -= need;
+					break;
+				}
+				ss = (q[0] - '0') * 10 + q[1] - '0';
+			}
+			zone_off = (hh * 60 + mm) * 60 + ss;
+			if (v[0] == '-')
+				zone_off = -zone_off;
+			else if (v[0] != '+')
+				bad = true;
+			v += need, vn -= need;
+			break;
+		}
+		}
+		if (range) {
+			strbuf_addstr(err, "parsing time ");
+			tquote(err, value, vl);
+			strbuf_addf(err, ": %s out of range", range);
+			return -1;
+		}
+		if (bad) {
+			strbuf_addstr(err, "parsing time ");
+			tquote(err, value, vl);
+			strbuf_addstr(err, " as ");
+			tquote(err, layout, ll);
+			strbuf_addstr(err, ": cannot parse ");
+			tquote(err, v, vn);
+			strbuf_addstr(err, " as ");
+			tquote(err, stdstr, sl);
+			return -1;
+		}
+		continue;
+cannot_prefix:
+		strbuf_addstr(err, "parsing time ");
+		tquote(err, value, vl);
+		strbuf_addstr(err, " as ");
+		tquote(err, layout, ll);
+		strbuf_addstr(err, ": cannot parse ");
+		tquote(err, v, vn);
+		strbuf_addstr(err, " as ");
+		tquote(err, l, pre);
+		return -1;
+	}
+	if (pm && hour < 12)
+		hour += 12;
+	else if (am && hour == 12)
+		hour = 0;
+	if (yday >= 0) {
+		static const int before[] = { 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334, 365 };
+		int m = 0, d = 0, yd = yday;
+		bool lp = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+		if (lp) {
+			if (yd == 31 + 29) {
+				m = 2;
+				d = 29;
+			} else if (yd > 31 + 29) {
+				yd--;
+			}
+		}
+		if (yd < 1 || yd > 365) {
+			strbuf_addstr(err, "parsing time ");
+			tquote(err, value, vl);
+			strbuf_addstr(err, ": day-of-year out of range");
+			return -1;
+		}
+		if (!m) {
+			m = (yd - 1) / 31 + 1;
+			if (before[m] < yd)
+				m++;
+			d = yd - before[m - 1];
+		}
+		if ((month >= 0 && month != m) || (day >= 0 && day != d)) {
+			strbuf_addstr(err, "parsing time ");
+			tquote(err, value, vl);
+			strbuf_addstr(err, month >= 0 && month != m
+						   ? ": day-of-year does not match month"
+						   : ": day-of-year does not match day");
+			return -1;
+		}
+		month = m;
+		day = d;
+	} else {
+		if (month < 0)
+			month = 1;
+		if (day < 0)
+			day = 1;
+	}
+	if (day < 1 || day > days_in(month, year)) {
+		strbuf_addstr(err, "parsing time ");
+		tquote(err, value, vl);
+		strbuf_addstr(err, ": day out of range");
+		return -1;
+	}
+	memset(out, 0, sizeof(*out));
+	out->sec = days_from_civil(year, month, day) * 86400 + hour * 3600 + min * 60 + sec;
+	out->nsec = nsec;
+	if (utc) {
+		out->zone = "UTC";
+		return 0;
+	}
+	if (zone_off != -1) {
+		int32_t loff;
+		const char *lname;
+		out->sec -= zone_off;
+		zone_at(c, "Local", out->sec, &loff, &lname);
+		if (loff == zone_off &&
+		    (!zone_name || (strlen(lname) == zone_nlen && !memcmp(lname, zone_name, zone_nlen)))) {
+			out->offset = loff;
+			out->zone = lname;
+		} else {
+			out->offset = zone_off;
+			out->zone = zone_name ? hctx_strndup(c, zone_name, zone_nlen) : "";
+		}
+		return 0;
+	}
+	if (zone_name) {
+		int32_t loff;
+		const char *lname;
+		zone_at(c, "Local", out->sec, &loff, &lname);
+		zone_at(c, "Local", out->sec - loff, &loff, &lname);
+		if (strlen(lname) == zone_nlen && !memcmp(lname, zone_name, zone_nlen)) {
+			out->sec -= loff;
+			out->offset = loff;
+			out->zone = lname;
+			return 0;
+		}
+		if (zone_nlen > 3 && !memcmp(zone_name, "GMT", 3))
+			out->offset = (int32_t)strtol(zone_name + 3, NULL, 10) * 3600;
+		out->zone = hctx_strndup(c, zone_name, zone_nlen);
+		return 0;
+	}
+	/* In the Local zone: find the offset in effect at that wall time. */
+	{
+		int32_t loff;
+		const char *lname;
+		zone_at(c, "Local", out->sec, &loff, &lname);
+		zone_at(c, "Local", out->sec - loff, &loff, &lname);
+		out->sec -= loff;
+		out->offset = loff;
+		out->zone = lname;
+	}
+	return 0;
+}
+
+static int to_date(struct helm_ctx *c, struct hv **out, struct hv *const *a, bool must)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct hv_time t;
+	int r;
+
+	if (go_parse(c, a[0]->s, a[0]->len, a[1]->s, a[1]->len, &t, &err)) {
+		/* toDate ignores the error: Go's zero Time, 0001-01-01 00:00:00 UTC. */
+		r = must ? hctx_fail(c, "%s", err.buf) : 0;
+		strbuf_release(&err);
+		if (must)
+			return r;
+		memset(&t, 0, sizeof(t));
+		t.sec = -62135596800LL;
+		t.zone = "UTC";
+		return sprig_ret(out, hv_time(c, &t));
+	}
+	strbuf_release(&err);
+	return sprig_ret(out, hv_time(c, &t));
+}
+
+SPRIG_FN(sf_todate)
+{
+	return to_date(c, out, a, false);
+}
+
+SPRIG_FN(sf_musttodate)
+{
+	return to_date(c, out, a, true);
+}

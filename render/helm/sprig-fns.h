@@ -175,5 +175,12 @@ SPRIG_FN(sf_htpasswd);
 SPRIG_FN(sf_derivepassword);
 SPRIG_FN(sf_encryptaes);
 SPRIG_FN(sf_decryptaes);
+SPRIG_FN(sf_snakecase);
+SPRIG_FN(sf_camelcase);
+SPRIG_FN(sf_kebabcase);
+SPRIG_FN(sf_urlparse);
+SPRIG_FN(sf_urljoin);
+SPRIG_FN(sf_todate);
+SPRIG_FN(sf_musttodate);
 
 #endif

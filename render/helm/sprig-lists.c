@@ -182,10 +182,9 @@ SPRIG_FN(sf_rest)
 {
 	if (!as_list(a[0]))
 		return need_list(c, a[0], "Cannot find rest on type");
-	if (!a[0]->list->n) {
-		*out = hv_nil();
-		return 0;
-	}
+	/* Sprig returns a nil []interface{}: an empty list, not a nil interface. */
+	if (!a[0]->list->n)
+		return sprig_ret(out, new_list(c, 0));
 	return sub_list(c, out, a[0], 1, a[0]->list->n);
 }
 
@@ -193,10 +192,9 @@ SPRIG_FN(sf_initial)
 {
 	if (!as_list(a[0]))
 		return need_list(c, a[0], "Cannot find initial on type");
-	if (!a[0]->list->n) {
-		*out = hv_nil();
-		return 0;
-	}
+	/* Sprig returns a nil []interface{}: an empty list, not a nil interface. */
+	if (!a[0]->list->n)
+		return sprig_ret(out, new_list(c, 0));
 	return sub_list(c, out, a[0], 0, a[0]->list->n - 1);
 }
 
@@ -692,6 +690,9 @@ SPRIG_FN(sf_mergeoverwrite)
 
 SPRIG_FN(sf_deepcopy)
 {
+	/* copystructure reflects on the value: nil has no type. */
+	if (a[0]->kind == HV_NIL)
+		return hctx_fail(c, "reflect: call of reflect.Value.Type on zero Value");
 	return sprig_ret(out, hv_deep_copy(c, a[0]));
 }
 

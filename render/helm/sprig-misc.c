@@ -38,12 +38,12 @@ int sprig_random(struct helm_ctx *c, const char *fn, const void *what, size_t wl
 		}
 		return 0;
 	}
+	/* The engine prefixes "error calling FN:" and the template's position. */
 	if (!c->secret || !c->secret_len)
 		return hctx_fail(c,
-				 "%s: a random value would make every render of this artifact "
+				 "a random value would make every render of this artifact "
 				 "different; set the value it produces in the chart's values, or "
-				 "give hoist a render secret (see docs/helm.md)",
-				 fn);
+				 "give hoist a render secret (see docs/helm.md)");
 	/*
 	 * HMAC-SHA256 in counter mode, keyed by the publisher's secret and
 	 * personalised by the function, its arguments and the call's rank in
@@ -610,14 +610,45 @@ static double dec_op(double x, double y, enum dec_op op)
 	}
 	case DEC_DIV:
 		if (!b.m)
-			return 0; /* NEEDSWORK: decimal panics "decimal division by 0" */
+			return NAN; /* the caller reports decimal's panic */
+		{
+			/* Exactly: round(a / b) at 16 decimal places, half away from zero. */
+			int k = a.e - b.e + 16;
+			__int128 num = a.m, den = b.m, q, rem;
+			bool fits = true;
+			int j;
+			for (j = 0; j < k && fits; j++) {
+				if (num > (__int128)1e36 || num < -(__int128)1e36)
+					fits = false;
+				else
+					num *= 10;
+			}
+			for (j = 0; j < -k && fits; j++) {
+				if (den > (__int128)1e36 || den < -(__int128)1e36)
+					fits = false;
+				else
+					den *= 10;
+			}
+			if (fits) {
+				q = num / den;
+				rem = num % den;
+				if (rem < 0)
+					rem = -rem;
+				if (2 * rem >= (den < 0 ? -den : den))
+					q += (num < 0) != (den < 0) ? -1 : 1;
+				r.m = q;
+				r.e = -16;
+				return dec_value(r);
+			}
+		}
 		{
 			/* 16 decimal places, rounded half away from zero. */
 			long double q = (long double)dec_value(a) / (long double)dec_value(b);
 			long double s = roundl(q * 1e16L) / 1e16L;
 			char buf[64];
 			snprintf(buf, sizeof(buf), "%.16Lf", s);
-			return strtod(buf, NULL);
+			/* A decimal has no negative zero. */
+			return strtod(buf, NULL) == 0 ? 0 : strtod(buf, NULL);
 		}
 	}
 approx:
@@ -639,8 +670,12 @@ static int float_fold(struct helm_ctx *c, struct hv **out, double start, struct 
 	double acc = start;
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		acc = dec_op(acc, sprig_to_float64(a[i]), op);
+	for (i = 0; i < n; i++) {
+		double y = sprig_to_float64(a[i]);
+		if (op == DEC_DIV && y == 0)
+			return hctx_fail(c, "decimal division by 0");
+		acc = dec_op(acc, y, op);
+	}
 	return sprig_ret(out, hv_float(c, acc));
 }
 

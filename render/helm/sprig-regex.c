@@ -12,6 +12,8 @@
 #include "render/helm/sprig.h"
 #include "render/helm/sprig-fns.h"
 
+#include <locale.h>
+#include <pthread.h>
 #include <wctype.h>
 
 static int compile(struct helm_ctx *c, struct re **re, const struct hv *pat, bool must)
@@ -181,11 +183,21 @@ SPRIG_FN(sf_mustregexfind)
 	return regex_find(c, out, a, true);
 }
 
+static locale_t u8loc;
+static pthread_once_t u8once = PTHREAD_ONCE_INIT;
+
+static void u8init(void)
+{
+	u8loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+}
+
+/* unicode.IsLetter || unicode.IsDigit || '_', as Regexp.Expand reads a name. */
 static bool name_rune(int32_t r)
 {
-	return r == '_' || (r < 0x80 ? ((r | 0x20) >= 'a' && (r | 0x20) <= 'z') ||
-					       (r >= '0' && r <= '9')
-				     : iswalnum((wint_t)r));
+	if (r < 0x80)
+		return r == '_' || ((r | 0x20) >= 'a' && (r | 0x20) <= 'z') || (r >= '0' && r <= '9');
+	pthread_once(&u8once, u8init);
+	return u8loc && iswalnum_l((wint_t)r, u8loc);
 }
 
 /* Regexp.Expand: $1, ${1}, $name, ${name}, $$. */

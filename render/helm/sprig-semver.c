@@ -288,6 +288,10 @@ static int parse_constraint(struct constraint *cs, const char *c, const char **e
 		if (semver_parse(&cs->con, ver.buf, ver.len, &e)) {
 			*err = "constraint Parser Error";
 			r = ERR_INVALID;
+			/* The caller releases only constraints that parsed. */
+			free(cs->op);
+			free(cs->orig);
+			cs->op = cs->orig = NULL;
 		}
 	}
 	free(m3);

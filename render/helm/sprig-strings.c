@@ -739,6 +739,8 @@ static int do_indent(struct helm_ctx *c, struct hv **out, int64_t spaces, const 
 	size_t max = c->max_output ? c->max_output : (size_t)256 << 20;
 	size_t lines = 1;
 
+	if (spaces < 0)
+		return hctx_fail(c, "strings: negative Repeat count");
 	for (i = 0; i < v->len; i++)
 		lines += v->s[i] == '\n';
 	if (pad && lines > max / pad)

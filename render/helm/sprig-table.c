@@ -199,6 +199,8 @@ const struct hfunc sprig_funcs[] = {
 	{ "htmlDateInZone", sf_htmldateinzone, "as", 1 },
 	{ "now", sf_now, "", 1 },
 	{ "unixEpoch", sf_unixepoch, "t", 1 },
+	{ "toDate", sf_todate, "ss", 1 },
+	{ "mustToDate", sf_musttodate, "ss", 2 },
 	/* sprig-crypto.c */
 	{ "genPrivateKey", sf_genprivatekey, "s", 1 },
 	{ "genCA", sf_genca, "si", 2 },
@@ -214,5 +216,12 @@ const struct hfunc sprig_funcs[] = {
 	{ "derivePassword", sf_derivepassword, "assss", 1 },
 	{ "encryptAES", sf_encryptaes, "ss", 2 },
 	{ "decryptAES", sf_decryptaes, "ss", 2 },
+	/* sprig-case.c */
+	{ "snakecase", sf_snakecase, "s", 1 },
+	{ "camelcase", sf_camelcase, "s", 1 },
+	{ "kebabcase", sf_kebabcase, "s", 1 },
+	/* sprig-url.c */
+	{ "urlParse", sf_urlparse, "s", 1 },
+	{ "urlJoin", sf_urljoin, "m", 1 },
 	{ NULL, NULL, NULL, 0 },
 };

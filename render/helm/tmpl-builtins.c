@@ -38,7 +38,7 @@ static int fn_not(struct helm_ctx *c, struct hv **out, struct hv *const *args, s
 
 static int fn_len(struct helm_ctx *c, struct hv **out, struct hv *const *args, size_t nargs)
 {
-	struct hv *v = args[0];
+	struct hv *v = tmpl_map_view(c, args[0]);
 	int64_t n;
 
 	(void)nargs;
@@ -94,6 +94,7 @@ static int fn_index(struct helm_ctx *c, struct hv **out, struct hv *const *args,
 	for (i = 1; i < nargs; i++) {
 		struct hv *idx = indirect_iface(args[i]);
 
+		item = tmpl_map_view(c, item);
 		if (item->kind == HV_NIL)
 			return hctx_fail(c, "index of nil pointer");
 		switch (item->kind) {

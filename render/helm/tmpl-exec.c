@@ -48,6 +48,7 @@ struct texec {
 	size_t nvars, avars;
 	size_t base; /* first variable of the running template */
 	size_t max_steps, max_output, max_depth;
+	struct var inline_vars[8]; /* most templates need no more: no malloc per include */
 	struct xval dot; /* of the template the execution started with */
 	bool nested;     /* started by include or tpl inside another execution */
 	jmp_buf jb;
@@ -199,7 +200,17 @@ static bool elems_iface(const struct hv *container)
 
 static void push_var(struct texec *st, const char *name, struct xval v)
 {
-	ALLOC_GROW(st->vars, st->nvars + 1, st->avars);
+	if (st->nvars == st->avars) {
+		size_t na = st->avars * 2;
+
+		if (st->vars == st->inline_vars) {
+			st->vars = xmalloc(na * sizeof(*st->vars));
+			memcpy(st->vars, st->inline_vars, st->nvars * sizeof(*st->vars));
+		} else {
+			st->vars = xrealloc(st->vars, na * sizeof(*st->vars));
+		}
+		st->avars = na;
+	}
 	st->vars[st->nvars].name = name;
 	st->vars[st->nvars].val = v;
 	st->nvars++;
@@ -482,6 +493,39 @@ static struct xval eval_call(struct texec *st, struct xval dot, const char *name
 	return xv(out);
 }
 
+/*
+ * reflect.Zero of a map's element type, for missingkey=zero: nil for
+ * map[string]interface{}, "" for Sprig's map[string]string (split), ...
+ */
+static struct xval zero_elem(struct texec *st, const struct hv *map)
+{
+	const char *t = map->type;
+	struct xval x = { hv_nil(), true };
+
+	if (strncmp(t, "map[string]", 11) != 0)
+		return x; /* chartutil.Values and other named maps of interface{} */
+	t += 11;
+	x.iface = false;
+	if (!strcmp(t, "string"))
+		x.v = need(st, hv_str(st->c, "", 0));
+	else if (!strcmp(t, "int") || !strcmp(t, "int64"))
+		x.v = need(st, hv_int_t(st->c, 0, t));
+	else if (!strcmp(t, "float64"))
+		x.v = need(st, hv_float(st->c, 0));
+	else if (!strcmp(t, "bool"))
+		x.v = hv_bool(false);
+	else if (!strncmp(t, "map[", 4)) {
+		x.v = need(st, hv_map_new(st->c, t));
+		x.v->map = NULL; /* a nil map */
+	} else if (!strncmp(t, "[]", 2) && strcmp(t, HV_T_BYTES) != 0)
+		x.v = need(st, hv_list_new(st->c, t, 0));
+	else {
+		x.v = hv_nil();
+		x.iface = true;
+	}
+	return x;
+}
+
 static struct xval eval_field(struct texec *st, struct xval dot, const char *name,
 			      const struct tnode *node, const struct tnode *const *args,
 			      size_t nargs, const struct xval *final, struct xval recv)
@@ -530,9 +574,7 @@ static struct xval eval_field(struct texec *st, struct xval dot, const char *nam
 		case TMPL_MISSINGKEY_DEFAULT:
 			return invalid;
 		case TMPL_MISSINGKEY_ZERO:
-			x.v = hv_nil();
-			x.iface = true;
-			return x;
+			return zero_elem(st, v);
 		case TMPL_MISSINGKEY_ERROR:
 			errorf(st, "map has no entry for key \"%s\"", name);
 		}
@@ -796,12 +838,11 @@ static void walk_range(struct texec *st, struct xval dot, const struct tnode *r)
 	at(st, r);
 	val = eval_pipeline(st, dot, r->branch.pipe);
 	mark = st->nvars;
-	v = val.v;
+	v = tmpl_map_view(st->c, val.v);
 	if (v && v->kind == HV_NIL)
 		v = NULL;
 	if (!v)
 		goto else_branch;
-	if (v->kind == HV_OBJ && v->obj.cls->as_map) v = v->obj.cls->as_map(st->c, v->obj.self); /* .Files */
 	switch (v->kind) {
 	case HV_LIST: {
 		bool iface = elems_iface(v);
@@ -966,7 +1007,7 @@ static int exec_run(struct texec *st)
 
 int tmpl_exec_named(struct tmpl_set *s, const char *name, struct hv *dot, struct strbuf *out)
 {
-	struct texec *st;
+	struct texec stack_st, *st = &stack_st;
 	struct helm_ctx *c = s->c;
 	struct tmpl_set *root = root_set(s), *saved_engine = c->engine;
 	const struct tdef *d = tmpl_lookup(s, name);
@@ -985,7 +1026,9 @@ int tmpl_exec_named(struct tmpl_set *s, const char *name, struct hv *dot, struct
 		strbuf_release(&q2);
 		return r;
 	}
-	st = xcalloc(1, sizeof(*st));
+	memset(st, 0, sizeof(*st));
+	st->vars = st->inline_vars;
+	st->avars = ARRAY_SIZE(st->inline_vars);
 	st->set = s;
 	st->c = c;
 	st->out = out;
@@ -1002,8 +1045,8 @@ int tmpl_exec_named(struct tmpl_set *s, const char *name, struct hv *dot, struct
 	root->depth = saved_depth;
 	root->stack_base = saved_base;
 	c->engine = saved_engine;
-	free(st->vars);
-	free(st);
+	if (st->vars != st->inline_vars)
+		free(st->vars);
 	return r;
 }
 

@@ -61,7 +61,7 @@ struct item {
 /*
  * Tokenizes the whole text at once (Go's lexer runs ahead of the parser
  * in a goroutine; the parser sees the same stream).  The last item is
- * ITEM_EOF or ITEM_ERROR.  Items come from the ctx's arena.
+ * ITEM_EOF or ITEM_ERROR.  *items is the caller's to free().
  */
 int tmpl_lex(struct helm_ctx *c, const char *text, size_t len, bool break_ok,
 	     bool continue_ok, struct item **items, size_t *n);
@@ -197,6 +197,20 @@ void tnode_location(struct strbuf *sb, const struct tnode *n);
 int tmpl_exec_named(struct tmpl_set *s, const char *name, struct hv *dot, struct strbuf *out);
 /* A tpl copy of `s`: reads `s`'s templates and functions, keeps its own defines. */
 struct tmpl_set *tmpl_set_copy(struct tmpl_set *s);
+
+/*
+ * The map a Go map type with methods (hv_class.as_map: Helm's .Files)
+ * holds, for range, index and len; other values are returned as they are.
+ */
+static inline struct hv *tmpl_map_view(struct helm_ctx *c, struct hv *v)
+{
+	if (v && v->kind == HV_OBJ && v->obj.cls->as_map) {
+		struct hv *m = v->obj.cls->as_map(c, v->obj.self);
+
+		return m ? m : v;
+	}
+	return v;
+}
 
 /* strconv.Unquote for Go string, raw string and char literals. */
 int go_unquote(struct helm_ctx *c, const char *s, size_t n, char **out, size_t *outlen);

@@ -49,16 +49,10 @@ static void push(struct lexer *l, enum item_type t, size_t pos, size_t len, int 
 		 const char *msg)
 {
 	if (l->n == l->alloc) {
-		size_t na = l->alloc ? l->alloc * 2 : 64;
-		struct item *ni = hctx_alloc(l->c, na * sizeof(*ni));
+		/* The items live only while parsing: plain heap, no zeroing. */
+		size_t na = l->alloc ? l->alloc * 2 : 256;
 
-		if (!ni) {
-			l->failed = true;
-			return;
-		}
-		if (l->n)
-			memcpy(ni, l->items, l->n * sizeof(*ni));
-		l->items = ni;
+		l->items = xrealloc(l->items, na * sizeof(*l->items));
 		l->alloc = na;
 	}
 	l->items[l->n].type = t;
@@ -672,8 +666,10 @@ int tmpl_lex(struct helm_ctx *c, const char *text, size_t len, bool break_ok,
 		default: state = S_DONE;
 		}
 	}
-	if (l.failed)
+	if (l.failed) {
+		free(l.items);
 		return ERR_TOOBIG;
+	}
 	*items = l.items;
 	*n = l.n;
 	return 0;

@@ -1429,6 +1429,19 @@ bool tmpl_defined(const struct tmpl_set *s, const char *name)
 	return tmpl_lookup(s, name) != NULL;
 }
 
+/* The part of a parse that errors unwind to; everything it needs is in p. */
+static int parse_run(struct parser *p)
+{
+	if (setjmp(p->jb)) {
+		if (p->code == ERR_TOOBIG && !strstr(err_msg(), "limit"))
+			err_set(ERR_TOOBIG, "template memory limit exceeded");
+		return p->code;
+	}
+	push_var(p, "$");
+	parse_top(p, p->tree->parse_name);
+	return 0;
+}
+
 int tmpl_parse_into(struct tmpl_set *s, const char *name, const char *text, size_t len)
 {
 	struct parser p = { 0 };
@@ -1446,20 +1459,18 @@ int tmpl_parse_into(struct tmpl_set *s, const char *name, const char *text, size
 	p.items = items;
 	p.nitems = nitems;
 	p.tree = hctx_alloc(s->c, sizeof(*p.tree));
-	if (!p.tree)
+	if (p.tree)
+		p.tree->parse_name = hctx_strndup(s->c, name, strlen(name));
+	if (!p.tree || !p.tree->parse_name) {
+		free(items);
 		return ERR_TOOBIG;
-	p.tree->parse_name = hctx_strndup(s->c, name, strlen(name));
+	}
 	p.tree->text = text;
 	p.tree->len = len;
-	if (!p.tree->parse_name)
-		return ERR_TOOBIG;
-	if (setjmp(p.jb)) {
-		if (p.code == ERR_TOOBIG && !strstr(err_msg(), "limit"))
-			err_set(ERR_TOOBIG, "template memory limit exceeded");
-		return p.code;
-	}
-	push_var(&p, "$");
-	parse_top(&p, p.tree->parse_name);
+	r = parse_run(&p);
+	free(items);
+	if (r)
+		return r;
 	/* Template.AddParseTree for each tree, keeping a non-empty old one over an empty new one. */
 	for (i = 0; i < p.ntrees; i++) {
 		const char *tn = p.trees[i].name;

@@ -55,6 +55,15 @@ void tmpl_set_free(struct tmpl_set *s);
  * parsing checks that every function a template names exists.
  */
 int tmpl_set_add_funcs(struct tmpl_set *s, const struct hfunc *table);
+/*
+ * How arguments reach a function (struct hfunc.params): a missing value
+ * (Go's invalid reflect.Value: a missing key, a nil literal) arrives as
+ * hv_nil() for 'a' parameters, as NULL for 'x' ones (so `len` and `eq` can
+ * tell it from a null element, as Go does), as an empty list for 'l'/'L'
+ * and as a nil map (an HV_MAP whose map is NULL: readable, and
+ * hv_map_set fails with Go's "assignment to entry in nil map") for 'm';
+ * other parameter types refuse it with Go's "invalid value; expected T".
+ */
 void tmpl_set_missingkey(struct tmpl_set *s, enum tmpl_missingkey mk);
 
 /*

@@ -38,8 +38,8 @@ static const struct {
 	{ "transformers", true }, { "sortOptions", true }, { "buildMetadata", true },
 	{ "components", true }, { "vars", true }, { "replacements", true },
 	{ "crds", false }, { "configurations", true }, { "generators", true },
-	{ "validators", false }, { "openapi", false }, { "helmCharts", false },
-	{ "helmGlobals", false }, { "helmChartInflationGenerator", false },
+	{ "validators", false }, { "openapi", false }, { "helmCharts", true },
+	{ "helmGlobals", true }, { "helmChartInflationGenerator", false },
 	{ "imageTags", false },
 };
 
@@ -564,6 +564,9 @@ static int build_into(struct kbuild *b, const char *dir, struct kresmap *out,
 			    doc_map_get(k, "secretGenerator"), doc_map_get(k, "generatorOptions"));
 	kust_meta_generated(b, out, snap, nsnap, path.buf, "builtin", NULL);
 	if (!r)
+		r = kust_helm_charts(b, out, dir, doc_map_get(k, "helmCharts"),
+				     doc_map_get(k, "helmGlobals"));
+	if (!r)
 		r = kust_generator_configs(b, out, dir, doc_map_get(k, "generators"));
 	if (r)
 		goto out;
@@ -641,7 +644,7 @@ static int sort_order(struct kbuild *b, const char *dir, bool *fifo)
 }
 
 int render_kustomize(struct objset *out, struct render_result *res, struct src_tree *t,
-		     const char *path, const struct render_opts *opts UNUSED)
+		     const char *path, const struct render_opts *opts)
 {
 	struct kbuild b;
 	struct kresmap m = { 0 };
@@ -650,6 +653,7 @@ int render_kustomize(struct objset *out, struct render_result *res, struct src_t
 
 	memset(&b, 0, sizeof(b));
 	b.tree = t;
+	b.opts = opts;
 	b.arena = arena_new();
 	r = sort_order(&b, path, &res->keep_order);
 	if (!r)

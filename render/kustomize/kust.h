@@ -87,6 +87,8 @@ struct kconfig {
 	size_t nnamerefs, namerefs_alloc;
 };
 
+struct render_opts;
+
 struct kbuild {
 	struct src_tree *tree;
 	struct arena *arena; /* every node of the build lives here */
@@ -98,6 +100,7 @@ struct kbuild {
 	struct kconfig config; /* from `configurations:`, added to the defaults */
 	unsigned meta;         /* KMETA_* from the top's buildMetadata (metadata.c) */
 	char *meta_top;        /* the top kustomization's directory, for relative paths */
+	const struct render_opts *opts; /* the render's options (helmCharts: clock, secret) */
 };
 
 enum {
@@ -275,6 +278,10 @@ int kust_patches_json6902(struct kbuild *b, struct kresmap *m, const char *dir,
 			  const struct doc_node *list);
 
 /* generator.c: configMapGenerator / secretGenerator with generatorOptions. */
+/* helm-charts.c: `helmCharts:` (local charts) through hoist's Helm engine. */
+int kust_helm_charts(struct kbuild *b, struct kresmap *m, const char *dir,
+		     const struct doc_node *charts, const struct doc_node *globals);
+
 int kust_generators(struct kbuild *b, struct kresmap *m, const char *dir,
 		    const struct doc_node *configmaps, const struct doc_node *secrets,
 		    const struct doc_node *options);

@@ -14,7 +14,10 @@
 #   charts   ../shared/corpus/helm/charts/run_cases.sh with hoist as renderer
 #            (real public charts with their values);
 #   goldens  ../shared/corpus/helm/helm-goldens/run_goldens.sh with hoist
-#            (Helm's own 21 `helm template` golden cases).
+#            (Helm's own 21 `helm template` golden cases);
+#   helmCharts  every kustomization of tests/conformance/helm-kustomize/:
+#            `hoist render` against `kubectl kustomize --enable-helm` with
+#            the oracle as its helm.
 # The oracle is built from ../shared/tools/helm-oracle into the build folder
 # (Go in GOPATH mode from Debian's packages, see its README).  Without
 # ../shared the corpus sources are skipped; without Go the own cases are.
@@ -107,6 +110,42 @@ else
 	done
 fi
 echo "# own: $pass passed, $fail failed"
+total_pass=$((total_pass + pass))
+total_fail=$((total_fail + fail))
+
+# --- kustomize helmCharts -----------------------------------------------------------
+# Every folder of tests/conformance/helm-kustomize/ is a kustomization with
+# helmCharts: `hoist render` against `kubectl kustomize --enable-helm` with
+# the oracle as its helm.
+pass=0
+fail=0
+if [ -z "$ORACLE" ] || ! command -v kubectl >/dev/null 2>&1; then
+	echo "# skip: helmCharts cases (needs the oracle and kubectl)"
+else
+	for dir in "$top"/tests/conformance/helm-kustomize/*/; do
+		[ -d "$dir" ] || continue
+		name=$(basename "$dir")
+		case "$name" in *"$pattern"*) ;; *) continue ;; esac
+		kubectl kustomize --enable-helm --helm-command "$ORACLE" "$dir" \
+			>"$scratch/expect" 2>"$scratch/expect.err"
+		krc=$?
+		"$HOIST" render "$dir" >"$scratch/actual" 2>"$scratch/actual.err"
+		hrc=$?
+		if [ $krc -ne 0 ] || [ $hrc -ne 0 ]; then
+			fail=$((fail + 1))
+			echo "not ok - helmCharts/$name: kubectl exited $krc, hoist $hrc"
+			sed 's/^/#   /' "$scratch/expect.err" "$scratch/actual.err" | head -10
+		elif cmp -s "$scratch/expect" "$scratch/actual"; then
+			pass=$((pass + 1))
+			echo "ok - helmCharts/$name"
+		else
+			fail=$((fail + 1))
+			echo "not ok - helmCharts/$name: output differs (- kubectl kustomize, + hoist)"
+			diff -u "$scratch/expect" "$scratch/actual" | head -40 | sed 's/^/#   /'
+		fi
+	done
+fi
+echo "# helmCharts: $pass passed, $fail failed"
 total_pass=$((total_pass + pass))
 total_fail=$((total_fail + fail))
 

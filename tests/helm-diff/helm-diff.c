@@ -13,7 +13,9 @@
  *
  * The generator knows the grammar (actions, pipelines, parenthesised
  * arguments, variables, if/else if/range/with/else, define/template,
- * include/tpl, break/continue, trim markers, comments), the builtins and
+ * include/tpl, break/continue, trim markers, comments; one case in eight
+ * gets a random edit, so parse errors are compared too), printf stress
+ * cases (one in five: every flag, width, precision and verb), the builtins and
  * the deterministic Sprig functions hoist has (looked up in sprig_funcs,
  * so new ones join as they land), printf formats, and edge values: nil,
  * empty, unicode, large, negative and float numbers, maps with odd keys.
@@ -291,7 +293,7 @@ static void gen_call(struct gen *g, bool piped)
 		 * into a map a function changes (merging the values into one of
 		 * their own maps makes a cycle Go's printer never leaves).
 		 */
-		if (piped && n && strchr("INML", f->args[n - 1]))
+		if (piped && ((n && strchr("INML", f->args[n - 1])) || !strcmp(f->name, "set")))
 			continue;
 		if (have_func(g, f->name))
 			break;
@@ -529,6 +531,66 @@ static void gen_template(struct gen *g)
 	}
 }
 
+/*
+ * One random edit of a template, so parse errors (and the odd valid
+ * surprise) are compared too: a byte dropped, or a piece of syntax put in.
+ */
+static void mutate(struct strbuf *t)
+{
+	static const char *const bits[] = {
+		"{{", "}}", "(", ")", "|", "$", ".", "\"", "`", "'", "-", " -}}", "{{- ", ":=",
+		"=", ",", "{{ else }}", "{{ end }}", "{{ else if }}", "{{ else with .a }}",
+		"{{ range 3 }}", "{{/*", "*/}}", "nil", "0x", "1e", "\n",
+	};
+	size_t at = t->len ? pick((unsigned)t->len) : 0;
+	struct strbuf n = STRBUF_INIT;
+
+	if (pick(3) == 0 && t->len) {
+		strbuf_add(&n, t->buf, at);
+		strbuf_add(&n, t->buf + at + 1, t->len - at - 1);
+	} else {
+		strbuf_add(&n, t->buf, at);
+		strbuf_addstr(&n, PICK(bits));
+		strbuf_add(&n, t->buf + at, t->len - at);
+	}
+	strbuf_reset(t);
+	strbuf_addbuf(t, &n);
+	strbuf_release(&n);
+}
+
+/*
+ * A printf stress case: random flags, widths (also *), precisions (also .*
+ * and a bare .), verbs and arguments of every kind, for Go's fmt.
+ */
+static void gen_printf_case(struct strbuf *t)
+{
+	static const char *const flags[] = { "", "-", "+", "#", "0", " ", "-0", "+0", "# ", "0#" };
+	static const char *const widths[] = { "", "1", "5", "12", "*" };
+	static const char *const precs[] = { "", ".0", ".1", ".3", ".10", ".*", "." };
+	static const char verbs[] = "vdsqxXobeEfFgGtcUT%";
+	static const char *const args[] = {
+		"0", "1", "-1", "7", "255", "-255", "65", "1e6", "1e21", "1.5", "-2.5", "0.1",
+		"123456.789", "1e-7", "3.0", "9007199254740993.0", "1e100", "-0.0", ".5", "0x1F", "'a'",
+		"9223372036854775807", "100000.0", "999999.5", "0.000123456", "\"\"", "\"abc\"",
+		"\"h\\u00e9llo\"", "\"a\\\"b\"", "\"\\t\\n\"", "\"\\u65e5\\u672c\"", "\"\\x00\\x7f\"",
+		"`back`", "true", "false", "nil", ".list", ".m", ".nope", ".s", ".n", ".m.k",
+	};
+	unsigned n = 1 + pick(3), i;
+
+	strbuf_addstr(t, "{{ printf \"");
+	for (i = 0; i < n; i++) {
+		if (pick(5) == 0)
+			strbuf_addstr(t, pick(2) ? "x|" : "%%");
+		strbuf_addf(t, "%%%s%s%s%c", PICK(flags), PICK(widths), PICK(precs),
+			    verbs[pick(sizeof(verbs) - 1)]);
+	}
+	strbuf_addch(t, '"');
+	n = pick(5);
+	for (i = 0; i < n; i++)
+		strbuf_addf(t, " %s", PICK(args));
+	strbuf_addstr(t, " }}");
+}
+
 /* ---- case files ---- */
 
 static int read_record(FILE *f, char *tag, struct strbuf *sb)
@@ -590,7 +652,13 @@ static int cmd_gen(uint64_t seed, unsigned long n, const char *path)
 	for (i = 0; i < n; i++) {
 		strbuf_reset(&t);
 		strbuf_reset(&v);
-		gen_template(&g);
+		if (pick(5) == 0) {
+			gen_printf_case(&t);
+		} else {
+			gen_template(&g);
+			if (pick(8) == 0)
+				mutate(&t);
+		}
 		gen_values(&v);
 		write_record(f, 'T', t.buf, t.len);
 		write_record(f, 'V', v.buf, v.len);

@@ -73,10 +73,10 @@ test_expect_success 'a new file in a plain app folder republishes it' '
 '
 
 test_expect_success 'an overlay that does not build is rejected by the gate, naming the field' '
-	printf "resources: [../../base]\nhelmCharts: []\n" >work/overlays/eu/kustomization.yaml &&
-	git -C work commit -qam helm &&
+	printf "resources: [../../base]\nopenapi: {path: schema.json}\n" >work/overlays/eu/kustomization.yaml &&
+	git -C work commit -qam openapi &&
 	test_must_fail git -C work push -q origin main 2>rej.err &&
-	test_grep "remote: hoist: error: app eu: overlays/eu/kustomization.yaml:2:1: kustomization field .helmCharts. is not supported" rej.err
+	test_grep "remote: hoist: error: app eu: overlays/eu/kustomization.yaml:2:1: kustomization field .openapi. is not supported" rej.err
 '
 
 test_done

@@ -115,6 +115,8 @@ static struct hv *zero_for(struct helm_ctx *c, char code, struct hv *v)
 	}
 }
 
+static int failures;
+
 static void run_case(struct helm_ctx *c, const char *line, const char *want, int lineno)
 {
 	char *copy = xstrdup(line), *save = NULL, *tok;
@@ -155,7 +157,10 @@ static void run_case(struct helm_ctx *c, const char *line, const char *want, int
 		else
 			strbuf_addch(&esc, got.buf[i]);
 	}
-	if (strcmp(esc.buf, want))
+	if (strcmp(esc.buf, want) && getenv("HELM_SPRIG_ALL")) {
+		fprintf(stderr, "DIFF %d: %s\n  want: %s\n  got:  %s\n", lineno, line, want, esc.buf);
+		failures++;
+	} else if (strcmp(esc.buf, want))
 		fail_msg("%s:%d: %s\n  want: %s\n  got:  %s", CASES, lineno, line, want, esc.buf);
 	strbuf_release(&got);
 	strbuf_release(&esc);
@@ -169,7 +174,8 @@ static void sprig_functions_match_the_oracle(void **state)
 	int lineno = 0, cases = 0;
 
 	(void)state;
-	assert_int_equal(strbuf_read_file(&file, CASES, 0), 0);
+	/* HELM_SPRIG_EXPECTED runs another oracle file (made by oracle.go) instead. */
+	assert_int_equal(strbuf_read_file(&file, getenv("HELM_SPRIG_EXPECTED") ? getenv("HELM_SPRIG_EXPECTED") : CASES, 0), 0);
 	for (line = file.buf; line && *line; line = next) {
 		char *tab, *nl = strchr(line, '\n');
 		struct helm_ctx c = { 0 };
@@ -186,7 +192,8 @@ static void sprig_functions_match_the_oracle(void **state)
 		arena_free(c.arena);
 		cases++;
 	}
-	assert_true(cases > 200);
+	assert_true(cases > 200 || getenv("HELM_SPRIG_EXPECTED"));
+	assert_int_equal(failures, 0);
 	strbuf_release(&file);
 }
 
@@ -263,10 +270,10 @@ static void random_functions_follow_the_reproducible_mode(void **state)
 	assert_int_equal(u->len, 36);
 	assert_int_equal(u->s[14], '4');
 
-	/* Without a secret the call fails and names the function and the way out. */
+	/* Without a secret the call fails and says the way out (the engine names the call). */
 	assert_null(call1(&c3, "randAlphaNum", hv_int(&c3, 8), &r));
 	assert_int_equal(r, ERR_INVALID);
-	assert_non_null(strstr(c3.errmsg, "randAlphaNum"));
+	assert_non_null(strstr(c3.errmsg, "random value"));
 	assert_non_null(strstr(c3.errmsg, "render secret"));
 	arena_free(c1.arena);
 	arena_free(c2.arena);
@@ -419,5 +426,7 @@ int main(void)
 		cmocka_unit_test(certificates_match_sprig_and_are_reproducible),
 		cmocka_unit_test(bcrypt_hashes_are_go_compatible),
 	};
+	/* The oracle ran with TZ=UTC: "Local" must be the same zone here. */
+	setenv("TZ", "UTC", 1);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -602,6 +602,75 @@ static void fmt_prints_typed_go_values_as_go(void **state)
 	arena_free(c.arena);
 }
 
+/* A Go map type with methods, as Helm's .Files is: type files map[string][]byte. */
+static struct hv *files_as_map(struct helm_ctx *c, void *self)
+{
+	return self;
+}
+
+static int files_get(struct helm_ctx *c, struct hv **out, void *self, struct hv *const *args,
+		     size_t nargs)
+{
+	struct hv *b = hv_map_get(self, args[0]->s, args[0]->len);
+
+	*out = b ? hv_str(c, b->s, b->len) : hv_str(c, "", 0);
+	return *out ? 0 : ERR_TOOBIG;
+}
+
+static struct hv *files_field(struct helm_ctx *c, void *self, const char *name)
+{
+	return NULL;
+}
+
+static const struct hv_method files_methods[] = {
+	{ "Get", "s", files_get },
+	{ NULL, NULL, NULL },
+};
+
+static const struct hv_class files_class = { "main.files", files_field, files_methods, NULL,
+					     files_as_map };
+
+/* Expected texts: Go 1.19 over `type files map[string][]byte` with a Get method. */
+static void map_types_with_methods_range_index_and_call_as_go(void **state)
+{
+	static const struct {
+		const char *tpl;
+		int r;
+		const char *want;
+	} cases[] = {
+		{ "{{ range $k, $v := . }}{{ $k }}={{ printf \"%s\" $v }};{{ end }}", 0,
+		  "a.txt=A;b.txt=B;" },
+		{ "{{ len . }} {{ index . \"a.txt\" | printf \"%s\" }} {{ .Get \"b.txt\" }}", 0,
+		  "2 A B" },
+		{ "{{ .Get }}", ERR_INVALID,
+		  "template: t:1:3: executing \"t\" at <.Get>: wrong number of args for Get: want 1 got 0" },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct helm_ctx c = { 0 };
+		struct strbuf out = STRBUF_INIT;
+		struct tmpl_set *s;
+		struct hv *m, *dot;
+		int r;
+
+		c.arena = arena_new();
+		m = hv_map_new(&c, "main.files");
+		hv_map_set(&c, m, "b.txt", 5, hv_bytes(&c, "B", 1));
+		hv_map_set(&c, m, "a.txt", 5, hv_bytes(&c, "A", 1));
+		dot = hv_obj(&c, &files_class, m);
+		s = tmpl_set_new(&c, "gotpl");
+		tmpl_set_missingkey(s, TMPL_MISSINGKEY_ZERO);
+		assert_int_equal(tmpl_parse(s, "t", cases[i].tpl, strlen(cases[i].tpl)), 0);
+		r = tmpl_execute(s, "t", dot, &out);
+		assert_int_equal(r, cases[i].r);
+		assert_string_equal(r ? err_msg() : out.buf, cases[i].want);
+		tmpl_set_free(s);
+		strbuf_release(&out);
+		arena_free(c.arena);
+	}
+}
+
 /* ---- hoist's limits against hostile templates ---- */
 
 static int run_limited(struct helm_ctx *c, const char *tpl, const char *json, struct strbuf *out)
@@ -740,6 +809,7 @@ int main(void)
 		cmocka_unit_test(later_parses_replace_defines_but_empty_bodies_never_do),
 		cmocka_unit_test(two_defines_of_one_name_in_one_text_fail_as_in_go),
 		cmocka_unit_test(fmt_prints_typed_go_values_as_go),
+		cmocka_unit_test(map_types_with_methods_range_index_and_call_as_go),
 		cmocka_unit_test(a_loop_past_the_step_limit_stops_with_an_error),
 		cmocka_unit_test(output_past_the_limit_stops_with_an_error),
 		cmocka_unit_test(memory_past_the_limit_stops_with_an_error),

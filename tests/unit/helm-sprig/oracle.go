@@ -2,7 +2,7 @@
 // toJson/fromJson/required/fail/toToml) returns for each case of cases.txt, to make
 // expected.txt for tests/unit/test-helm-sprig.c.  Build offline:
 //
-//	GO111MODULE=off GOPATH=/usr/share/gocode go run oracle.go < cases.txt > expected.txt
+//	TZ=UTC GO111MODULE=off GOPATH=/usr/share/gocode go run oracle.go < cases.txt > expected.txt
 //
 // A case is one line: FUNC|ARG|ARG...; each ARG is TYPE:TEXT with TYPE s
 // (string; \\n is a newline, \\p a |), i (int), I (int64), f (float64), b (bool), n (nil), t (time.Time in UTC from SECONDS[.NANOS]), j (JSON,
