@@ -418,7 +418,7 @@ static int hook_worker(const char *gd)
 	int64_t pass_ms = (int64_t)env_ms("HOIST_SPOOL_PASS_MS", 120000, 86400000);
 	uint64_t rng = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ 0x9e3779b97f4a7c15u;
 	unsigned pass = 0;
-	int fd = -1;
+	int fd = -1, r;
 
 	if (worker_lock(gd, &fd))
 		return 0; /* one worker per repository: the running one will see our jobs */
@@ -428,8 +428,9 @@ static int hook_worker(const char *gd)
 		long wait;
 
 		pass++;
-		hook_spool_run(gd, http_now_ms() + pass_ms, &remaining);
-		if (!remaining) {
+		r = hook_spool_run(gd, http_now_ms() + pass_ms, &remaining);
+		/* A failure that kept nothing queued (the spool itself) is retried too. */
+		if (!remaining && !r) {
 			/*
 			 * Let go first, then look again: a hook that queued a job while
 			 * we held the lock found a worker running and left it to us.
@@ -444,6 +445,8 @@ static int hook_worker(const char *gd)
 			continue;
 		}
 		wait = backoff_ms(pass, &rng);
+		if (r && !remaining)
+			log_error("%s", err_msg());
 		log_info("pass %u: %zu update(s) still queued; next try in %ld ms", pass, remaining,
 			 wait);
 		sleep_ms(wait);
@@ -711,11 +714,12 @@ static int hook_post_receive(void)
 	budget = hook_budget(gd, yaml_secs);
 	start = push_start(gd, key, start);
 	/*
-	 * Publishing stops a tenth of the budget (at most 1 s) before it ends,
-	 * which leaves the hook time to report, start the worker and exit
-	 * within the budget itself.
+	 * Publishing stops 1 s (a third of a budget under 3 s) before the
+	 * budget ends: the hook reports, starts the worker and exits within
+	 * it, and git's own work around the hooks, which the pusher also
+	 * waits for, gets some of the slack even on a loaded machine.
 	 */
-	margin = budget * 100 < 1000 ? budget * 100 : 1000;
+	margin = budget * 1000 / 3 < 1000 ? budget * 1000 / 3 : 1000;
 	r = hook_spool_run(gd, start + budget * 1000 - margin, &remaining);
 	if (remaining) {
 		start_worker(gd);

@@ -653,11 +653,20 @@ int publish_run(struct publish_result *res, const struct publish_opts *opts)
 	struct progress prog = { 0 };
 	size_t nenvs, i, k, npend = 0, pend_alloc = 0, total = 0, done = 0;
 	bool have_cfg = false, have_lock = false;
+	int64_t old_deadline = 0;
 	int r;
 
 	memset(res, 0, sizeof(*res));
 	memset(&cx, 0, sizeof(cx));
 	strbuf_init(&cx.revision, 0);
+	/*
+	 * Every request this thread makes for the publish (a delivery to a
+	 * cluster agent too) ends by the deadline; upload threads set their own.
+	 */
+	if (o.deadline)
+		old_deadline = http_set_deadline(o.deadline);
+	else
+		o.deadline = http_deadline();
 	if (!o.repo)
 		o.repo = ".";
 	if (!o.rev)
@@ -764,6 +773,8 @@ out:
 	free(pend);
 	if (have_lock)
 		pthread_mutex_destroy(&cx.rp_lock);
+	if (opts->deadline)
+		http_set_deadline(old_deadline);
 	src_tree_free(cx.tree);
 	strbuf_release(&cx.revision);
 	strbuf_release(&ref);

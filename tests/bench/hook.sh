@@ -55,7 +55,8 @@ app1=$(basename "$work/one")1
 t_one=$(push_until_visible "$work/one/work" "$app1" dev)
 
 setup "$work/fifty" 50
-t_first50=$(push_until_visible "$work/fifty/work" "$(basename "$work/fifty")1" dev)
+# The last app's tag: should the hook run out of its budget, the worker finishes the rest.
+t_first50=$(push_until_visible "$work/fifty/work" "$(basename "$work/fifty")50" dev)
 sed -i 's/replicas: 1/replicas: 7/' "$work/fifty/work/apps/a7/objects-000.yaml"
 git -C "$work/fifty/work" commit -qam change
 sha=$(git -C "$work/fifty/work" rev-parse --short=7 HEAD)
@@ -68,3 +69,5 @@ printf '\nhook: git push -> tag visible in the registry (30 objects per app)\n'
 printf '%-44s %8.3f s\n' "1 app" "$t_one" "50 apps, first push (all 50 publish)" "$t_first50" \
 	"50 apps, 1 changed (incremental)" "$t_incr" "full re-render + pack of all 50 (no push)" "$t_full"
 printf 'incremental push vs full re-render: %.1fx\n' "$(echo "$t_full / $t_incr" | bc -l)"
+printf 'first push of 50 apps vs their render + pack alone: %.1fx (goal: within 3x)\n' \
+	"$(echo "$t_first50 / $t_full" | bc -l)"
