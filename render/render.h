@@ -21,6 +21,8 @@ struct render_opts {
 	const char *env;       /* environment name, for values/overlays; may be NULL */
 	size_t max_file;       /* per-file byte limit; 0: the YAML reader's default */
 	size_t max_total;      /* bytes read in all; 0: 512 MiB */
+	/* Counts the files read (core/term.h), for `hoist render` on a terminal; may be NULL. */
+	struct progress *progress;
 };
 
 const char *render_engine_name(enum render_engine e);
