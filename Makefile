@@ -31,7 +31,7 @@ TEST_PKGS = cmocka
 # Install missing packages before anything that needs them: `make` on a
 # fresh machine must just work.  The check is cheap (pkg-config only).
 ifeq ($(filter deps clean format,$(MAKECMDGOALS)),)
-ifneq ($(shell pkg-config --exists $(PKGS) $(TEST_PKGS) 2>/dev/null && command -v docker-registry >/dev/null && command -v rsync >/dev/null && command -v skopeo >/dev/null && command -v groff >/dev/null && command -v script >/dev/null && { command -v gitlab-ci-local >/dev/null || ! command -v npm >/dev/null; } && echo ok),ok)
+ifneq ($(shell pkg-config --exists $(PKGS) $(TEST_PKGS) 2>/dev/null && command -v docker-registry >/dev/null && command -v rsync >/dev/null && command -v skopeo >/dev/null && command -v groff >/dev/null && command -v script >/dev/null && command -v zsh >/dev/null && { command -v gitlab-ci-local >/dev/null || ! command -v npm >/dev/null; } && echo ok),ok)
 $(info hoist: installing missing build dependencies (make deps))
 $(shell sh scripts/deps.sh >&2)
 endif

@@ -7,7 +7,7 @@ set -e
 pkgs="build-essential pkg-config git libgit2-dev libcurl4-openssl-dev libyaml-dev
 libarchive-dev zlib1g-dev libssl-dev libcmocka-dev docker-registry apache2-utils
 openssl curl ca-certificates python3 python3-cryptography time bc skopeo rsync
-groff-base man-db bsdutils"
+groff-base man-db bsdutils zsh"
 
 missing=""
 for p in $pkgs; do
