@@ -34,7 +34,7 @@ AGENT_PKGS = libmicrohttpd
 # fresh machine must just work.  The check is cheap (pkg-config only).
 # NO_DEPS=1 skips it (a container build installs its own packages).
 ifeq ($(filter deps clean format,$(MAKECMDGOALS))$(NO_DEPS),)
-ifneq ($(shell pkg-config --exists $(PKGS) $(TEST_PKGS) $(AGENT_PKGS) 2>/dev/null && command -v docker-registry >/dev/null && command -v rsync >/dev/null && command -v skopeo >/dev/null && command -v go >/dev/null && command -v groff >/dev/null && command -v script >/dev/null && command -v jq >/dev/null && test -d /usr/share/gocode/src/sigs.k8s.io/structured-merge-diff && { command -v gitlab-ci-local >/dev/null || ! command -v npm >/dev/null; } && echo ok),ok)
+ifneq ($(shell pkg-config --exists $(PKGS) $(TEST_PKGS) $(AGENT_PKGS) 2>/dev/null && command -v docker-registry >/dev/null && command -v rsync >/dev/null && command -v skopeo >/dev/null && command -v go >/dev/null && command -v groff >/dev/null && command -v script >/dev/null && command -v jq >/dev/null && command -v zsh >/dev/null && test -d /usr/share/gocode/src/sigs.k8s.io/structured-merge-diff && { command -v gitlab-ci-local >/dev/null || ! command -v npm >/dev/null; } && echo ok),ok)
 $(info hoist: installing missing build dependencies (make deps))
 $(shell sh scripts/deps.sh >&2)
 endif

@@ -16,12 +16,20 @@ static int cmd_help(int argc, char **argv);
 
 static const struct opt no_options[] = { { NULL } };
 
+static const char *const version_examples[] = {
+	"hoist-agent version\tthe agent's version, as its container image is tagged",
+	"hoist-agent --version\tthe same",
+	NULL,
+};
+
 static const struct cmd version_entry = {
 	"version", cmd_version, "version", "print the version", no_options,
 	.description = "Prints \"hoist-agent VERSION\" on stdout; --version does the same.",
+	.examples = version_examples,
 };
 
 static const char *const help_examples[] = {
+	"hoist-agent help\tthe agent's commands",
 	"hoist-agent help version\tthe same page as 'hoist-agent version --help'",
 	NULL,
 };

@@ -43,9 +43,16 @@ static const struct cmd help_entry = {
 
 static const struct opt version_opts[] = { { NULL } };
 
+static const char *const version_examples[] = {
+	"hoist version\thoist 1.4.0 (git describe of the build: a tag, or a commit and -dirty)",
+	"hoist --version\tthe same",
+	NULL,
+};
+
 static const struct cmd version_entry = {
 	"version", cmd_version, "version", "print the version", version_opts,
 	.description = "Prints \"hoist VERSION\" on stdout; --version does the same.",
+	.examples = version_examples,
 };
 
 static const struct cmd *const commands[] = {

@@ -208,6 +208,18 @@ static void store(const struct opt *o, void *args, const char *val)
 	}
 }
 
+/* "--flag=true" / "=false" (and 1, 0), as pflag's boolean flags take them. */
+static int set_flag(const struct opt *o, void *args, const char *v)
+{
+	if (!strcmp(v, "true") || !strcmp(v, "1"))
+		*SLOT(args, o, bool) = true;
+	else if (!strcmp(v, "false") || !strcmp(v, "0"))
+		*SLOT(args, o, bool) = false;
+	else
+		return -1;
+	return 0;
+}
+
 int opts_parse(int argc, char **argv, const struct opt *opts, void *args, char ***pos)
 {
 	int i, npos = 0;
@@ -238,14 +250,19 @@ int opts_parse(int argc, char **argv, const struct opt *opts, void *args, char *
 			continue;
 		}
 		if (a[1] != '-') {
-			/* -x, -xVALUE; flags do not bundle (nothing needs it yet). */
+			/*
+			 * -x, -x VALUE, -xVALUE and -x=VALUE, as Go's pflag takes
+			 * them (`hoist template` is a drop-in for helm's flags);
+			 * flags do not bundle (nothing needs it yet).
+			 */
 			o = find_short(opts, a[1]);
 			if (!o)
 				return unknown_option(opts, a);
 			if (o->kind == OPT_FLAG) {
-				if (a[2])
+				if (a[2] && (a[2] != '=' || set_flag(o, args, a + 3)))
 					return unknown_option(opts, a);
-				*SLOT(args, o, bool) = true;
+				if (!a[2])
+					*SLOT(args, o, bool) = true;
 				continue;
 			}
 			if (!a[2] && i + 1 >= argc) {
@@ -253,7 +270,7 @@ int opts_parse(int argc, char **argv, const struct opt *opts, void *args, char *
 					o->short_name);
 				return -EXIT_USAGE;
 			}
-			store(o, args, a[2] ? a + 2 : argv[++i]);
+			store(o, args, a[2] == '=' ? a + 3 : a[2] ? a + 2 : argv[++i]);
 			continue;
 		}
 		a += 2;
@@ -266,12 +283,13 @@ int opts_parse(int argc, char **argv, const struct opt *opts, void *args, char *
 			return unknown_option(opts, typed);
 		}
 		if (o->kind == OPT_FLAG) {
-			if (eq) {
-				fprintf(stderr, "%s: option '--%s' takes no value\n", cmd_label(),
-					o->name);
+			if (eq && set_flag(o, args, eq + 1)) {
+				fprintf(stderr, "%s: option '--%s' takes no value but true or false\n",
+					cmd_label(), o->name);
 				return -EXIT_USAGE;
 			}
-			*SLOT(args, o, bool) = true;
+			if (!eq)
+				*SLOT(args, o, bool) = true;
 			continue;
 		}
 		if (!eq && i + 1 >= argc) {

@@ -150,7 +150,8 @@ void cmd_write_stdout(const void *buf, size_t len);
 /*
  * Parses argv[0..argc) against `opts`, storing values into `args` (the
  * command's struct the table's OPT_FIELDs point into): "--name value",
- * "--name=value", "-n value", "-nvalue", flags, "--" ends options.
+ * "--name=value", "-n value", "-nvalue", "-n=value"; flags as "--name",
+ * "-n", or "--name=true|false" (pflag's spellings); "--" ends options.
  * Positional arguments are moved to the front of argv, in order; *pos
  * points at them.  Returns their number, or -EXIT_USAGE after printing the
  * error and a did-you-mean when an option name is close to a known one.

@@ -41,11 +41,24 @@ void progress_start_bytes(struct progress *p, const char *title, uint64_t min)
 	p->min = min;
 }
 
+void progress_start_count(struct progress *p, const char *title, const char *unit,
+			  uint64_t min)
+{
+	progress_start(p, title, 0);
+	p->unit = unit;
+	p->min = min;
+}
+
 static void draw(struct progress *p, uint64_t done, const char *what, const char *end)
 {
 	char line[256], count[64];
 	int n, percent = p->total ? (int)(done * 100 / p->total) : 100;
 
+	if (p->unit) {
+		n = snprintf(line, sizeof(line), "hoist: %s: %" PRIu64 " %s%s", p->title, done,
+			     p->unit, end);
+		goto print;
+	}
 	if (p->bytes)
 		n = snprintf(count, sizeof(count), "%.1f/%.1f MiB", (double)done / 1048576.0,
 			     (double)p->total / 1048576.0);
@@ -55,6 +68,7 @@ static void draw(struct progress *p, uint64_t done, const char *what, const char
 		return;
 	n = snprintf(line, sizeof(line), "hoist: %s: %3d%% (%s)%s%s%s", p->title, percent, count,
 		     what ? " " : "", what ? what : "", end);
+print:
 	if (n < 0)
 		return;
 	if ((size_t)n >= sizeof(line))
@@ -70,8 +84,20 @@ void progress_update(struct progress *p, uint64_t done, const char *what)
 {
 	int percent;
 
-	if (!p->active || (p->bytes && (!p->total || p->total < p->min)))
+	if (!p->active)
 		return;
+	p->done = done;
+	if (p->bytes && (!p->total || p->total < p->min))
+		return;
+	if (p->unit) {
+		/* A count: from `min` on, every 100th, so a huge tree is not a write per file. */
+		if (done < p->min || (done % 100 && p->last_percent >= 0))
+			return;
+		p->total = done;
+		p->last_percent = 0;
+		draw(p, done, NULL, "");
+		return;
+	}
 	percent = p->total ? (int)(done * 100 / p->total) : 100;
 	/* Byte counts call often: redraw when the percentage or the item changes. */
 	if (!what && percent == p->last_percent)
@@ -84,6 +110,6 @@ void progress_stop(struct progress *p)
 {
 	if (!p->active || p->last_percent < 0)
 		return;
-	draw(p, p->total, NULL, ", done.\n");
+	draw(p, p->unit ? p->done : p->total, NULL, ", done.\n");
 	p->active = false;
 }

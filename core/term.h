@@ -37,16 +37,24 @@ int term_want_color(const char *when, int fd);
 struct progress {
 	const char *title;
 	uint64_t total;
+	uint64_t done; /* the last count update() saw */
 	int last_percent;
 	bool active;
 	bool bytes;   /* counts bytes: shown as MiB */
-	uint64_t min; /* bytes: stay quiet when the total is below this */
+	const char *unit; /* no total known: a running count of these ("files") */
+	uint64_t min; /* stay quiet below this total (bytes) or count (unit) */
 	size_t width; /* of the last line drawn, to blank what a shorter one leaves */
 };
 
 void progress_start(struct progress *p, const char *title, uint64_t total);
 /* A transfer's progress, drawn only once its total is known and at least `min` bytes. */
 void progress_start_bytes(struct progress *p, const char *title, uint64_t min);
+/*
+ * A running count with no total ("hoist: reading manifests: 1200 files"),
+ * drawn once it reaches `min`, so small jobs print nothing.
+ */
+void progress_start_count(struct progress *p, const char *title, const char *unit,
+			  uint64_t min);
 /* `what` (may be NULL) names the item being worked on. */
 void progress_update(struct progress *p, uint64_t done, const char *what);
 /* Ends the line with ", done." when anything was drawn. */

@@ -10,6 +10,7 @@
 #include "core/objset.h"
 #include "core/src-tree.h"
 #include "core/strbuf.h"
+#include "core/term.h"
 
 static bool is_manifest(const char *name)
 {
@@ -54,6 +55,8 @@ static int walk(struct objset *out, struct render_result *res, struct src_tree *
 			break;
 		res->files++;
 		res->bytes += data.len;
+		if (opts->progress)
+			progress_update(opts->progress, res->files, NULL);
 		if (res->bytes > opts->max_total) {
 			r = err_set(ERR_TOOBIG, "%s: manifests exceed %zu bytes in all",
 				    src_tree_where(t, dir, where, sizeof(where)), opts->max_total);

@@ -9,6 +9,7 @@
 #include "core/objset.h"
 #include "core/src-tree.h"
 #include "core/strbuf.h"
+#include "core/term.h"
 
 struct render_args {
 	const char *ref, *repo, *engine;
@@ -61,6 +62,7 @@ int cmd_render(int argc, char **argv)
 	struct objset set = OBJSET_INIT;
 	struct strbuf out = STRBUF_INIT, secret = STRBUF_INIT;
 	struct source src = SOURCE_INIT;
+	struct progress prog;
 	char **pos;
 	int n, r;
 
@@ -69,6 +71,9 @@ int cmd_render(int argc, char **argv)
 		return cmd_usage(cmd_render_entry.usage);
 	if (a.engine && render_engine_parse(a.engine, &ro.engine))
 		return cmd_fail();
+	/* A large tree takes a moment: count the files read, on a terminal, past 1,000. */
+	progress_start_count(&prog, "reading manifests", "files", 1000);
+	ro.progress = &prog;
 	r = source_open(&src, pos[0], a.ref, a.repo);
 	if (!r) {
 		/* Rendered as for an artifact: the clock is the commit's (or SOURCE_DATE_EPOCH). */
@@ -82,6 +87,10 @@ int cmd_render(int argc, char **argv)
 	}
 	if (!r)
 		r = render_app(&set, &res, src.tree, src.path, &ro);
+	if (!r)
+		progress_stop(&prog);
+	else if (prog.last_percent >= 0)
+		fputc('\n', stderr);
 	if (!r)
 		r = objset_emit(&set, &out);
 	if (!r)

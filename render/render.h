@@ -38,6 +38,8 @@ struct render_opts {
 	int64_t now_sec;
 	const unsigned char *secret;
 	size_t secret_len;
+	/* Counts the files read (core/term.h), for `hoist render` on a terminal; may be NULL. */
+	struct progress *progress;
 };
 
 struct config;

@@ -25,6 +25,8 @@ check_help() {
 	"$bin" "$cmd" --help >help &&
 	grep -q "^usage: $(basename "$bin") $cmd" help &&
 	grep -q "^Options:" help && grep -q "^Exit status:" help &&
+	test "$(sed -n "/^Examples:/,/^\$/p" help | grep -c "^  $(basename "$bin")")" -ge 2 ||
+		{ echo "$cmd --help has fewer than two examples" >&2; return 1; }
 	"$bin" help "$cmd" >help2 && cmp help help2 &&
 	"$bin" "$cmd" -h >short && grep -q "^usage: " short &&
 	! grep -q "^Exit status:" short &&

@@ -109,4 +109,29 @@ test_expect_success 'nothing is offered where nothing fits, and a broken hoist.y
 	complete_line "hoist promote --repo broken " >got 2>err && ! test -s got && ! test -s err
 '
 
+# zsh: the same completion file, with compadd and _files standing in for
+# the completion system (they print what they are given).
+cat >complete.zsh <<'EOS'
+compadd() { while [[ $1 != -- ]]; do shift; done; shift; print -l -- "$@"; }
+_files() { print -- "_files $*"; }
+source "$1" 2>/dev/null
+words=(${(z)2})
+[[ $2 == *' ' ]] && words+=("")
+CURRENT=${#words}
+_hoist
+EOS
+
+test_expect_success 'the zsh completion offers the same candidates' '
+	zsh -f complete.zsh "$TEST_TOP/completion/_hoist" "hoist ren" >got &&
+	echo render >expect && test_cmp expect got &&
+	zsh -f complete.zsh "$TEST_TOP/completion/_hoist" "hoist publish --color=al" >got &&
+	echo --color=always >expect && test_cmp expect got &&
+	zsh -f complete.zsh "$TEST_TOP/completion/_hoist" "hoist promote pa" >got &&
+	echo payments >expect && test_cmp expect got &&
+	zsh -f complete.zsh "$TEST_TOP/completion/_hoist" "hoist inspect " >got &&
+	echo "_files " >expect && test_cmp expect got &&
+	zsh -f complete.zsh "$TEST_TOP/completion/_hoist" "hoist render --repo " >got &&
+	echo "_files -/" >expect && test_cmp expect got
+'
+
 test_done

@@ -81,6 +81,18 @@ test_expect_success 'publishing colours the status column on a terminal only' '
 	grep -q " unchanged" ts && ! grep -q "$ESC" ts
 '
 
+test_expect_success 'rendering a large tree counts the files on a terminal, a small one is quiet' '
+	mkdir -p large &&
+	for i in $(seq 1 1234); do cm "c$i" x >large/c$i.yaml; done &&
+	on_pty ts "hoist render large >out" &&
+	grep -q "hoist: reading manifests: 1000 files" ts &&
+	grep -q "hoist: reading manifests: 1234 files, done\." ts &&
+	test "$(grep -c "^kind: ConfigMap" out)" = 1234 &&
+	on_pty ts "hoist render large >out 2>err" &&
+	! grep -q "reading manifests" ts err &&
+	on_pty ts "hoist render repo/apps/app1 >out" && ! grep -q "reading manifests" ts
+'
+
 # A blob over 1 MiB: upload and download draw a byte count on a terminal.
 start_registry main
 

@@ -105,7 +105,7 @@ static void opts_parse_takes_every_spelling_and_keeps_positionals_in_order(void 
 
 static void opts_parse_refuses_unknown_and_malformed_options(void **state)
 {
-	static const char *const bad[] = { "--nope", "--json=1", "--repo", "-x", "-jx" };
+	static const char *const bad[] = { "--nope", "--json=yes", "--repo", "-x", "-jx" };
 	struct t_args a = { 0 };
 	char **argv, **pos;
 	size_t i;
@@ -119,6 +119,16 @@ static void opts_parse_refuses_unknown_and_malformed_options(void **state)
 	assert_int_equal(opts_parse(1, argv, t_opts, &a, &pos), 0);
 	assert_string_equal(a.out, "file");
 	opts_release(t_opts, &a);
+	args_free(argv, 1);
+	/* pflag's spellings: -o=VALUE, --flag=true|false, -j=false. */
+	argv = args(4, "-o=eq", "--dry-run=true", "--json", "-j=false");
+	assert_int_equal(opts_parse(4, argv, t_opts, &a, &pos), 0);
+	assert_string_equal(a.out, "eq");
+	assert_true(a.dry);
+	assert_false(a.json);
+	args_free(argv, 4);
+	argv = args(1, "--dry-run=maybe");
+	assert_int_equal(opts_parse(1, argv, t_opts, &a, &pos), -EXIT_USAGE);
 	args_free(argv, 1);
 }
 
