@@ -36,6 +36,8 @@ static const struct opt status_options[] = {
 static const char *const sync_examples[] = {
 	"hoist-agent sync web --once -c /etc/hoist/agent.yaml	"
 	"resolve, verify, apply, prune and wait for health once; exit 0 when healthy",
+	"hoist-agent sync web --once -c agent.yaml && echo healthy\t"
+	"a deploy step that fails unless the app is applied and healthy",
 	NULL,
 };
 

@@ -494,6 +494,8 @@ static const struct opt run_options[] = {
 
 static const char *const run_examples[] = {
 	"hoist-agent run -c /etc/hoist/agent.yaml	the in-cluster loop, as the Deployment runs it",
+	"hoist-agent run -c agent.yaml --listen 127.0.0.1:0 --addr-file addr	"
+	"a local agent on a free port, its address written to ./addr",
 	NULL,
 };
 

@@ -223,7 +223,7 @@ int cmd_template(int argc, char **argv)
 
 	n = opts_parse(argc, argv, template_options, &a, &pos);
 	if (n < 0)
-		return EXIT_USAGE;
+		return cmd_usage(TEMPLATE_USAGE);
 	if (n > 0 && !strcmp(pos[0], "template")) {
 		pos++;
 		n--;
