@@ -30,8 +30,7 @@ test_expect_success 'a registry that answers one byte per second: the push retur
 test_expect_success 'the pusher is told what was queued, why, and who publishes it' '
 	test_grep "remote: hoist: warning: queued refs/heads/main [0-9a-f]*: the hook.s time budget ran out" hang-1.err &&
 	test_grep "a background worker retries them" hang-1.err &&
-	test_grep "returning after .* of a 3 s budget" hang-1.err &&
-	test_grep "web rendered (1 objects) -> $PROXY_P/acme/web:.* \[not published: " server.git/hoist-spool/worker.log
+	test_grep "returning after .* of a 3 s budget" hang-1.err
 '
 
 test_expect_success 'without the server setting, hoist.yaml sets the budget' '
