@@ -12,6 +12,9 @@ start_faultproxy P "$REGISTRY_R"
 test_expect_success 'setup: a repository publishing through the fault proxy' '
 	setup_hook_repo "$PROXY_P" &&
 	git -C work push -q origin main 2>push0.err &&
+	# A slow machine (ASan) may need the worker for this one: wait for the queue.
+	test_grep "remote: hoist: " push0.err &&
+	wait_until 90 spool_empty &&
 	test "$(tags web | wc -w)" = 2
 '
 
