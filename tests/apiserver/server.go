@@ -298,6 +298,52 @@ func readObject(r *http.Request) (obj, *apiError) {
 	return o, nil
 }
 
+// checkStringMaps: string maps of the built-in Go types refuse other
+// values when the body is decoded, with the decoder's words.
+func checkStringMaps(t *resType, o obj) *apiError {
+	if t.CRD != "" {
+		return nil
+	}
+	check := func(v interface{}, goField string) *apiError {
+		for _, e := range stringMapAny(v) {
+			if _, ok := e.(string); !ok && e != nil {
+				kind := map[bool]string{true: "number", false: "object"}[isNumber(e)]
+				if _, b := e.(bool); b {
+					kind = "bool"
+				}
+				if _, l := e.([]interface{}); l {
+					kind = "array"
+				}
+				return errBadRequest(fmt.Sprintf("%s in version %q cannot be handled as a %s: json: cannot unmarshal %s into Go struct field %s of type string",
+					t.Kind, t.Version, t.Kind, kind, goField))
+			}
+		}
+		return nil
+	}
+	if aerr := check(path(o, "metadata", "labels"), "ObjectMeta.metadata.labels"); aerr != nil {
+		return aerr
+	}
+	if aerr := check(path(o, "metadata", "annotations"), "ObjectMeta.metadata.annotations"); aerr != nil {
+		return aerr
+	}
+	if t.Kind == "ConfigMap" || t.Kind == "Secret" {
+		for _, f := range []string{"data", "binaryData", "stringData"} {
+			if aerr := check(o[f], t.Kind+"."+f); aerr != nil {
+				return aerr
+			}
+		}
+	}
+	return nil
+}
+
+func isNumber(v interface{}) bool {
+	switch v.(type) {
+	case int64, float64:
+		return true
+	}
+	return false
+}
+
 func readBody(r *http.Request) ([]byte, *apiError) {
 	const limit = 3 << 20 // the real server's request size limit
 	b, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
@@ -553,6 +599,10 @@ func (s *server) serveCreate(w http.ResponseWriter, r *http.Request, ri *reqInfo
 		writeError(w, aerr)
 		return
 	}
+	if aerr := checkStringMaps(t, o); aerr != nil {
+		writeError(w, aerr)
+		return
+	}
 	if t.CRD != "" {
 		if aerr := fieldValidation(w, wo.validation, pruneUnknown(t, o), false); aerr != nil {
 			writeError(w, aerr)
@@ -743,6 +793,10 @@ func (s *server) serveUpdate(w http.ResponseWriter, r *http.Request, ri *reqInfo
 		return
 	}
 	if aerr := checkTypeMeta(t, o); aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	if aerr := checkStringMaps(t, o); aerr != nil {
 		writeError(w, aerr)
 		return
 	}
