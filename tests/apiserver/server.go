@@ -259,6 +259,20 @@ func (s *server) authenticate(r *http.Request) (string, *apiError) {
 	if r.TLS != nil && len(r.TLS.VerifiedChains) > 0 {
 		return r.TLS.VerifiedChains[0][0].Subject.CommonName, nil
 	}
+	// A resumed TLS session carries the peer certificates but not always
+	// their verified chains: verify them here.
+	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 && s.clientCAs != nil {
+		c := r.TLS.PeerCertificates[0]
+		inter := x509.NewCertPool()
+		for _, ic := range r.TLS.PeerCertificates[1:] {
+			inter.AddCert(ic)
+		}
+		if _, err := c.Verify(x509.VerifyOptions{Roots: s.clientCAs, Intermediates: inter,
+			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err == nil {
+			return c.Subject.CommonName, nil
+		}
+		return "", errUnauthorized()
+	}
 	h := r.Header.Get("Authorization")
 	if h == "" {
 		return "system:anonymous", nil

@@ -6,7 +6,7 @@
 
 start_apiserver A --crd-establish-delay=500ms --watch-history=50 || exit 1
 # B never gets to establish a CRD during the test: no timing involved.
-start_apiserver B --crd-establish-delay=1h || exit 1
+start_apiserver B --crd-establish-delay=1h --cert-kubeconfig "$TRASH/cert-kubeconfig" || exit 1
 export KUBECONFIG="$APISERVER_A"
 CA="$TRASH/apiserver-A/ca.crt"
 
@@ -74,11 +74,13 @@ test_expect_success 'discovery: legacy and aggregated documents' '
 	test "$(cat code304)" = 304
 '
 
-test_expect_success 'authentication: no token is anonymous (403), a wrong one 401' '
+test_expect_success 'authentication: no token is anonymous (403), a wrong one 401; client certificates' '
 	curl -s --cacert "$CA" -o out -w "%{http_code}" "$APISERVER_URL_A/api/v1/namespaces" >code &&
 	test "$(cat code)" = 403 &&
 	curl -s --cacert "$CA" -H "Authorization: Bearer nope" -o out -w "%{http_code}" "$APISERVER_URL_A/api/v1/namespaces" >code &&
-	test "$(cat code)" = 401 && jq -e ".reason == \"Unauthorized\" and .code == 401" out
+	test "$(cat code)" = 401 && jq -e ".reason == \"Unauthorized\" and .code == 401" out &&
+	KUBECONFIG="$TRASH/cert-kubeconfig" kubectl get namespace default -o name >out &&
+	test_grep "^namespace/default$" out
 '
 
 test_expect_success 'apply creates; managedFields name the applier (Apply)' '
