@@ -396,6 +396,9 @@ func (s *server) fmApply(t *resType, sub string, live, config obj, manager strin
 	}
 	if vs, ok := fields[id]; ok {
 		set := vs.Set().Difference(stripSet)
+		if t.CRD == "" {
+			set = structFieldsNotMembers(set)
+		}
 		if set.Empty() {
 			delete(fields, id)
 		} else {
@@ -485,4 +488,38 @@ func capManagers(m *managed) {
 		delete(m.times, u.id)
 		m.fields[aid] = fieldpath.NewVersionedSet(set, vs.APIVersion(), false)
 	}
+}
+
+// structFieldsNotMembers: in the real server an applied built-in object is
+// typed by its full schema, where a struct field holding a map (spec,
+// metadata.labels, data, strategy...) is a declared field, and
+// structured-merge-diff does not make a declared field with content a
+// member of the applier's set (no ".": {} under it); only undeclared keys
+// are. This server's schema leaves most fields undeclared (deduced), so
+// the applier's set drops membership of named fields that have children,
+// except the entries of the map-of-schema fields of CRD objects, which
+// are undeclared keys in the real schema too. List items and leaves keep
+// theirs.
+func structFieldsNotMembers(set *fieldpath.Set) *fieldpath.Set {
+	hasChildren := map[string]bool{}
+	set.Iterate(func(p fieldpath.Path) {
+		for i := 1; i < len(p); i++ {
+			hasChildren[p[:i].String()] = true
+		}
+	})
+	out := fieldpath.NewSet()
+	set.Iterate(func(p fieldpath.Path) {
+		last := p[len(p)-1]
+		keep := last.FieldName == nil || !hasChildren[p.String()]
+		if !keep && len(p) >= 2 && p[len(p)-2].FieldName != nil {
+			switch *p[len(p)-2].FieldName {
+			case "properties", "patternProperties", "definitions", "dependencies":
+				keep = true
+			}
+		}
+		if keep {
+			out.Insert(p)
+		}
+	})
+	return out
 }

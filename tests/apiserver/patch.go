@@ -92,6 +92,10 @@ func (s *server) servePatch(w http.ResponseWriter, r *http.Request, ri *reqInfo)
 		writeError(w, aerr)
 		return
 	}
+	if aerr := checkStringMaps(t, patched); aerr != nil {
+		writeError(w, aerr)
+		return
+	}
 	if t.CRD != "" {
 		if aerr := fieldValidation(w, wo.validation, pruneUnknown(t, patched), false); aerr != nil {
 			writeError(w, aerr)

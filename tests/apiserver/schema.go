@@ -34,9 +34,16 @@ const builtinSchema = `types:
   map:
     elementType: {namedType: __untyped_deduced_}
     elementRelationship: separable
+- name: string-map
+  map:
+    elementType: {scalar: string}
 - name: objectmeta
   map:
     fields:
+    - name: labels
+      type: {namedType: string-map}
+    - name: annotations
+      type: {namedType: string-map}
     - name: finalizers
       type:
         list:
@@ -294,6 +301,18 @@ const builtinSchema = `types:
     - name: webhooks
       type: {namedType: list-by-name}
     elementType: {namedType: __untyped_deduced_}
+- name: configmap
+  map:
+    fields:
+    - name: metadata
+      type: {namedType: objectmeta}
+    - name: data
+      type: {namedType: string-map}
+    - name: binaryData
+      type: {namedType: string-map}
+    - name: stringData
+      type: {namedType: string-map}
+    elementType: {namedType: __untyped_deduced_}
 - name: node
   map:
     fields:
@@ -330,6 +349,8 @@ func smdTypeFor(t *resType) string {
 		return "serviceaccount"
 	case "Node":
 		return "node"
+	case "ConfigMap", "Secret":
+		return "configmap"
 	case "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration":
 		return "webhookconfiguration"
 	case "Namespace", "HorizontalPodAutoscaler", "CustomResourceDefinition", "PersistentVolume":

@@ -259,6 +259,20 @@ func (s *server) authenticate(r *http.Request) (string, *apiError) {
 	if r.TLS != nil && len(r.TLS.VerifiedChains) > 0 {
 		return r.TLS.VerifiedChains[0][0].Subject.CommonName, nil
 	}
+	// A resumed TLS session carries the peer certificates but not always
+	// their verified chains: verify them here.
+	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 && s.clientCAs != nil {
+		c := r.TLS.PeerCertificates[0]
+		inter := x509.NewCertPool()
+		for _, ic := range r.TLS.PeerCertificates[1:] {
+			inter.AddCert(ic)
+		}
+		if _, err := c.Verify(x509.VerifyOptions{Roots: s.clientCAs, Intermediates: inter,
+			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err == nil {
+			return c.Subject.CommonName, nil
+		}
+		return "", errUnauthorized()
+	}
 	h := r.Header.Get("Authorization")
 	if h == "" {
 		return "system:anonymous", nil
@@ -296,6 +310,52 @@ func readObject(r *http.Request) (obj, *apiError) {
 		return nil, errBadRequest(fmt.Sprintf("couldn't get version/kind; json parse error: %v", err))
 	}
 	return o, nil
+}
+
+// checkStringMaps: string maps of the built-in Go types refuse other
+// values when the body is decoded, with the decoder's words.
+func checkStringMaps(t *resType, o obj) *apiError {
+	if t.CRD != "" {
+		return nil
+	}
+	check := func(v interface{}, goField string) *apiError {
+		for _, e := range stringMapAny(v) {
+			if _, ok := e.(string); !ok && e != nil {
+				kind := map[bool]string{true: "number", false: "object"}[isNumber(e)]
+				if _, b := e.(bool); b {
+					kind = "bool"
+				}
+				if _, l := e.([]interface{}); l {
+					kind = "array"
+				}
+				return errBadRequest(fmt.Sprintf("%s in version %q cannot be handled as a %s: json: cannot unmarshal %s into Go struct field %s of type string",
+					t.Kind, t.Version, t.Kind, kind, goField))
+			}
+		}
+		return nil
+	}
+	if aerr := check(path(o, "metadata", "labels"), "ObjectMeta.metadata.labels"); aerr != nil {
+		return aerr
+	}
+	if aerr := check(path(o, "metadata", "annotations"), "ObjectMeta.metadata.annotations"); aerr != nil {
+		return aerr
+	}
+	if t.Kind == "ConfigMap" || t.Kind == "Secret" {
+		for _, f := range []string{"data", "binaryData", "stringData"} {
+			if aerr := check(o[f], t.Kind+"."+f); aerr != nil {
+				return aerr
+			}
+		}
+	}
+	return nil
+}
+
+func isNumber(v interface{}) bool {
+	switch v.(type) {
+	case int64, float64:
+		return true
+	}
+	return false
 }
 
 func readBody(r *http.Request) ([]byte, *apiError) {
@@ -553,6 +613,10 @@ func (s *server) serveCreate(w http.ResponseWriter, r *http.Request, ri *reqInfo
 		writeError(w, aerr)
 		return
 	}
+	if aerr := checkStringMaps(t, o); aerr != nil {
+		writeError(w, aerr)
+		return
+	}
 	if t.CRD != "" {
 		if aerr := fieldValidation(w, wo.validation, pruneUnknown(t, o), false); aerr != nil {
 			writeError(w, aerr)
@@ -743,6 +807,10 @@ func (s *server) serveUpdate(w http.ResponseWriter, r *http.Request, ri *reqInfo
 		return
 	}
 	if aerr := checkTypeMeta(t, o); aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	if aerr := checkStringMaps(t, o); aerr != nil {
 		writeError(w, aerr)
 		return
 	}

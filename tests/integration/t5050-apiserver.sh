@@ -6,7 +6,7 @@
 
 start_apiserver A --crd-establish-delay=500ms --watch-history=50 || exit 1
 # B never gets to establish a CRD during the test: no timing involved.
-start_apiserver B --crd-establish-delay=1h || exit 1
+start_apiserver B --crd-establish-delay=1h --cert-kubeconfig "$TRASH/cert-kubeconfig" || exit 1
 export KUBECONFIG="$APISERVER_A"
 CA="$TRASH/apiserver-A/ca.crt"
 
@@ -74,11 +74,13 @@ test_expect_success 'discovery: legacy and aggregated documents' '
 	test "$(cat code304)" = 304
 '
 
-test_expect_success 'authentication: no token is anonymous (403), a wrong one 401' '
+test_expect_success 'authentication: no token is anonymous (403), a wrong one 401; client certificates' '
 	curl -s --cacert "$CA" -o out -w "%{http_code}" "$APISERVER_URL_A/api/v1/namespaces" >code &&
 	test "$(cat code)" = 403 &&
 	curl -s --cacert "$CA" -H "Authorization: Bearer nope" -o out -w "%{http_code}" "$APISERVER_URL_A/api/v1/namespaces" >code &&
-	test "$(cat code)" = 401 && jq -e ".reason == \"Unauthorized\" and .code == 401" out
+	test "$(cat code)" = 401 && jq -e ".reason == \"Unauthorized\" and .code == 401" out &&
+	KUBECONFIG="$TRASH/cert-kubeconfig" kubectl get namespace default -o name >out &&
+	test_grep "^namespace/default$" out
 '
 
 test_expect_success 'apply creates; managedFields name the applier (Apply)' '
@@ -86,7 +88,10 @@ test_expect_success 'apply creates; managedFields name the applier (Apply)' '
 	jq -e ".metadata.generation == 1 and .spec.replicas == 2" out &&
 	jq -e ".metadata.managedFields | length == 1 and .[0].manager == \"hoist\" and .[0].operation == \"Apply\" and .[0].apiVersion == \"apps/v1\" and .[0].fieldsType == \"FieldsV1\"" out &&
 	jq -e ".metadata.managedFields[0].fieldsV1[\"f:spec\"][\"f:template\"][\"f:spec\"][\"f:containers\"][\"k:{\\\"name\\\":\\\"web\\\"}\"][\"f:ports\"][\"k:{\\\"containerPort\\\":80,\\\"protocol\\\":\\\"TCP\\\"}\"]" out &&
-	jq -e ".spec.template.spec.containers[0].ports[0].protocol == \"TCP\"" out
+	jq -e ".spec.template.spec.containers[0].ports[0].protocol == \"TCP\"" out &&
+	# As on a real server: an applied struct field with content (labels)
+	# is not itself a member of the set; list items are.
+	jq -e ".metadata.managedFields[0].fieldsV1[\"f:metadata\"] == {\"f:labels\":{\"f:app\":{}}}" out
 '
 
 test_expect_success 'a no-op apply writes nothing: same resourceVersion and timestamps' '
@@ -155,7 +160,10 @@ test_expect_success 'invalid objects are 422 Invalid naming the field' '
 	jq -e ".reason == \"Invalid\" and .details.causes[0].field == \"metadata.name\" and (.message | startswith(\"ConfigMap \\\"Bad_Name\\\" is invalid: metadata.name: Invalid value: \\\"Bad_Name\\\": a lowercase RFC 1123 subdomain\"))" out &&
 	echo "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{}}" >noname.json &&
 	api POST /api/v1/namespaces/default/configmaps -H "Content-Type: application/json" --data-binary @noname.json >out &&
-	test "$(code)" = 422 && jq -e ".details.causes[0] == {\"reason\":\"FieldValueRequired\",\"message\":\"Required value: name or generateName is required\",\"field\":\"metadata.name\"}" out
+	test "$(code)" = 422 && jq -e ".details.causes[0] == {\"reason\":\"FieldValueRequired\",\"message\":\"Required value: name or generateName is required\",\"field\":\"metadata.name\"}" out &&
+	printf "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: num\ndata:\n  a: 1\n" >num.yaml &&
+	apply /api/v1/namespaces/default/configmaps/num num.yaml >out && test "$(code)" = 500 &&
+	jq -e ".message == \"failed to create typed patch object (/v1, Kind=ConfigMap): .data.a: expected string, got &value.valueUnstructured{Value:1}\" and (has(\"reason\") | not)" out
 '
 
 test_expect_success '404 NotFound Status; 415 for an unknown patch type; fieldManager required' '
