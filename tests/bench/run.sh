@@ -70,3 +70,4 @@ awk -v same="${same:-n/a}" '
 HOIST_BUILD=$B bash "$top/tests/bench/hook.sh"
 HOIST_BUILD=$B bash "$top/tests/bench/promote.sh"
 HOIST_BUILD=$B bash "$top/tests/bench/kustomize.sh"
+HOIST_BUILD=$B bash "$top/tests/bench/helm.sh"
