@@ -47,9 +47,6 @@ CFLAGS ?= $(OPT) -g
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -I. \
 	     $(shell pkg-config --cflags $(PKGS)) -MMD -MP
 LIBS = $(shell pkg-config --libs $(PKGS)) -lm -lpthread
-# `hoist` itself renders charts only and runs hoist-core for the rest (hoist.c).
-LIGHT_PKGS = yaml-0.1 zlib libcrypto libxcrypt
-LIGHT_LIBS = $(shell pkg-config --libs $(LIGHT_PKGS)) -lm -lpthread -ldl
 TEST_LIBS = $(shell pkg-config --libs $(TEST_PKGS))
 
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0)
@@ -65,7 +62,7 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz-*.c)
 FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/tests/%)
 
-all: $(BUILD)/hoist $(BUILD)/hoist-core $(BUILD)/hoist-agent
+all: $(BUILD)/hoist $(BUILD)/hoist-agent
 	$(Q)ln -sf $(BUILD)/hoist hoist
 	$(Q)ln -sf $(BUILD)/hoist-agent hoist-agent
 
@@ -76,15 +73,8 @@ $(BUILD)/%.o: %.c
 $(BUILD)/libhoist.a: $(LIB_OBJ)
 	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/hoist-core: $(BUILD)/hoist.o $(BUILD)/libhoist.a
+$(BUILD)/hoist: $(BUILD)/hoist.o $(BUILD)/libhoist.a
 	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
-
-$(BUILD)/hoist-light.o: hoist.c
-	@mkdir -p $(dir $@)
-	$(call say,CC,$<)$(CC) $(ALL_CFLAGS) -DHOIST_LIGHT -c -o $@ $<
-
-$(BUILD)/hoist: $(BUILD)/hoist-light.o $(BUILD)/libhoist.a
-	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIGHT_LIBS)
 
 $(BUILD)/hoist-agent: $(BUILD)/hoist-agent.o $(AGENT_OBJ) $(BUILD)/libhoist.a
 	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
@@ -172,7 +162,7 @@ deps:
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/hoist/hooks
-	install -m 755 $(BUILD)/hoist $(BUILD)/hoist-core $(BUILD)/hoist-agent $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(BUILD)/hoist $(BUILD)/hoist-agent $(DESTDIR)$(PREFIX)/bin/
 	for f in hooks/*.sh; do [ -f "$$f" ] && install -m 755 "$$f" $(DESTDIR)$(PREFIX)/share/hoist/hooks/ || true; done
 
 format:
@@ -183,8 +173,7 @@ clean:
 
 .PHONY: all test test-bin asan valgrind fuzz conformance bench demo deps install format clean
 
--include $(LIB_OBJ:.o=.d) $(AGENT_OBJ:.o=.d) $(BUILD)/hoist.d $(BUILD)/hoist-light.d \
-	$(BUILD)/hoist-agent.d \
+-include $(LIB_OBJ:.o=.d) $(AGENT_OBJ:.o=.d) $(BUILD)/hoist.d $(BUILD)/hoist-agent.d \
 	$(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.d) \
 	$(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/tests/fuzz/%.d)
 
