@@ -36,7 +36,7 @@ run() {
 	bin=$HOIST
 	[ "$tool" = oracle ] && bin=$ORACLE
 	# shellcheck disable=SC2068
-	(cd "$corpus" && /usr/bin/time -f "%e %M" -o "$work/t" "$bin" template "$rel" "$chart" \
+	(cd "$corpus" && /usr/bin/time -f "%e %M %U %S" -o "$work/t" "$bin" template "$rel" "$chart" \
 		-n "$ns" $@ >"$work/$tool-$id.yaml" 2>/dev/null)
 	cat "$work/t" >>"$work/$tool"
 }
@@ -58,15 +58,17 @@ while IFS=$'\t' read -r id chart rel ns args; do
 	fi
 done <"$corpus/cases.tsv"
 
-sum() { awk '{ t += $1; if ($2 > m) m = $2 } END { printf "%.3f %d\n", t, m }' "$1"; }
-read -r ht hm <<<"$(sum "$work/hoist")"
-read -r ot om <<<"$(sum "$work/oracle")"
+# Wall seconds, peak RSS, and CPU seconds (user + system: steadier on a busy machine).
+sum() { awk '{ t += $1; if ($2 > m) m = $2; c += $3 + $4 } END { printf "%.3f %d %.3f\n", t, m, c }' "$1"; }
+read -r ht hm hc <<<"$(sum "$work/hoist")"
+read -r ot om oc <<<"$(sum "$work/oracle")"
 echo "helm: $n chart cases, one process each (outputs identical: $same of $n)"
-printf "%-22s %10s %10s\n" "tool" "seconds" "peak MiB"
-printf "%-22s %10.3f %10.1f\n" "hoist template" "$ht" "$(echo "$hm / 1024" | bc -l)"
-printf "%-22s %10.3f %10.1f\n" "helm oracle" "$ot" "$(echo "$om / 1024" | bc -l)"
-printf "all cases: hoist %.1fx faster, %.1fx less peak memory\n" \
-	"$(echo "$ot / ($ht + 0.0001)" | bc -l)" "$(echo "$om / $hm" | bc -l)"
+printf "%-22s %10s %10s %10s\n" "tool" "seconds" "CPU s" "peak MiB"
+printf "%-22s %10.3f %10.3f %10.1f\n" "hoist template" "$ht" "$hc" "$(echo "$hm / 1024" | bc -l)"
+printf "%-22s %10.3f %10.3f %10.1f\n" "helm oracle" "$ot" "$oc" "$(echo "$om / 1024" | bc -l)"
+printf "all cases: hoist %.1fx faster (%.1fx less CPU), %.1fx less peak memory\n" \
+	"$(echo "$ot / ($ht + 0.0001)" | bc -l)" "$(echo "$oc / ($hc + 0.0001)" | bc -l)" \
+	"$(echo "$om / $hm" | bc -l)"
 
 IFS=$'\t' read -r id chart rel ns args <<<"$largest"
 best() {
@@ -75,7 +77,7 @@ best() {
 		# shellcheck disable=SC2086
 		run "$1" big "$chart" "$rel" "$ns" $args
 	done
-	sort -n "$work/$1" | head -n 1
+	sort -n "$work/$1" | head -n 1 | cut -d" " -f1,2
 }
 read -r hb hbm <<<"$(best hoist)"
 read -r ob obm <<<"$(best oracle)"
