@@ -55,7 +55,7 @@ TEST_LIBS = $(shell pkg-config --libs $(TEST_PKGS))
 AGENT_CFLAGS = $(shell pkg-config --cflags $(AGENT_PKGS))
 # hoist-agent links no libgit2 (nor any libhoist.a object that needs it):
 # it idles in a small container and never touches a Git repository.
-AGENT_LIBS = $(shell pkg-config --libs $(filter-out libgit2,$(PKGS)) $(AGENT_PKGS)) -lm -lpthread
+AGENT_LIBS = $(shell pkg-config --libs $(filter-out libgit2 libxcrypt,$(PKGS)) $(AGENT_PKGS)) -lm -lpthread
 
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0)
 ALL_CFLAGS += -DHOIST_VERSION='"$(VERSION)"'
