@@ -267,8 +267,31 @@ def main():
         for s, r in ex.map(one, seeds):
             if r:
                 failures.append((s, r))
+    # Known differences, each with its reason (kustomize-diff-known.txt: "SEED reason"):
+    # reported and not counted as passed; a listed case that passes fails the run, so the
+    # list only shrinks, as kustomize-gaps.txt does for the corpus.
+    known = {}
+    kf = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kustomize-diff-known.txt")
+    if os.path.exists(kf):
+        for line in open(kf):
+            line = line.strip()
+            if line and not line.startswith("#"):
+                seed, _, why = line.partition(" ")
+                known[int(seed)] = why
+    failed_seeds = {s for s, _ in failures}
+    stale = [s for s in known if s in seeds and s not in failed_seeds]
+    for s in sorted(known):
+        if s in failed_seeds:
+            print("ok - case seed %d # SKIP known difference: %s" % (s, known[s]))
+    failures = [(s, r) for s, r in failures if s not in known]
+    for s in stale:
+        failures.append((s, "listed in kustomize-diff-known.txt but passes now: remove it"))
+    nknown = len([s for s in known if s in failed_seeds])
     print("# seed %d, %d cases" % (args.seed, args.cases))
     for s, r in failures[:int(os.environ.get("HOIST_DIFF_SHOW", "3"))]:
+        if r.startswith("listed in"):
+            print("not ok - case seed %d: %s" % (s, r))
+            continue
         small = shrink(args, make_case(s), os.path.join(tmp, "shrink-%d" % s))
         print("not ok - case seed %d: %s" % (s, r.splitlines()[0]))
         print("# smallest differing case (case seed %d):" % s)
@@ -278,7 +301,7 @@ def main():
                 print("#   " + line)
         print("# " + "\n# ".join(r.splitlines()[:40]))
     shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (args.cases - len(failures), len(failures)))
+    print("%d passed, %d failed" % (args.cases - len(failures) - nknown, len(failures)))
     return 1 if failures else 0
 
 
