@@ -9,6 +9,7 @@
 #include "core/err.h"
 #include "core/strbuf.h"
 #include "render/helm/re.h"
+#include "render/helm/fmt.h"
 
 #include <locale.h>
 #include <pthread.h>
@@ -16,37 +17,10 @@
 
 /* --- runes ---------------------------------------------------------------- */
 
+/* utf8.DecodeRune, as Go's regexp reads its input. */
 static size_t dec(const char *s, size_t len, int32_t *r)
 {
-	const unsigned char *u = (const unsigned char *)s;
-	uint32_t c = u[0], min;
-	size_t n, i;
-
-	*r = 0xFFFD;
-	if (c < 0x80) {
-		*r = (int32_t)c;
-		return 1;
-	}
-	if ((c & 0xE0) == 0xC0) {
-		n = 2; c &= 0x1F; min = 0x80;
-	} else if ((c & 0xF0) == 0xE0) {
-		n = 3; c &= 0x0F; min = 0x800;
-	} else if ((c & 0xF8) == 0xF0) {
-		n = 4; c &= 0x07; min = 0x10000;
-	} else {
-		return 1;
-	}
-	if (n > len)
-		return 1;
-	for (i = 1; i < n; i++) {
-		if ((u[i] & 0xC0) != 0x80)
-			return 1;
-		c = (c << 6) | (u[i] & 0x3F);
-	}
-	if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-		return 1;
-	*r = (int32_t)c;
-	return n;
+	return go_utf8_decode(s, len, r);
 }
 
 static locale_t u8loc;

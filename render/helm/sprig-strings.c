@@ -6,6 +6,7 @@
  * Go slices strings by bytes, so trunc and substr do too.
  */
 #include "core/compat.h"
+#include "render/helm/fmt.h"
 #include "core/doc.h"
 #include "core/err.h"
 #include "core/strbuf.h"
@@ -201,34 +202,10 @@ bool sprig_is_space(uint32_t r)
 
 size_t sprig_rune(const char *s, size_t len, uint32_t *r)
 {
-	const unsigned char *u = (const unsigned char *)s;
-	uint32_t c = u[0], min;
-	size_t n, i;
+	int32_t v;
+	size_t n = go_utf8_decode(s, len, &v);
 
-	*r = 0xFFFD;
-	if (c < 0x80) {
-		*r = c;
-		return 1;
-	}
-	if ((c & 0xE0) == 0xC0) {
-		n = 2; c &= 0x1F; min = 0x80;
-	} else if ((c & 0xF0) == 0xE0) {
-		n = 3; c &= 0x0F; min = 0x800;
-	} else if ((c & 0xF8) == 0xF0) {
-		n = 4; c &= 0x07; min = 0x10000;
-	} else {
-		return 1;
-	}
-	if (n > len)
-		return 1;
-	for (i = 1; i < n; i++) {
-		if ((u[i] & 0xC0) != 0x80)
-			return 1;
-		c = (c << 6) | (u[i] & 0x3F);
-	}
-	if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-		return 1;
-	*r = c;
+	*r = (uint32_t)v;
 	return n;
 }
 
