@@ -31,6 +31,7 @@
  */
 #include "core/compat.h"
 #include "agent/agent.h"
+#include "agent/event.h"
 #include "agent/health.h"
 #include "agent/inventory.h"
 #include "agent/kube.h"
@@ -1013,8 +1014,9 @@ static void prune(struct sync_ctx *c, const struct inventory *old, const struct 
 			kube_req_release(&req);
 			if (!r || r == ERR_NOTFOUND) {
 				c->res->pruned++;
-				agent_log("info", c->app->name, c->res->digest, c->res->revision, "pruned",
-					  "%s", what.buf);
+				agent_event(c->ag, &(struct agent_event){
+					.type = EVENT_PRUNED, .app = c->app->name, .digest = c->res->digest,
+					.revision = c->res->revision, .object = what.buf });
 			} else {
 				c->res->prune_failed++;
 				inventory_add(keep, e->api_version, e->kind, e->ns, e->name);
@@ -1189,8 +1191,8 @@ int agent_sync(struct agent *ag, const struct agent_app *app, const struct artif
 	c.cancel = cancel;
 	c.res = res;
 	c.deadline = res->started + app->timeout_s;
-	agent_log("info", app->name, NULL, NULL, "sync-start", "source %s",
-		  pushed ? "push" : app->source);
+	agent_event(ag, &(struct agent_event){ .type = EVENT_SYNC_STARTED, .app = app->name,
+					       .message = pushed ? "source push" : app->source });
 	if (pushed) {
 		r = agent_verify_pushed(ag, app, pushed);
 		if (!r) {
@@ -1229,12 +1231,19 @@ out:
 	if (r) {
 		free(res->message);
 		res->message = xstrdup(err_msg());
-		agent_log("error", app->name, res->digest, res->revision, "sync-failed", "%s",
-			  res->message);
+		agent_event(ag, &(struct agent_event){ .type = EVENT_SYNC_FAILED, .app = app->name,
+						       .digest = res->digest, .revision = res->revision,
+						       .message = res->message });
 	} else {
-		agent_log("info", app->name, res->digest, res->revision, "sync-done",
-			  "%zu objects: %zu applied, %zu unchanged, %zu pruned; %s", res->objects,
-			  res->applied, res->unchanged, res->pruned, agent_health_name(res->health));
+		struct strbuf msg = STRBUF_INIT;
+
+		strbuf_addf(&msg, "%zu objects: %zu applied, %zu unchanged, %zu pruned; %s",
+			    res->objects, res->applied, res->unchanged, res->pruned,
+			    agent_health_name(res->health));
+		agent_event(ag, &(struct agent_event){ .type = EVENT_SYNC_SUCCEEDED, .app = app->name,
+						       .digest = res->digest, .revision = res->revision,
+						       .message = msg.buf });
+		strbuf_release(&msg);
 	}
 	agent_status_record(ag, app, res);
 	if (r)

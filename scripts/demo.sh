@@ -112,7 +112,7 @@ for line in open(sys.argv[1]):
     except ValueError:
         print("   " + line.rstrip())
         continue
-    if e.get("event") in ("artifact", "created", "configured", "updated", "pruned", "health", "sync-done", "sync-failed"):
+    if e.get("event") in ("artifact", "created", "configured", "updated", "pruned", "health", "sync-succeeded", "sync-failed"):
         print("   %-10s %s" % (e["event"], e.get("message") or ""))
 PY
 sed 's/^/   /' "$out/agent.out"
