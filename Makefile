@@ -54,8 +54,9 @@ LIBS = $(shell pkg-config --libs $(PKGS)) -lm -lpthread
 TEST_LIBS = $(shell pkg-config --libs $(TEST_PKGS))
 AGENT_CFLAGS = $(shell pkg-config --cflags $(AGENT_PKGS))
 # hoist-agent links no libgit2 (nor any libhoist.a object that needs it):
-# it idles in a small container and never touches a Git repository.
-AGENT_LIBS = $(shell pkg-config --libs $(filter-out libgit2 libxcrypt,$(PKGS)) $(AGENT_PKGS)) -lm -lpthread
+# it idles in a small container and never touches a Git repository.  Nor
+# libarchive: it only reads artifacts (core/artifact-read.c walks the tar).
+AGENT_LIBS = $(shell pkg-config --libs $(filter-out libgit2 libxcrypt libarchive,$(PKGS)) $(AGENT_PKGS)) -lm -lpthread
 
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0)
 ALL_CFLAGS += -DHOIST_VERSION='"$(VERSION)"'
@@ -91,8 +92,9 @@ $(BUILD)/hoist-agent: $(BUILD)/hoist-agent.o $(BUILD)/libagent.a $(BUILD)/libhoi
 	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ $(AGENT_LIBS)
 
 # The agent's unit tests and fuzz target link the agent's objects too.
+# The tests pack artifacts (libarchive), which the agent itself never does.
 $(BUILD)/tests/test-agent-%: $(BUILD)/tests/unit/test-agent-%.o $(BUILD)/libagent.a $(BUILD)/libhoist.a
-	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ $(AGENT_LIBS) $(TEST_LIBS)
+	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ $(AGENT_LIBS) $(shell pkg-config --libs libarchive) $(TEST_LIBS)
 
 $(BUILD)/tests/fuzz-kube: $(BUILD)/tests/fuzz/fuzz-kube.o $(BUILD)/tests/fuzz/replay.o $(BUILD)/libagent.a $(BUILD)/libhoist.a
 	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ $(AGENT_LIBS)

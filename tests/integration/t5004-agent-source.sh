@@ -111,4 +111,11 @@ test_expect_success 'hoist-agent neither links nor loads libgit2' '
 	ldd "$HOIST_BUILD/hoist" | grep libgit2
 '
 
+# It reads artifacts with its own tar walk: libarchive pulls in libxml2,
+# ICU and libstdc++, 2.4 MB of resident memory an idle agent does not need.
+test_expect_success 'hoist-agent neither links nor loads libarchive' '
+	! ldd "$HOIST_BUILD/hoist-agent" | grep "libarchive\|libxml2\|libicu\|libstdc++" &&
+	! nm -u "$HOIST_BUILD/hoist-agent" | grep " archive_"
+'
+
 test_done

@@ -14,6 +14,7 @@
 #include "core/objset.h"
 #include "core/src-tree.h"
 #include "core/strbuf.h"
+#include <zlib.h>
 
 static void strbuf_addf_appends_and_stays_terminated(void **state)
 {
@@ -277,6 +278,124 @@ static void artifact_read_never_accepts_changed_content(void **state)
 	strbuf_release(&a);
 }
 
+/* The artifact's tar, inflated, so a test can edit its headers. */
+static void gunzip_all(struct strbuf *tar, const struct strbuf *gz)
+{
+	z_stream z = { 0 };
+	unsigned char chunk[4096];
+	int zr;
+
+	assert_int_equal(inflateInit2(&z, 15 + 16), Z_OK);
+	z.next_in = (unsigned char *)gz->buf;
+	z.avail_in = (uInt)gz->len;
+	do {
+		z.next_out = chunk;
+		z.avail_out = sizeof(chunk);
+		zr = inflate(&z, Z_NO_FLUSH);
+		strbuf_add(tar, chunk, sizeof(chunk) - z.avail_out);
+	} while (zr == Z_OK);
+	assert_int_equal(zr, Z_STREAM_END);
+	inflateEnd(&z);
+}
+
+static void gzip_all(struct strbuf *gz, const struct strbuf *tar)
+{
+	z_stream z = { 0 };
+	unsigned char chunk[4096];
+	int zr;
+
+	assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+	z.next_in = (unsigned char *)tar->buf;
+	z.avail_in = (uInt)tar->len;
+	do {
+		z.next_out = chunk;
+		z.avail_out = sizeof(chunk);
+		zr = deflate(&z, Z_FINISH);
+		strbuf_add(gz, chunk, sizeof(chunk) - z.avail_out);
+	} while (zr == Z_OK);
+	assert_int_equal(zr, Z_STREAM_END);
+	deflateEnd(&z);
+}
+
+/* Rewrites the checksum of the header at `h` as a tar writer would. */
+static void tar_fix_checksum(unsigned char *h)
+{
+	unsigned sum = 0;
+
+	memset(h + 148, ' ', 8);
+	for (int i = 0; i < 512; i++)
+		sum += h[i];
+	xsnprintf((char *)h + 148, 8, "%06o", sum);
+}
+
+/*
+ * Edits the first tar header (hoist.json's) with `edit`, repacks, and
+ * expects artifact_read to refuse with `code` and a message holding `msg`.
+ */
+static void expect_header_refused(void (*edit)(unsigned char *h), bool fix_sum, int code,
+				  const char *msg)
+{
+	struct strbuf gz = STRBUF_INIT, tar = STRBUF_INIT, out = STRBUF_INIT;
+	struct artifact_info info;
+
+	pack(&gz, one_cm, "1.0.0");
+	gunzip_all(&tar, &gz);
+	edit((unsigned char *)tar.buf);
+	if (fix_sum)
+		tar_fix_checksum((unsigned char *)tar.buf);
+	gzip_all(&out, &tar);
+	assert_int_equal(artifact_read(&info, out.buf, out.len, NULL, true), code);
+	if (!strstr(err_msg(), msg))
+		fail_msg("error \"%s\" does not say \"%s\"", err_msg(), msg);
+	strbuf_release(&gz);
+	strbuf_release(&tar);
+	strbuf_release(&out);
+}
+
+static void edit_symlink(unsigned char *h) { h[156] = '2'; }
+static void edit_pax(unsigned char *h) { h[156] = 'x'; }
+static void edit_gnu_longname(unsigned char *h) { h[156] = 'L'; }
+static void edit_prefix(unsigned char *h) { memcpy(h + 345, "etc", 3); }
+static void edit_size_base256(unsigned char *h) { h[124] = (unsigned char)0x80; }
+static void edit_size_huge(unsigned char *h) { memcpy(h + 124, "77777777777", 11); }
+static void edit_name_byte(unsigned char *h) { h[0] ^= 1; }
+static void edit_magic(unsigned char *h) { memcpy(h + 257, "UsTaR", 5); }
+
+/* Each kind of entry an artifact never holds is refused by the tar walk. */
+static void artifact_read_refuses_foreign_tar_entries(void **state)
+{
+	expect_header_refused(edit_symlink, true, ERR_INVALID, "'hoist.json' is not a plain file");
+	expect_header_refused(edit_pax, true, ERR_INVALID, "is not a plain file");
+	expect_header_refused(edit_gnu_longname, true, ERR_INVALID, "is not a plain file");
+	expect_header_refused(edit_prefix, true, ERR_INVALID, "'etc/hoist.json' is not a plain file");
+	expect_header_refused(edit_size_base256, true, ERR_TOOBIG, "size field");
+	expect_header_refused(edit_size_huge, true, ERR_INVALID, "claims 8589934591 bytes");
+	expect_header_refused(edit_name_byte, false, ERR_INVALID, "checksum mismatch");
+	expect_header_refused(edit_magic, true, ERR_INVALID, "no ustar header");
+}
+
+/* Bytes after the end-of-archive marker are refused, zeros are not. */
+static void artifact_read_checks_what_follows_the_tar(void **state)
+{
+	struct strbuf gz = STRBUF_INIT, tar = STRBUF_INIT, out = STRBUF_INIT;
+	struct artifact_info info;
+
+	pack(&gz, one_cm, "1.0.0");
+	gunzip_all(&tar, &gz);
+	strbuf_addchars(&tar, 0, 10240);
+	gzip_all(&out, &tar);
+	assert_int_equal(artifact_read(&info, out.buf, out.len, NULL, true), 0);
+	artifact_info_release(&info);
+	strbuf_addstr(&tar, "hidden");
+	strbuf_reset(&out);
+	gzip_all(&out, &tar);
+	assert_int_equal(artifact_read(&info, out.buf, out.len, NULL, true), ERR_INVALID);
+	assert_non_null(strstr(err_msg(), "data after the tar's end"));
+	strbuf_release(&gz);
+	strbuf_release(&tar);
+	strbuf_release(&out);
+}
+
 /* Found by fuzz-config (corpus: key-not-string.yaml, named-key-not-string.yaml). */
 static void config_refuses_keys_that_are_not_strings(void **state)
 {
@@ -352,6 +471,8 @@ int main(void)
 		cmocka_unit_test(artifact_version_changes_digest),
 		cmocka_unit_test(artifact_read_refuses_truncation_at_every_length),
 		cmocka_unit_test(artifact_read_never_accepts_changed_content),
+		cmocka_unit_test(artifact_read_refuses_foreign_tar_entries),
+		cmocka_unit_test(artifact_read_checks_what_follows_the_tar),
 		cmocka_unit_test(config_refuses_keys_that_are_not_strings),
 		cmocka_unit_test(config_reports_duplicate_and_unknown_names),
 	};
