@@ -99,18 +99,35 @@ out:
 
 static int read_record(struct oci_store *s, const char *digest, struct history_record *out);
 
-/* Whether the chain from the current head reaches `self` within a few steps. */
+/*
+ * Whether the chain from the current head reaches `self` within a few
+ * steps.  Almost always the head is `self` (one HEAD request); only when a
+ * racing writer appended on top are records read, newest first, and a
+ * record we wrote moments ago is never far down.
+ */
+#define CHAIN_LOOK_BACK 16
 static int chain_has(struct oci_store *s, const char *env, const char *self, bool *found)
 {
-	struct history_record *v = NULL;
-	size_t n = 0, i;
-	int r = history_list(s, env, &v, &n, 64);
+	char tag[160], next[DIGEST_STR_SIZE];
+	struct history_record rec;
+	int r, steps;
 
 	*found = false;
-	for (i = 0; !r && i < n; i++)
-		if (!strcmp(v[i].self, self))
+	history_tag(tag, sizeof(tag), env);
+	r = oci_resolve(s, tag, next);
+	if (r == ERR_NOTFOUND)
+		return 0;
+	for (steps = 0; !r && next[0] && steps < CHAIN_LOOK_BACK; steps++) {
+		if (!strcmp(next, self)) {
 			*found = true;
-	history_records_free(v, n);
+			break;
+		}
+		r = read_record(s, next, &rec);
+		if (r)
+			break;
+		snprintf(next, sizeof(next), "%s", rec.previous);
+		history_record_release(&rec);
+	}
 	return r;
 }
 
@@ -122,7 +139,12 @@ int history_move_tag(struct oci_store *s, const struct history_move *m,
 	int r, tries;
 
 	from[0] = '\0';
-	r = oci_resolve(s, m->environment, from);
+	if (m->from_known) {
+		snprintf(from, DIGEST_STR_SIZE, "%s", m->from_known);
+		r = 0;
+	} else {
+		r = oci_resolve(s, m->environment, from);
+	}
 	if (r == ERR_NOTFOUND) {
 		from[0] = '\0';
 		r = 0;

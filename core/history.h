@@ -52,6 +52,12 @@ struct history_move {
 	const char *manifest;
 	size_t manifest_len;
 	const char *media_type;
+	/*
+	 * The digest the environment's tag holds, as the caller resolved it
+	 * just before ("" when the tag does not exist); NULL: resolve it here.
+	 * Saves a request per publish, which already looked.
+	 */
+	const char *from_known;
 };
 
 /*

@@ -451,6 +451,8 @@ static int publish_upload(struct commit_ctx *cx, const struct publish_item *it, 
 	r = oci_resolve(store, env->name, env_has);
 	if (r && r != ERR_NOTFOUND)
 		goto out;
+	if (r == ERR_NOTFOUND)
+		env_has[0] = '\0';
 	if (!r && !strcmp(env_has, it->digest)) {
 		r = 0;
 		goto out;
@@ -470,7 +472,8 @@ static int publish_upload(struct commit_ctx *cx, const struct publish_item *it, 
 	}
 	{
 		struct history_move mv = { env->name, it->digest, o->actor ? o->actor : "publish",
-					   cx->commit.sha, it->version, NULL, 0, NULL };
+					   cx->commit.sha, it->version, NULL, 0, NULL,
+					   env_has };
 		char from[DIGEST_STR_SIZE];
 
 		r = history_move_tag(store, &mv, from);
