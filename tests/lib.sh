@@ -22,6 +22,11 @@ export GIT_AUTHOR_NAME="Hoist Test" GIT_AUTHOR_EMAIL="test@example.com"
 export GIT_COMMITTER_NAME="Hoist Test" GIT_COMMITTER_EMAIL="test@example.com"
 export GIT_AUTHOR_DATE="2026-01-02T03:04:05Z" GIT_COMMITTER_DATE="2026-01-02T03:04:05Z"
 export PATH="$HOIST_BUILD:$PATH"
+# Debian's python3 (see the Makefile's PYBIN): a pyenv shim costs seconds a call.
+if [ -x /usr/bin/python3 ]; then
+	mkdir -p "$TRASH/.pybin" && ln -sf /usr/bin/python3 "$TRASH/.pybin/python3"
+	export PATH="$TRASH/.pybin:$PATH"
+fi
 unset HOIST_REGISTRY_USER HOIST_REGISTRY_PASSWORD GITHUB_ACTIONS GITLAB_CI CI 2>/dev/null || true
 git config --global init.defaultBranch main
 git config --global protocol.file.allow always
