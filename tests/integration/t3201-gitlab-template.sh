@@ -57,7 +57,7 @@ test_expect_success 'hoist-publish builds hoist, publishes, and writes the doten
 		sed -n "s/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p")" = "$digest"
 '
 
-test_expect_success 'hoist-diff on a merge request renders without pushing' '
+test_expect_success 'hoist-diff on a merge request (hoist from HOIST_BIN) renders without pushing' '
 	before=$(curl -s "http://$REGISTRY_R/v2/acme/web/tags/list") &&
 	git -C proj checkout -q -b feature &&
 	printf "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web}\ndata: {a: b}\n" >proj/apps/web/cm.yaml &&
@@ -65,6 +65,7 @@ test_expect_success 'hoist-diff on a merge request renders without pushing' '
 	glci --variable CI_PIPELINE_SOURCE=merge_request_event \
 		--variable CI_MERGE_REQUEST_TARGET_BRANCH_NAME=main \
 		--variable CI_MERGE_REQUEST_DIFF_BASE_SHA="$(git -C proj rev-parse main)" \
+		--variable HOIST_BIN="$HOIST_BUILD/hoist" \
 		hoist-diff >mr.log 2>&1 || { cat mr.log; false; } &&
 	test_grep "PASS  hoist-diff" mr.log &&
 	summary=$(find proj/.gitlab-ci-local -name hoist-summary.md | head -n 1) &&
