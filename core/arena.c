@@ -1,6 +1,13 @@
 #include "compat.h"
 #include "arena.h"
 
+/*
+ * Blocks start small and double up to ARENA_CHUNK: most arenas hold one
+ * small document (an API reply of a few KiB, of which the agent keeps one
+ * per object), and a first block of 64 KiB cost each of them 16 pages to
+ * fault in and keep.  Big documents reach 64 KiB blocks after four.
+ */
+#define ARENA_FIRST (4 * 1024)
 #define ARENA_CHUNK (64 * 1024)
 #define ARENA_ALIGN 16
 
@@ -52,7 +59,8 @@ void *arena_alloc(struct arena *a, size_t n)
 	char *p;
 
 	if (!b || b->size - b->used < n) {
-		size_t sz = n > ARENA_CHUNK / 4 ? n : ARENA_CHUNK;
+		size_t next = !b ? ARENA_FIRST : b->size < ARENA_CHUNK ? 2 * b->size : ARENA_CHUNK;
+		size_t sz = n > ARENA_CHUNK / 4 ? n : n > next - HDR ? ARENA_CHUNK : next - HDR;
 		struct arena_block *nb = xmalloc(HDR + sz);
 
 		nb->size = sz;
