@@ -79,32 +79,17 @@ static int cmd_version(int argc, char **argv)
 
 	if (opts_parse(argc, argv, no_options, NULL, &pos) != 0)
 		return cmd_usage(version_entry.usage);
-	printf("hoist-agent %s\n", HOIST_VERSION);
-	return cmd_finish_stdout(0);
+	return cmd_version_show(&prog);
 }
 
 static int cmd_help(int argc, char **argv)
 {
-	struct strbuf sb = STRBUF_INIT;
-	const struct cmd *const *c;
 	char **pos;
 	int n = opts_parse(argc, argv, no_options, NULL, &pos);
 
 	if (n < 0 || n > 1)
 		return cmd_usage(help_entry.usage);
-	if (n == 1) {
-		for (c = commands; *c; c++)
-			if (!strcmp((*c)->name, pos[0]))
-				break;
-		if (!*c)
-			return cmd_unknown_command(&prog, pos[0]);
-		cmd_help_text(&sb, &prog, *c, true);
-	} else {
-		cmd_help_list(&sb, &prog);
-	}
-	cmd_write_stdout(sb.buf, sb.len);
-	strbuf_release(&sb);
-	return cmd_finish_stdout(0);
+	return cmd_help_show(&prog, n ? pos[0] : NULL);
 }
 
 int main(int argc, char **argv)

@@ -692,3 +692,29 @@ int cmd_complete(struct strbuf *out, const struct cmd_prog *prog, int cword, int
 		add_kind(out, c->args.complete, NULL, repo, cur, "");
 	return 0;
 }
+
+int cmd_help_show(const struct cmd_prog *prog, const char *name)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const struct cmd *const *c;
+
+	if (name) {
+		for (c = prog->cmds; *c; c++)
+			if (!strcmp((*c)->name, name))
+				break;
+		if (!*c)
+			return cmd_unknown_command(prog, name);
+		cmd_help_text(&sb, prog, *c, true);
+	} else {
+		cmd_help_list(&sb, prog);
+	}
+	cmd_write_stdout(sb.buf, sb.len);
+	strbuf_release(&sb);
+	return cmd_finish_stdout(0);
+}
+
+int cmd_version_show(const struct cmd_prog *prog)
+{
+	printf("%s %s\n", prog->name, HOIST_VERSION);
+	return cmd_finish_stdout(0);
+}

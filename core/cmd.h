@@ -175,6 +175,13 @@ struct strbuf;
 void cmd_help_text(struct strbuf *out, const struct cmd_prog *prog, const struct cmd *c,
 		   bool full);
 void cmd_help_list(struct strbuf *out, const struct cmd_prog *prog);
+/*
+ * What `PROG help [NAME]` prints on stdout: NAME's page, or the command
+ * list when NAME is NULL; an unknown NAME is cmd_unknown_command's exit 2.
+ */
+int cmd_help_show(const struct cmd_prog *prog, const char *name);
+/* "PROG VERSION" on stdout: `PROG version` and `PROG --version`. */
+int cmd_version_show(const struct cmd_prog *prog);
 /* The roff source of PAGE ("hoist", "hoist-render", "hoist.yaml"); ERR_NOTFOUND if none. */
 int cmd_man(struct strbuf *out, const struct cmd_prog *prog, const char *page);
 /* Every page name cmd_man builds, with its section: "hoist-render.1" lines. */
