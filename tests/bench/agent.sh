@@ -8,8 +8,10 @@
 #      RSS (GNU time), and the ratio;
 #   2. the agent's re-sync of the same 1,000 unchanged objects (best of
 #      $RUNS): what every interval costs when nothing changed;
-#   3. `hoist-agent run` with 20 apps (5 objects each) after every app has
-#      synced once: VmRSS and VmHWM from /proc/PID/status.
+#   3. `hoist-agent run` with 20 apps (5 objects each, then 100 each: 2,000
+#      objects) after every app has synced once, its web page served and its
+#      watches open: VmRSS (split into anonymous memory and file pages, i.e.
+#      the shared libraries) and VmHWM from /proc/PID/status.
 # Numbers are printed, never asserted.  Goals (issue 11): >= 3x faster than
 # kubectl, unchanged re-sync under 1 s, idle RSS under 10 MB, peak under 30 MB.
 set -eu
@@ -89,57 +91,66 @@ for _ in $(seq "$RUNS"); do
 	[ "$m" -gt "$rss_resync" ] && rss_resync=$m
 done
 
-# Idle: 20 apps of 5 objects each, each in its own namespace.
-apps_yaml=""
-for i in $(seq "$APPS"); do
-	mkdir -p "$work/idle/app$i"
-	{
-		printf 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: idle-%s\n' "$i"
-		gen "idle-$i" 4
-	} >"$work/idle/app$i/objects.yaml"
-	"$B/hoist" pack "$work/idle/app$i" -o "$work/idle/app$i.tgz" --app "idle$i" --version 1.0.0 >/dev/null
-	"$B/hoist" push "$work/idle/app$i.tgz" "oci-layout:$work/idle-store/idle$i:1.0.0" >/dev/null 2>&1
-	apps_yaml="$apps_yaml  - {name: idle$i, source: \"oci-layout:$work/idle-store/idle$i:1.0.0\", interval: 1h}
+# Idle: $APPS apps of PER objects each (a Namespace and ConfigMaps), each in
+# its own namespace, with the API and web page on `listen` (and, where drift
+# detection is on, its watches).  Prints "rss hwm anon file synced" in KiB.
+idle_run() { # PER TAG
+	local per=$1 tag=$2 apps_yaml="" i pid synced=0
+	for i in $(seq "$APPS"); do
+		mkdir -p "$work/$tag/app$i"
+		{
+			printf 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: %s-%s\n' "$tag" "$i"
+			gen "$tag-$i" $((per - 1))
+		} >"$work/$tag/app$i/objects.yaml"
+		"$B/hoist" pack "$work/$tag/app$i" -o "$work/$tag/app$i.tgz" --app "$tag$i" --version 1.0.0 >/dev/null
+		"$B/hoist" push "$work/$tag/app$i.tgz" "oci-layout:$work/$tag-store/$tag$i:1.0.0" >/dev/null 2>&1
+		apps_yaml="$apps_yaml  - {name: $tag$i, source: \"oci-layout:$work/$tag-store/$tag$i:1.0.0\", interval: 1h}
 "
-done
-cat >"$work/idle.yaml" <<EOF
-apiVersion: hoist.dev/v1alpha1
-kind: Agent
-kubeconfig: $kc
-namespace: hoist-system
-stateDir: $work/idle-state
-listen: 127.0.0.1:0
-apps:
-$apps_yaml
-EOF
-mkdir -p "$work/idle-state"
-"$B/hoist-agent" run -c "$work/idle.yaml" --addr-file "$work/addr" 2>"$work/run.log" &
-pid=$!
-echo $pid >>"$work/pids"
-synced=0
-for _ in $(seq 600); do
-	if [ -s "$work/addr" ]; then
-		synced=$(curl -s "http://$(cat "$work/addr")/v1/status" | python3 -c '
+	done
+	{
+		printf 'apiVersion: hoist.dev/v1alpha1\nkind: Agent\nkubeconfig: %s\n' "$kc"
+		printf 'namespace: hoist-system\nstateDir: %s\nlisten: 127.0.0.1:0\napps:\n' "$work/$tag-state"
+		printf '%s' "$apps_yaml"
+	} >"$work/$tag.yaml"
+	mkdir -p "$work/$tag-state"
+	rm -f "$work/addr"
+	"$B/hoist-agent" run -c "$work/$tag.yaml" --addr-file "$work/addr" 2>"$work/$tag-run.log" &
+	pid=$!
+	echo $pid >>"$work/pids"
+	for _ in $(seq 1200); do
+		if [ -s "$work/addr" ]; then
+			synced=$(curl -s "http://$(cat "$work/addr")/v1/status" | python3 -c '
 import json, sys
 try:
-    print(sum(1 for a in json.load(sys.stdin)["apps"] if a.get("lastSync")))
+    print(sum(1 for a in json.load(sys.stdin)["apps"] if a.get("result") == "ok"))
 except Exception:
     print(0)')
-		[ "$synced" -ge "$APPS" ] && break
-	fi
-	sleep 0.1
-done
-sleep 2
-idle_rss=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
-idle_hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status")
-kill -TERM "$pid"
-wait "$pid" || true
+			[ "$synced" -ge "$APPS" ] && break
+		fi
+		sleep 0.1
+	done
+	# Idle: the page served once, then a few quiet seconds.
+	curl -s -o /dev/null "http://$(cat "$work/addr")/" || true
+	sleep 3
+	awk -v s="$synced" '/^VmRSS/ {r=$2} /^VmHWM/ {h=$2} /^RssAnon/ {a=$2} /^RssFile/ {f=$2}
+		END {print r, h, a, f, s}' "/proc/$pid/status"
+	kill -TERM "$pid"
+	wait "$pid" || true
+}
+read -r idle_rss idle_hwm idle_anon idle_file synced <<EOF
+$(idle_run 5 idle)
+EOF
+read -r big_rss big_hwm big_anon big_file big_synced <<EOF
+$(idle_run "${BENCH_AGENT_PER_APP:-100}" big)
+EOF
 
 read -r ta ma <"$work/t-agent"
 read -r tk mk <"$work/t-kubectl"
 awk -v n="$N" -v ta="$ta" -v ma="$ma" -v tk="$tk" -v mk="$mk" -v tr="$best" -v mr="$rss_resync" \
     -v ga="$got_a" -v gk="$got_k" -v apps="$APPS" -v synced="$synced" \
-    -v ir="$idle_rss" -v ih="$idle_hwm" 'BEGIN {
+    -v ir="$idle_rss" -v ih="$idle_hwm" -v ia="$idle_anon" -v if_="$idle_file" \
+    -v br="$big_rss" -v bh="$big_hwm" -v ba="$big_anon" -v bf="$big_file" -v bs="$big_synced" \
+    -v per="${BENCH_AGENT_PER_APP:-100}" 'BEGIN {
 	printf "\nagent: %d ConfigMaps, server-side apply against the test API server\n", n
 	printf "%-44s %10s %10s\n", "", "seconds", "peak MiB"
 	printf "%-44s %10.3f %10.1f\n", "hoist-agent sync --once (create)", ta, ma / 1024
@@ -147,6 +158,8 @@ awk -v n="$N" -v ta="$ta" -v ma="$ma" -v tk="$tk" -v mk="$mk" -v tr="$best" -v m
 	printf "%-44s %10.3f %10.1f\n", "hoist-agent sync --once (unchanged, best)", tr, mr / 1024
 	printf "objects in the API server: agent %d, kubectl %d\n", ga, gk
 	printf "agent vs kubectl: %.1fx faster, %.1fx less memory\n", tk / (ta > 0 ? ta : 0.001), mk / ma
-	printf "hoist-agent run, %d apps (%d synced): idle VmRSS %.1f MiB, VmHWM %.1f MiB\n",
-		apps, synced, ir / 1024, ih / 1024
+	printf "hoist-agent run, %d apps x 5 objects (%d synced): idle VmRSS %.1f MiB (anon %.1f, shared libraries and binary %.1f), VmHWM %.1f MiB\n",
+		apps, synced, ir / 1024, ia / 1024, if_ / 1024, ih / 1024
+	printf "hoist-agent run, %d apps x %d objects (%d synced), web page and watches on: idle VmRSS %.1f MiB (anon %.1f, files %.1f), VmHWM %.1f MiB\n",
+		apps, per, bs, br / 1024, ba / 1024, bf / 1024, bh / 1024
 }'
