@@ -768,8 +768,12 @@ static int hook_pre_receive(void)
 	}
 	if (r) {
 		fprintf(stderr, "hoist: error: %s\n", err_msg());
-		fprintf(stderr, "hoist: push rejected: %s %.7s does not render\n", u[i - 1].ref,
-			u[i - 1].new_);
+		/* i is one past the update that failed; 0 when the updates were unreadable. */
+		if (i > 0)
+			fprintf(stderr, "hoist: push rejected: %s %.7s does not render\n",
+				u[i - 1].ref, u[i - 1].new_);
+		else
+			fprintf(stderr, "hoist: push rejected: the updates could not be read\n");
 		free(u);
 		return 1;
 	}
