@@ -230,6 +230,49 @@ static bool set_has_namespace(const struct objset *set, const char *ns)
 }
 
 /* Step 1: resources, namespaces, labels, bodies, order. */
+/* "GROUP KIND NAMESPACE/NAME" of an item: the object the API server stores. */
+static char *object_key(const struct item *it)
+{
+	const char *av = it->obj->api_version, *slash = strchr(av, '/');
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_addf(&sb, "%.*s %s %s/%s", slash ? (int)(slash - av) : 0, av, it->obj->kind,
+		    it->ns, it->obj->name);
+	return strbuf_detach(&sb, NULL);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * One object may appear once.  The artifact's own check tells objects
+ * apart by apiVersion (kustomize's identity), and an object without a
+ * namespace only gets the default one here; but the API server stores one
+ * object per group, kind, namespace and name, at any served version, and
+ * applying it twice in one sync would make its two forms fight.
+ */
+static int check_one_each(struct sync_ctx *c)
+{
+	char **keys = xcalloc(c->n ? c->n : 1, sizeof(*keys));
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < c->n; i++)
+		keys[i] = object_key(&c->items[i]);
+	qsort(keys, c->n, sizeof(*keys), cmp_str);
+	for (i = 1; i < c->n && !r; i++)
+		if (!strcmp(keys[i - 1], keys[i]))
+			r = err_set(ERR_INVALID,
+				    "the artifact holds %s twice (at two apiVersions, or once with the default namespace named and once without); the API server keeps one object",
+				    keys[i]);
+	for (i = 0; i < c->n; i++)
+		free(keys[i]);
+	free(keys);
+	return r;
+}
+
 static int plan(struct sync_ctx *c, struct objset *set, struct arena *a)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -317,6 +360,9 @@ static int plan(struct sync_ctx *c, struct objset *set, struct arena *a)
 		if (r)
 			goto out;
 	}
+	r = check_one_each(c);
+	if (r)
+		goto out;
 	qsort(c->items, c->n, sizeof(*c->items), item_cmp);
 out:
 	strbuf_release(&sb);

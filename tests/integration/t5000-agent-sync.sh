@@ -292,6 +292,44 @@ test_expect_success 'hoist.dev/wave orders objects within a stage; *Class kinds 
 	diff -u want order
 '
 
+test_expect_success 'one object at two apiVersions is refused, nothing applied' '
+	mkdir -p twice &&
+	cat >twice/a.yaml <<-EOF &&
+	apiVersion: apiextensions.k8s.io/v1
+	kind: CustomResourceDefinition
+	metadata: {name: doubles.example.com}
+	spec:
+	  group: example.com
+	  names: {kind: Double, plural: doubles, singular: double, listKind: DoubleList}
+	  scope: Namespaced
+	  versions:
+	  - {name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}}
+	  - {name: v2, served: true, storage: false, schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}}
+	---
+	apiVersion: example.com/v1
+	kind: Double
+	metadata: {name: twin, namespace: default}
+	spec: {size: 1}
+	---
+	apiVersion: example.com/v2
+	kind: Double
+	metadata: {name: twin, namespace: default}
+	spec: {size: 2}
+	---
+	apiVersion: v1
+	kind: ConfigMap
+	metadata: {name: bystander, namespace: default}
+	EOF
+	hoist pack twice -o twice.tgz --app twice --version 1.0.0 >/dev/null &&
+	hoist push twice.tgz "$REGISTRY_R/apps/twice:prod" >/dev/null 2>&1 &&
+	sed "s|name: demo|name: twice|; s|apps/demo:prod|apps/twice:prod|; s|namespace: demo|namespace: default|" \
+		agent.yaml >twice.yaml &&
+	test_must_fail "$HOIST_BUILD/hoist-agent" sync twice --once -c twice.yaml >out 2>err &&
+	test_grep "holds example.com Double default/twin twice" err &&
+	test_must_fail kubectl get crd doubles.example.com &&
+	test_must_fail kubectl get configmap bystander -n default
+'
+
 test_expect_success 'status reads the recorded result from the stateDir' '
 	"$HOIST_BUILD/hoist-agent" status -c agent.yaml >status.txt &&
 	test_grep "^demo " status.txt &&
