@@ -327,7 +327,19 @@ static int cb_status(void *ctx, const char *only, struct strbuf *reply)
 	size_t i;
 	int rc;
 
-	rc = agent_status_json(r->ag, &json);
+	if (only) {
+		/* One app: its whole document (agent_app_json), as the only entry. */
+		struct run_app *ra = find_app(r, only);
+		if (!ra) {
+			rc = err_set(ERR_NOTFOUND, "no app named '%s'", only);
+			goto out;
+		}
+		strbuf_addstr(&json, "{\"apps\":[");
+		rc = agent_app_json(r->ag, ra->app, &json);
+		strbuf_addstr(&json, "]}");
+	} else {
+		rc = agent_status_json(r->ag, &json);
+	}
 	if (!rc)
 		rc = doc_parse(&ds, json.buf, json.len, "status", NULL);
 	if (rc)

@@ -35,6 +35,7 @@
 #include "agent/health.h"
 #include "agent/inventory.h"
 #include "agent/kube.h"
+#include "agent/plan.h"
 #include "agent/source.h"
 #include "core/arena.h"
 #include "core/artifact.h"
@@ -1051,6 +1052,26 @@ static void ctx_release(struct sync_ctx *c)
 	kube_close(c->k);
 }
 
+/* The app document's object list: what this sync applied, with its health. */
+static void record_objects(struct sync_ctx *c)
+{
+	struct app_object_in *v = xcalloc(c->n ? c->n : 1, sizeof(*v));
+	size_t i;
+
+	for (i = 0; i < c->n; i++) {
+		const struct item *it = &c->items[i];
+		v[i].api_version = it->obj->api_version;
+		v[i].kind = it->obj->kind;
+		v[i].ns = it->ns;
+		v[i].name = it->obj->name;
+		v[i].health = (int)it->health;
+		v[i].health_message = it->health == HEALTH_HEALTHY ? NULL : it->reason.buf;
+		v[i].body = it->body.buf;
+	}
+	appstate_set_objects(c->ag, c->app, v, c->n);
+	free(v);
+}
+
 /* The parts of a sync after the artifact is verified and unpacked. */
 static int sync_objects(struct sync_ctx *c, struct objset *set)
 {
@@ -1160,6 +1181,7 @@ static int sync_objects(struct sync_ctx *c, struct objset *set)
 	/* Health of everything the app has, changed or not. */
 	r = wait_healthy(c, 0, c->n, &h);
 	c->res->health = h;
+	record_objects(c);
 	if (c->res->prune_failed && !r)
 		r = err_set(ERR_GENERIC, "%zu objects could not be pruned (kept in the inventory, retried next sync)",
 			    c->res->prune_failed);
@@ -1246,6 +1268,7 @@ out:
 		strbuf_release(&msg);
 	}
 	agent_status_record(ag, app, res);
+	appstate_history_add(ag, app, res, NULL);
 	if (r)
 		err_set(r, "%s", res->message);
 	ctx_release(&c);
