@@ -262,8 +262,12 @@ void agent_log(const char *level, const char *app, const char *digest, const cha
 int cmd_agent_sync(int argc, char **argv);
 int cmd_agent_status(int argc, char **argv);
 int cmd_agent_run(int argc, char **argv);
+/* agent/remote-cmd.c: talk to the running agent. */
+int cmd_agent_approve(int argc, char **argv);
+int cmd_agent_accept_drift(int argc, char **argv);
 
 struct cmd;
 extern const struct cmd cmd_agent_run_entry, cmd_agent_sync_entry, cmd_agent_status_entry;
+extern const struct cmd cmd_agent_approve_entry, cmd_agent_accept_drift_entry;
 
 #endif

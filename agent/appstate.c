@@ -43,6 +43,9 @@ struct app_state {
 	size_t nhistory;
 	struct drift_rule *accepted;
 	size_t naccepted;
+	bool approved;
+	char approved_digest[DIGEST_STR_SIZE], approved_hash[DIGEST_STR_SIZE];
+	char approved_by[128];
 };
 
 static void rfc3339(char *buf, size_t size, time_t t)
@@ -137,6 +140,20 @@ static void load(struct agent *ag, const struct agent_app *app, struct app_state
 			err_clear();
 			strbuf_release(&sb);
 		}
+	}
+	doc_stream_free(s);
+	/* The pending plan, so a restart does not report it as new again. */
+	s = read_array(ag, app, "plan");
+	if (s && s->docs[0]->n == 1 && doc_get_str(s->docs[0]->kids[0], "hash", NULL)) {
+		struct strbuf sb = STRBUF_INIT;
+		if (!doc_emit_json(&sb, s->docs[0]->kids[0])) {
+			strbuf_rtrim(&sb);
+			st->plan_json = strbuf_detach(&sb, NULL);
+			xsnprintf(st->plan_hash, sizeof(st->plan_hash), "%s",
+				  doc_get_str(s->docs[0]->kids[0], "hash", NULL));
+		}
+		err_clear();
+		strbuf_release(&sb);
 	}
 	doc_stream_free(s);
 	s = read_array(ag, app, "accepted");
@@ -344,17 +361,86 @@ bool appstate_set_plan(struct agent *ag, const struct agent_app *app, const char
 		       const char *hash, const char *plan_json)
 {
 	struct app_state *st;
+	struct strbuf file = STRBUF_INIT;
 	bool changed;
 
 	(void)digest;
 	pthread_mutex_lock(&ag->lock);
 	st = get(ag, app);
 	changed = plan_json ? strcmp(st->plan_hash, hash) != 0 : st->plan_json != NULL;
+	if (changed) {
+		strbuf_addf(&file, "[%s]\n", plan_json ? plan_json : "");
+		write_state(ag, app, "plan", &file);
+	}
 	free(st->plan_json);
 	st->plan_json = plan_json ? xstrdup(plan_json) : NULL;
 	xsnprintf(st->plan_hash, sizeof(st->plan_hash), "%s", plan_json ? hash : "");
 	pthread_mutex_unlock(&ag->lock);
+	strbuf_release(&file);
 	return changed;
+}
+
+void appstate_set_approval(struct agent *ag, const struct agent_app *app, const char *digest,
+			   const char *hash, const char *who)
+{
+	struct app_state *st;
+
+	pthread_mutex_lock(&ag->lock);
+	st = get(ag, app);
+	st->approved = true;
+	xsnprintf(st->approved_digest, sizeof(st->approved_digest), "%s", digest);
+	xsnprintf(st->approved_hash, sizeof(st->approved_hash), "%s", hash);
+	xsnprintf(st->approved_by, sizeof(st->approved_by), "%s", who ? who : "api");
+	pthread_mutex_unlock(&ag->lock);
+}
+
+bool appstate_take_approval(struct agent *ag, const struct agent_app *app,
+			    char digest[DIGEST_STR_SIZE], char hash[DIGEST_STR_SIZE], char who[128])
+{
+	struct app_state *st;
+	bool had;
+
+	pthread_mutex_lock(&ag->lock);
+	st = get(ag, app);
+	had = st->approved;
+	if (had) {
+		memcpy(digest, st->approved_digest, DIGEST_STR_SIZE);
+		memcpy(hash, st->approved_hash, DIGEST_STR_SIZE);
+		memcpy(who, st->approved_by, 128);
+		st->approved = false;
+	}
+	pthread_mutex_unlock(&ag->lock);
+	return had;
+}
+
+char *appstate_object_drift(struct agent *ag, const struct agent_app *app, const char *group,
+			    const char *kind, const char *ns, const char *name, char **api_version,
+			    char **ns_out, bool *deleted)
+{
+	struct app_state *st;
+	char *d = NULL;
+	size_t i;
+
+	*api_version = NULL;
+	pthread_mutex_lock(&ag->lock);
+	st = get(ag, app);
+	for (i = 0; i < st->nobjs; i++) {
+		struct aobj *o = &st->objs[i];
+		const char *slash = strchr(o->api_version, '/');
+		size_t gl = slash ? (size_t)(slash - o->api_version) : 0;
+		if (strcmp(o->kind, kind) || strcmp(o->name, name) || !o->drift ||
+		    (ns && strcmp(o->ns, ns)) ||
+		    (group && (strlen(group) != gl || strncmp(group, o->api_version, gl))))
+			continue;
+		d = xstrdup(o->drift);
+		*api_version = xstrdup(o->api_version);
+		*ns_out = xstrdup(o->ns);
+		*deleted = o->deleted;
+		if (!ns)
+			break;
+	}
+	pthread_mutex_unlock(&ag->lock);
+	return d;
 }
 
 void appstate_history_add(struct agent *ag, const struct agent_app *app,

@@ -129,6 +129,19 @@ size_t appstate_drifted_locked(struct agent *ag, size_t app_index);
 bool appstate_set_plan(struct agent *ag, const struct agent_app *app, const char *digest,
 		       const char *hash, const char *plan_json);
 
+/*
+ * An approval the API accepted, for the app's thread to apply: set keeps
+ * one (the newest), take hands it over once (false when none).
+ */
+void appstate_set_approval(struct agent *ag, const struct agent_app *app, const char *digest,
+			   const char *hash, const char *who);
+bool appstate_take_approval(struct agent *ag, const struct agent_app *app,
+			    char digest[DIGEST_STR_SIZE], char hash[DIGEST_STR_SIZE], char who[128]);
+/* The object's recorded drift (differences JSON, without brackets), or NULL. */
+char *appstate_object_drift(struct agent *ag, const struct agent_app *app, const char *group,
+			    const char *kind, const char *ns, const char *name, char **api_version,
+			    char **ns_out, bool *deleted);
+
 /* A sync's history entry; `approved_by` may be NULL. */
 void appstate_history_add(struct agent *ag, const struct agent_app *app,
 			  const struct sync_result *res, const char *approved_by);

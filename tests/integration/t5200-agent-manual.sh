@@ -31,13 +31,14 @@ A1=$(artifact auto 1.0.0 auto1.yaml)
 M1=$(artifact man 1.0.0 man1.yaml)
 
 echo manual-token >token
+PORT=$(free_port)
 cat >agent.yaml <<EOF
 apiVersion: hoist.dev/v1alpha1
 kind: Agent
 kubeconfig: $KC
 namespace: hoist-system
 stateDir: $TRASH/state
-listen: 127.0.0.1:0
+listen: 127.0.0.1:$PORT
 tokenFile: $TRASH/token
 apps:
   - {name: auto, source: "$R/acme/auto:latest", interval: 1h, timeout: 30s}
@@ -51,8 +52,9 @@ start_agent() {
 	test_cleanup "kill \$(cat '$TRASH/agent.pid') 2>/dev/null"
 	wait_until 30 test -s addr && ADDR=$(cat addr)
 }
+# (The agent may stay a zombie of the top-level shell: wait for its port to close.)
 stop_agent() {
-	kill "$(cat agent.pid)" && wait_until 30 sh -c "! kill -0 $(cat agent.pid) 2>/dev/null"
+	kill "$(cat agent.pid)" && wait_until 30 sh -c "! curl -s -o /dev/null http://$ADDR/healthz"
 }
 doc() { curl -sf "http://$ADDR/v1/apps/$1"; }
 # py APP EXPR: evaluates a Python expression over the app document `d`.
@@ -109,6 +111,101 @@ test_expect_success 'history is newest first and survives a restart' '
 	stop_agent && start_agent &&
 	is auto "d[\"history\"][0][\"digest\"]" "$A2" &&
 	is auto "d[\"history\"][1][\"digest\"]" "$A1"
+'
+
+approve() { "$HOIST_BUILD/hoist-agent" approve "$@" -c agent.yaml; }
+plan_hash() { py man "(d[\"plan\"] or {}).get(\"hash\")"; }
+
+test_expect_success 'manual: a new digest is planned, nothing is applied, approval-needed once' '
+	wait_until 60 is man "(d[\"plan\"] or {}).get(\"digest\")" "$M1" &&
+	test_must_fail kc get namespace man &&
+	doc man >man.json &&
+	python3 - "$M1" <<-\PY &&
+	import json, sys
+	d = json.load(open("man.json"))
+	p = d["plan"]
+	assert d["sync"] == "manual" and p["digest"] == sys.argv[1], d
+	assert p["hash"].startswith("sha256:") and len(p["hash"]) == 71, p
+	acts = {(c["kind"], c["name"]): c["action"] for c in p["changes"]}
+	assert acts == {("Namespace", "man"): "create", ("ConfigMap", "m"): "create",
+	                ("ConfigMap", "gone"): "create"}, acts
+	assert d["history"] == [] and d["result"] is None, d
+	PY
+	test "$(grep "\"app\":\"man\"" agent.log | grep -c "\"event\":\"approval-needed\"")" = 1 &&
+	test "$(post /v1/apps/man/sync "")" = 202 &&
+	sleep 2 &&
+	test "$(grep "\"app\":\"man\"" agent.log | grep -c "\"event\":\"approval-needed\"")" = 1 &&
+	test_must_fail kc get namespace man
+'
+
+test_expect_success 'manual: approving that digest and plan applies it, approvedBy in history' '
+	approve man --digest "$M1" >out &&
+	test_grep "approved $M1" out &&
+	wait_until 60 cm_is man m v1 &&
+	wait_until 30 is man "d[\"history\"][0][\"digest\"] if d[\"history\"] else None" "$M1" &&
+	doc man >man.json &&
+	python3 -c "
+import json
+d = json.load(open(\"man.json\"))
+assert d[\"plan\"] is None, d[\"plan\"]
+h = d[\"history\"][0]
+assert h[\"result\"] == \"ok\" and h[\"approvedBy\"].startswith(\"hoist-agent approve\"), h
+"
+'
+
+test_expect_success 'manual: the plan of a new digest has field-level diffs and prunes' '
+	M2=$(artifact man 2.0.0 man2.yaml) && echo "$M2" >m2.digest &&
+	test "$(post /v1/apps/man/sync "{\"digest\":\"$M2\"}")" = 202 &&
+	wait_until 60 is man "(d[\"plan\"] or {}).get(\"digest\")" "$M2" &&
+	doc man >man2.json &&
+	python3 - <<-\PY &&
+	import json
+	p = json.load(open("man2.json"))["plan"]
+	ch = {(c["kind"], c["name"]): c for c in p["changes"]}
+	assert ch[("ConfigMap", "m")]["action"] == "update", ch
+	assert ch[("ConfigMap", "m")]["diff"] == [{"path": "/data/v", "live": "v1", "want": "v2"}], ch[("ConfigMap", "m")]
+	assert ch[("ConfigMap", "fresh")]["action"] == "create", ch
+	assert ch[("ConfigMap", "gone")]["action"] == "prune", ch
+	assert ch[("Namespace", "man")]["action"] == "unchanged" and ch[("Namespace", "man")]["diff"] == [], ch
+	PY
+	cm_is man m v1
+'
+
+test_expect_success 'manual: an approval made stale by a newer digest is refused, nothing changes' '
+	H2=$(plan_hash) && M2=$(cat m2.digest) &&
+	M3=$(artifact man 3.0.0 man3.yaml) && echo "$M3" >m3.digest &&
+	test_must_fail approve man --digest "$M2" --plan "$H2" 2>err &&
+	test_grep "stale" err && test_grep "$M3" err &&
+	cm_is man m v1 && test_must_fail kc get configmap fresh -n man &&
+	kc get configmap gone -n man &&
+	is man "d[\"plan\"][\"digest\"]" "$M3" &&
+	is man "d[\"history\"][0][\"digest\"]" "$M1"
+'
+
+test_expect_success 'manual: an approval made stale by a live change is refused (409, new plan shown)' '
+	H3=$(plan_hash) && test -n "$H3" && M3=$(cat m3.digest) &&
+	kc patch configmap m -n man --type merge -p "{\"data\":{\"v\":\"edited\"}}" &&
+	test "$(post /v1/apps/man/sync "{\"digest\":\"$M3\",\"plan\":\"$H3\"}")" = 409 &&
+	python3 - "$H3" "$M3" <<-\PY &&
+	import json, sys
+	r = json.load(open("reply.json"))
+	assert r["error"] == "stale" and "live state changed" in r["message"], r
+	assert r["plan"]["digest"] == sys.argv[2] and r["plan"]["hash"] != sys.argv[1], r
+	m = [c for c in r["plan"]["changes"] if c["name"] == "m"][0]
+	assert m["diff"] == [{"path": "/data/v", "live": "edited", "want": "v3"}], m
+	PY
+	cm_is man m edited && test_must_fail kc get configmap fresh -n man &&
+	test "$(post /v1/apps/man/sync "{\"digest\":\"$M3\",\"plan\":\"$H3\"}" wrong-token)" = 401 &&
+	test "$(post /v1/apps/man/sync "{\"plan\":\"$H3\"}")" = 400
+'
+
+test_expect_success 'manual: approving the new plan applies it and prunes' '
+	M3=$(cat m3.digest) &&
+	approve man --digest "$M3" --plan "$(plan_hash)" &&
+	wait_until 60 cm_is man m v3 &&
+	kc get configmap fresh -n man &&
+	wait_until 30 sh -c "! kubectl --kubeconfig $KC get configmap gone -n man" &&
+	wait_until 30 is man "d[\"history\"][0][\"digest\"]" "$M3"
 '
 
 test_done
