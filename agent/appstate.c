@@ -47,6 +47,7 @@ struct app_state {
 	char approved_digest[DIGEST_STR_SIZE], approved_hash[DIGEST_STR_SIZE];
 	char approved_by[128];
 	unsigned gen; /* bumped by each appstate_set_objects */
+	bool applying;
 };
 
 static void rfc3339(char *buf, size_t size, time_t t)
@@ -237,6 +238,23 @@ static bool same_set(const struct aobj *a, size_t na, const struct aobj *b, size
 		    strcmp(a[i].ns, b[i].ns) || strcmp(a[i].name, b[i].name))
 			return false;
 	return true;
+}
+
+void appstate_set_applying(struct agent *ag, const struct agent_app *app, bool on)
+{
+	pthread_mutex_lock(&ag->lock);
+	get(ag, app)->applying = on;
+	pthread_mutex_unlock(&ag->lock);
+}
+
+bool appstate_applying(struct agent *ag, const struct agent_app *app)
+{
+	bool on;
+
+	pthread_mutex_lock(&ag->lock);
+	on = get(ag, app)->applying;
+	pthread_mutex_unlock(&ag->lock);
+	return on;
 }
 
 unsigned appstate_generation(struct agent *ag, const struct agent_app *app)

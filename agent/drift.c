@@ -604,8 +604,11 @@ static void watch_round(struct drift *d)
 			}
 			/* A watch that ended on time is reopened from its resourceVersion. */
 			stream_stop(d, s);
+			if (s->retry_at < mono_ms() + 200)
+				s->retry_at = mono_ms() + 200; /* a server that closes at once is not spun on */
 		}
-		if (d->npend && mono_ms() - d->last_event_ms >= DRIFT_SETTLE_MS) {
+		if (d->npend && mono_ms() - d->last_event_ms >= DRIFT_SETTLE_MS &&
+		    !appstate_applying(d->ag, d->app)) {
 			for (i = 0; i < d->npend && !stopped(d); i++)
 				check(d, &d->pend[i]);
 			pending_clear(d);

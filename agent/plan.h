@@ -111,6 +111,13 @@ bool appstate_set_drift(struct agent *ag, const struct agent_app *app, const cha
 char *appstate_object_body(struct agent *ag, const struct agent_app *app,
 			   const char *api_version, const char *kind, const char *ns,
 			   const char *name);
+/*
+ * Whether a sync of the app is applying now: drift checks wait until it
+ * has recorded the new bodies (else they would compare the live objects
+ * with the previous artifact's and undo the sync).
+ */
+void appstate_set_applying(struct agent *ag, const struct agent_app *app, bool on);
+bool appstate_applying(struct agent *ag, const struct agent_app *app);
 /* A copy of the app's object list, and its generation. */
 struct app_object_ref {
 	char *api_version, *kind, *ns, *name;
