@@ -189,8 +189,18 @@ static struct app_state *get(struct agent *ag, const struct agent_app *app)
 	if (!ag->appstate)
 		ag->appstate = xcalloc(ag->cfg.napps ? ag->cfg.napps : 1, sizeof(struct app_state));
 	st = &ag->appstate[app->index];
-	if (!st->loaded)
+	if (!st->loaded) {
+		/* Loading clears errors it ignores: the caller's pending error survives. */
+		int code = err_code();
+		char *msg = code ? xstrdup(err_msg()) : NULL;
+
 		load(ag, app, st);
+		if (code)
+			err_set(code, "%s", msg);
+		else
+			err_clear();
+		free(msg);
+	}
 	return st;
 }
 
