@@ -299,9 +299,9 @@ void appstate_set_objects(struct agent *ag, const struct agent_app *app,
 		o->body = in[i].body ? xstrdup(in[i].body) : NULL;
 		/*
 		 * A sync that applied the object undid its drift; one that left
-		 * it alone (drift: notify) did not.
+		 * it alone (its drift accepted meanwhile, say) did not.
 		 */
-		if (old && old->drift && (!app->drift || strcmp(app->drift, "correct"))) {
+		if (old && old->drift && !in[i].applied) {
 			o->drift = old->drift;
 			old->drift = NULL;
 			o->deleted = old->deleted;

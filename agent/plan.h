@@ -92,6 +92,7 @@ struct app_object_in {
 	int health; /* enum agent_health */
 	const char *health_message;
 	const char *body; /* the apply body (JSON) drift checks dry-run; may be NULL */
+	bool applied;     /* this sync wrote it (which undid any drift it had) */
 };
 
 /* Replaces the app's object list (after a sync applied the set). */

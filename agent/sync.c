@@ -1043,6 +1043,7 @@ static void record_objects(struct sync_ctx *c)
 		v[i].health = (int)it->health;
 		v[i].health_message = it->health == HEALTH_HEALTHY ? NULL : it->reason.buf;
 		v[i].body = it->body.buf;
+		v[i].applied = it->applied;
 	}
 	appstate_set_objects(c->ag, c->app, v, c->n);
 	free(v);

@@ -208,4 +208,11 @@ test_expect_success 'manual: approving the new plan applies it and prunes' '
 	wait_until 30 is man "d[\"history\"][0][\"digest\"]" "$M3"
 '
 
+test_expect_success 'SIGTERM stops the agent cleanly (no sanitizer report)' '
+	kill -TERM "$(cat agent.pid)" &&
+	wait_until 30 grep -q "\"event\":\"stopped\"" agent.log &&
+	sleep 2 &&
+	! grep -n "Sanitizer\|runtime error" agent.log
+'
+
 test_done

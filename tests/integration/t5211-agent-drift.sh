@@ -164,4 +164,11 @@ test_expect_success 'a deleted object is drift: re-created (correct) or reported
 	cm_is fix c v1
 '
 
+test_expect_success 'SIGTERM stops the agent with its watches cleanly (no sanitizer report)' '
+	kill -TERM "$(cat agent.pid)" &&
+	wait_until 30 grep -q "\"event\":\"stopped\"" agent.log &&
+	sleep 2 &&
+	! grep -n "Sanitizer\|runtime error" agent.log
+'
+
 test_done
