@@ -27,6 +27,8 @@ ns() { printf -- '---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: %s\n'
 { ns man && cm man m v1 && cm man gone v1; } >man1.yaml
 { ns man && cm man m v2 && cm man fresh v1; } >man2.yaml
 { ns man && cm man m v3 && cm man fresh v1; } >man3.yaml
+{ ns frozen && cm frozen f v1; } >frozen1.yaml
+artifact frozen 1.0.0 frozen1.yaml >frozen.digest
 A1=$(artifact auto 1.0.0 auto1.yaml)
 M1=$(artifact man 1.0.0 man1.yaml)
 
@@ -43,6 +45,7 @@ tokenFile: $TRASH/token
 apps:
   - {name: auto, source: "$R/acme/auto:latest", interval: 1h, timeout: 30s}
   - {name: man, source: "$R/acme/man:latest", interval: 1h, timeout: 30s, sync: manual}
+  - {name: frozen, source: "$R/acme/frozen:latest", interval: 1h, suspend: true}
 EOF
 
 start_agent() {
@@ -66,6 +69,7 @@ post() { # PATH BODY [TOKEN]: prints the HTTP status, reply in reply.json
 	curl -s -o reply.json -w "%{http_code}" -X POST -H "Authorization: Bearer ${3:-manual-token}" \
 		--data "$2" "http://$ADDR$1"
 }
+events_none() { ! grep "\"app\":\"$1\"" agent.log | grep -q "\"event\":\"$2\""; }
 cm_is() { test "$(kc get configmap "$2" -n "$1" -o jsonpath={.data.v})" = "$3"; }
 
 start_agent
@@ -206,6 +210,19 @@ test_expect_success 'manual: approving the new plan applies it and prunes' '
 	kc get configmap fresh -n man &&
 	wait_until 30 sh -c "! kubectl --kubeconfig $KC get configmap gone -n man" &&
 	wait_until 30 is man "d[\"history\"][0][\"digest\"]" "$M3"
+'
+
+test_expect_success 'suspend: the plan is shown, nothing is written, no approval is taken' '
+	F=$(cat frozen.digest) &&
+	wait_until 60 is frozen "(d[\"plan\"] or {}).get(\"digest\")" "$F" &&
+	is frozen "d[\"suspended\"]" true &&
+	is frozen "\",\".join(c[\"action\"] for c in d[\"plan\"][\"changes\"])" "create,create" &&
+	test_must_fail kc get namespace frozen &&
+	events_none frozen approval-needed &&
+	H=$(py frozen "d[\"plan\"][\"hash\"]") &&
+	test "$(post /v1/apps/frozen/sync "{\"digest\":\"$F\",\"plan\":\"$H\"}")" = 400 &&
+	test "$(post /v1/apps/frozen/sync "")" = 409 &&
+	test_must_fail kc get namespace frozen
 '
 
 test_expect_success 'SIGTERM stops the agent cleanly (no sanitizer report)' '
