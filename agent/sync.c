@@ -1180,7 +1180,7 @@ static int sync_objects(struct sync_ctx *c, struct objset *set)
 	struct strbuf raw = STRBUF_INIT, stored_digest = STRBUF_INIT;
 	struct arena *a = arena_new();
 	const struct agent_config *cfg = &c->ag->cfg;
-	bool found = false, complete = true;
+	bool found = false, complete = true, applying = false;
 	size_t from, to, i;
 	enum agent_health h = HEALTH_UNKNOWN;
 	int r;
@@ -1201,6 +1201,7 @@ static int sync_objects(struct sync_ctx *c, struct objset *set)
 	if (r || c->stopped)
 		goto out;
 	appstate_set_applying(c->ag, c->app, true);
+	applying = true;
 	c->res->objects = c->n;
 	/*
 	 * Record what we are about to create before creating it, so objects
@@ -1290,7 +1291,9 @@ static int sync_objects(struct sync_ctx *c, struct objset *set)
 		r = err_set(ERR_GENERIC, "%zu objects could not be pruned (kept in the inventory, retried next sync)",
 			    c->res->prune_failed);
 out:
-	appstate_set_applying(c->ag, c->app, false);
+	/* Only the pass that applies clears it (an approval's plan pass may run meanwhile). */
+	if (applying)
+		appstate_set_applying(c->ag, c->app, false);
 	if (c->res->health == HEALTH_UNKNOWN && r)
 		c->res->health = h == HEALTH_UNKNOWN ? HEALTH_FAILED : h;
 	inventory_release(&old);
