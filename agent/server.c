@@ -172,13 +172,31 @@ static enum MHD_Result dispatch(struct server *s, struct MHD_Connection *c, stru
 		ok = reply_cb(c, r, &json);
 		break;
 	case API_SYNC: {
-		char digest[DIGEST_STR_SIZE];
+		char digest[DIGEST_STR_SIZE], plan[DIGEST_STR_SIZE], by[128];
 
-		if (api_sync_body_parse(rq->body.buf, rq->body.len, digest)) {
+		if (api_approve_body_parse(rq->body.buf, rq->body.len, digest, plan, by)) {
 			ok = reply_error(c, 400, "bad-request", err_msg(), NULL);
 			break;
 		}
-		r = s->ops.sync(s->ops.ctx, rq->app, digest, &json);
+		if (plan[0] && s->ops.approve)
+			r = s->ops.approve(s->ops.ctx, rq->app, digest, plan, by, &json);
+		else
+			r = s->ops.sync(s->ops.ctx, rq->app, digest, &json);
+		ok = reply_cb(c, r, &json);
+		break;
+	}
+	case API_ACCEPT_DRIFT: {
+		char object[512];
+
+		if (!s->ops.accept_drift) {
+			ok = reply_error(c, 404, "not-found", "no such path", NULL);
+			break;
+		}
+		if (api_accept_body_parse(rq->body.buf, rq->body.len, object)) {
+			ok = reply_error(c, 400, "bad-request", err_msg(), NULL);
+			break;
+		}
+		r = s->ops.accept_drift(s->ops.ctx, rq->app, object, &json);
 		ok = reply_cb(c, r, &json);
 		break;
 	}
