@@ -167,6 +167,31 @@ test_expect_success 'a degraded app is an event, its prune too; recovery is one'
 	test "$(grep -c "^health-degraded" events)" = 1
 '
 
+test_expect_success 'Kubernetes Events are recorded on the objects concerned' '
+	kubectl --kubeconfig "$KC" get events -A -o json >events.json &&
+	python3 - <<-\PY
+	import json
+	evs = json.load(open("events.json"))["items"]
+	def find(reason, kind, ns, name):
+	    return [e for e in evs if e["reason"] == reason and e["involvedObject"]["kind"] == kind
+	            and e["involvedObject"]["name"] == name and e["metadata"]["namespace"] == ns
+	            and e["involvedObject"].get("namespace") == ns]
+	pruned = find("Pruned", "ConfigMap", "web", "b")
+	assert len(pruned) == 1 and pruned[0]["type"] == "Normal", pruned
+	inv = ("hoist-system", "hoist-inventory-web")
+	assert len(find("SyncSucceeded", "ConfigMap", *inv)) == 2, evs  # v1 and v3
+	failed = find("SyncFailed", "ConfigMap", *inv)
+	assert len(failed) == 1 and failed[0]["type"] == "Warning", failed
+	deg = find("HealthDegraded", "ConfigMap", *inv)
+	assert len(deg) == 1 and deg[0]["type"] == "Warning" and "Progressing" in deg[0]["message"], deg
+	assert len(find("HealthRecovered", "ConfigMap", *inv)) == 1, evs
+	for e in evs:
+	    assert e["source"]["component"] == "hoist-agent" and e["reportingComponent"] == "hoist-agent", e
+	    assert e["metadata"]["name"].startswith(e["involvedObject"]["name"] + "."), e
+	    assert e["count"] == 1 and e["firstTimestamp"].endswith("Z"), e
+	PY
+'
+
 test_expect_success 'the slack receiver gets only its events, in the incoming-webhook format' '
 	wait_for got /services health-recovered &&
 	python3 - <<-\PY

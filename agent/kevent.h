@@ -1,0 +1,27 @@
+/*
+ * kevent.h - agent events recorded as Kubernetes Events on the objects
+ * concerned (kevent.c has the rules), wired in event.c.
+ */
+#ifndef HOIST_AGENT_KEVENT_H
+#define HOIST_AGENT_KEVENT_H
+
+#include "core/compat.h"
+#include <time.h>
+
+struct agent;
+struct agent_event;
+struct strbuf;
+
+#define KEVENT_COMPONENT "hoist-agent"
+
+/* Creates the Event; best effort, never fails the caller. */
+void kevent_post(struct agent *ag, const struct agent_event *ev);
+
+/* The pieces, for the unit tests. */
+bool kevent_object_split(const char *object, struct strbuf *kind, struct strbuf *ns,
+			 struct strbuf *name);
+void kevent_format(struct strbuf *body, const struct agent_event *ev, const char *kind,
+		   const char *api_version, const char *ns, const char *name, time_t now,
+		   const char *instance);
+
+#endif
