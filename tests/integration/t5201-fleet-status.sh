@@ -158,4 +158,21 @@ test_expect_success 'once every source cluster runs it Healthy, promote succeeds
 	test_grep " promote " hist && ! grep -q "promote --force" hist
 '
 
+test_expect_success 'a cluster the tag has moved past shows its lag' '
+	sed -i "s/replicas: 1/replicas: 2/" repo/apps/web/objects.yaml &&
+	git -C repo commit -qam two &&
+	# No tokens: the tag moves, the agents are not told (their interval is an hour).
+	{ hoist publish --repo repo >pub2 2>pub2.err || true; } &&
+	d2=$(awk "/^web dev/ {print \$6}" pub2) && test -n "$d2" && test "$d2" != "$(cat digest)" &&
+	hoist status --repo repo --env dev >table &&
+	cat table &&
+	test "$(grep -c "^dev .* web .* Healthy *- *1 behind$" table)" = 2 &&
+	hoist status --repo repo --env dev --json >status.json &&
+	python3 - "$d2" <<-\PY
+	import json, sys
+	for r in json.load(open("status.json"))["rows"]:
+	    assert r["lag"] == 1 and r["tagDigest"] == sys.argv[1], r
+	PY
+'
+
 test_done
