@@ -31,6 +31,7 @@ struct strbuf;
 struct kube_conf;
 struct kube_discovery;
 struct notify;
+struct kevents;
 
 #define AGENT_CONFIG_FILE "/etc/hoist-agent/agent.yaml"
 #define AGENT_LABEL_APP "hoist.dev/app"
@@ -165,6 +166,7 @@ struct agent {
 	struct kube_discovery *disco;    /* cached; refreshed by sync */
 	struct agent_status *status;     /* cfg.napps entries */
 	struct notify *notify;           /* receivers' queues (agent/notify.h); NULL: none */
+	struct kevents *kevents;         /* Kubernetes Events' thread (agent/kevent.h) */
 };
 
 /*

@@ -12,7 +12,8 @@
  * reported by the component "hoist-agent".
  *
  * Best effort: a failure is logged at debug level and never fails the sync
- * (RBAC may well not allow creating events).
+ * (RBAC may well not allow creating events), and the requests are made by
+ * a thread of their own (see below).
  */
 #include "core/compat.h"
 #include "agent/kevent.h"
@@ -23,6 +24,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/strbuf.h"
+#include <pthread.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -128,16 +130,128 @@ void kevent_format(struct strbuf *body, const struct agent_event *ev, const char
 	strbuf_release(&gen);
 }
 
+/*
+ * Events are created by one thread of their own, from a small queue in
+ * memory: a slow or stalled API server must not hold up the sync that
+ * reports (each request may take the API timeout).  When the queue is full
+ * the event is not recorded (logged at debug level): Kubernetes Events are
+ * a courtesy, the notification queue is the record.
+ */
+#define KEVENT_QUEUE 64
+#define KEVENT_DRAIN 8
+
+struct kevent_req {
+	char *path, *body;
+};
+
+struct kevents {
+	struct agent *ag;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t thread;
+	bool started, stop;
+	struct kevent_req q[KEVENT_QUEUE];
+	size_t head, n;
+};
+
+static void *kevent_thread(void *arg)
+{
+	struct kevents *ke = arg;
+
+	pthread_mutex_lock(&ke->mu);
+	for (;;) {
+		struct kevent_req rq;
+		struct kube *k = NULL;
+		struct kube_req req;
+
+		if (!ke->n) {
+			if (ke->stop)
+				break;
+			pthread_cond_wait(&ke->cv, &ke->mu);
+			continue;
+		}
+		/* Stopping: the last few are still sent, a backlog is not waited for. */
+		while (ke->stop && ke->n > KEVENT_DRAIN) {
+			free(ke->q[ke->head].path);
+			free(ke->q[ke->head].body);
+			ke->head = (ke->head + 1) % KEVENT_QUEUE;
+			ke->n--;
+		}
+		rq = ke->q[ke->head];
+		ke->head = (ke->head + 1) % KEVENT_QUEUE;
+		ke->n--;
+		pthread_mutex_unlock(&ke->mu);
+		if (!kube_open(&k, ke->ag->kube, 1)) {
+			kube_req_init(&req);
+			req.method = "POST";
+			req.path = rq.path;
+			req.content_type = "application/json";
+			req.body = rq.body;
+			req.body_len = strlen(rq.body);
+			req.what = "Event";
+			kube_do(k, &req);
+			kube_req_release(&req);
+			kube_close(k);
+		}
+		if (err_msg()[0])
+			log_debug("kubernetes event not recorded: %s", err_msg());
+		err_clear();
+		free(rq.path);
+		free(rq.body);
+		pthread_mutex_lock(&ke->mu);
+	}
+	pthread_mutex_unlock(&ke->mu);
+	return NULL;
+}
+
+int kevent_start(struct agent *ag)
+{
+	struct kevents *ke;
+
+	if (!ag->kube || ag->kevents)
+		return 0;
+	ke = xcalloc(1, sizeof(*ke));
+	ke->ag = ag;
+	pthread_mutex_init(&ke->mu, NULL);
+	pthread_cond_init(&ke->cv, NULL);
+	if (pthread_create(&ke->thread, NULL, kevent_thread, ke)) {
+		pthread_cond_destroy(&ke->cv);
+		pthread_mutex_destroy(&ke->mu);
+		free(ke);
+		return err_set(ERR_GENERIC, "cannot start the thread of Kubernetes Events");
+	}
+	ke->started = true;
+	ag->kevents = ke;
+	return 0;
+}
+
+void kevent_stop(struct agent *ag)
+{
+	struct kevents *ke = ag->kevents;
+
+	if (!ke)
+		return;
+	/* What is queued is still sent: a handful of requests at most. */
+	pthread_mutex_lock(&ke->mu);
+	ke->stop = true;
+	pthread_cond_signal(&ke->cv);
+	pthread_mutex_unlock(&ke->mu);
+	pthread_join(ke->thread, NULL);
+	pthread_cond_destroy(&ke->cv);
+	pthread_mutex_destroy(&ke->mu);
+	free(ke);
+	ag->kevents = NULL;
+}
+
 void kevent_post(struct agent *ag, const struct agent_event *ev)
 {
 	struct strbuf kind = STRBUF_INIT, ns = STRBUF_INIT, name = STRBUF_INIT;
 	struct strbuf body = STRBUF_INIT, path = STRBUF_INIT;
+	struct kevents *ke = ag ? ag->kevents : NULL;
 	const char *api_version = NULL;
 	char host[256] = "hoist-agent";
-	struct kube *k = NULL;
-	struct kube_req req;
 
-	if (!ag || !ag->kube || !ev->app)
+	if (!ke || !ev->app)
 		return;
 	if (ev->object) {
 		if (!kevent_object_split(ev->object, &kind, &ns, &name))
@@ -153,24 +267,16 @@ void kevent_post(struct agent *ag, const struct agent_event *ev)
 	gethostname(host, sizeof(host) - 1);
 	kevent_format(&body, ev, kind.buf, api_version, ns.buf, name.buf, time(NULL), host);
 	strbuf_addf(&path, "/api/v1/namespaces/%s/events", ns.buf);
-	if (kube_open(&k, ag->kube, 1)) {
-		log_debug("kubernetes event not recorded: %s", err_msg());
-		err_clear();
-		goto out;
+	pthread_mutex_lock(&ke->mu);
+	if (ke->n == KEVENT_QUEUE || ke->stop) {
+		log_debug("kubernetes event not recorded: %zu waiting already", ke->n);
+	} else {
+		struct kevent_req *rq = &ke->q[(ke->head + ke->n++) % KEVENT_QUEUE];
+		rq->path = strbuf_detach(&path, NULL);
+		rq->body = strbuf_detach(&body, NULL);
+		pthread_cond_signal(&ke->cv);
 	}
-	kube_req_init(&req);
-	req.method = "POST";
-	req.path = path.buf;
-	req.content_type = "application/json";
-	req.body = body.buf;
-	req.body_len = body.len;
-	req.what = "Event";
-	if (kube_do(k, &req)) {
-		log_debug("kubernetes event not recorded: %s", err_msg());
-		err_clear();
-	}
-	kube_req_release(&req);
-	kube_close(k);
+	pthread_mutex_unlock(&ke->mu);
 out:
 	strbuf_release(&kind);
 	strbuf_release(&ns);

@@ -14,7 +14,13 @@ struct strbuf;
 
 #define KEVENT_COMPONENT "hoist-agent"
 
-/* Creates the Event; best effort, never fails the caller. */
+/*
+ * Starts the thread that creates Events (agent_open does; none without an
+ * API server configuration), and stops it after sending what is queued.
+ */
+int kevent_start(struct agent *ag);
+void kevent_stop(struct agent *ag);
+/* Queues the Event for `ev`; best effort, never fails nor blocks the caller. */
 void kevent_post(struct agent *ag, const struct agent_event *ev);
 
 /* The pieces, for the unit tests. */

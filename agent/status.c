@@ -9,6 +9,7 @@
 #include "core/compat.h"
 #include "agent/agent.h"
 #include "agent/event.h"
+#include "agent/kevent.h"
 #include "agent/kube.h"
 #include "agent/notify.h"
 #include "core/doc.h"
@@ -139,6 +140,8 @@ int agent_open(struct agent **out, const char *config_path)
 	for (i = 0; i < ag->cfg.napps; i++)
 		status_load(ag, &ag->cfg.apps[i]);
 	r = notify_open(ag);
+	if (!r)
+		r = kevent_start(ag);
 	if (r)
 		goto fail;
 	*out = ag;
@@ -155,6 +158,7 @@ void agent_free(struct agent *ag)
 	if (!ag)
 		return;
 	notify_close(ag, 0);
+	kevent_stop(ag);
 	for (i = 0; ag->status && i < ag->cfg.napps; i++)
 		free(ag->status[i].json);
 	free(ag->status);

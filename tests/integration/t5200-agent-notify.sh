@@ -167,9 +167,12 @@ test_expect_success 'a degraded app is an event, its prune too; recovery is one'
 	test "$(grep -c "^health-degraded" events)" = 1
 '
 
-test_expect_success 'Kubernetes Events are recorded on the objects concerned' '
+kevents_ok() {
 	kubectl --kubeconfig "$KC" get events -A -o json >events.json &&
-	python3 - <<-\PY
+	python3 kevents.py
+}
+test_expect_success 'Kubernetes Events are recorded on the objects concerned' '
+	cat >kevents.py <<-\PY &&
 	import json
 	evs = json.load(open("events.json"))["items"]
 	def find(reason, kind, ns, name):
@@ -190,6 +193,7 @@ test_expect_success 'Kubernetes Events are recorded on the objects concerned' '
 	    assert e["metadata"]["name"].startswith(e["involvedObject"]["name"] + "."), e
 	    assert e["count"] == 1 and e["firstTimestamp"].endswith("Z"), e
 	PY
+	wait_for kevents_ok || kevents_ok
 '
 
 test_expect_success 'the slack receiver gets only its events, in the incoming-webhook format' '
