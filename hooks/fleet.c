@@ -192,7 +192,8 @@ int fleet_health_gate(const struct config *cfg, const struct config_env *env, co
 
 /* Where an environment's tag of an app is, and how far a digest is behind it. */
 struct tag_state {
-	const char *env, *app;
+	const char *env; /* borrowed from the config */
+	char *app;       /* owned: the agents' replies it came from are freed */
 	char digest[DIGEST_STR_SIZE]; /* "" when unknown */
 	struct history_record *hist;  /* newest first */
 	size_t nhist;
@@ -210,7 +211,7 @@ static void tag_state_load(struct tag_state *t, const struct config *cfg,
 
 	memset(t, 0, sizeof(*t));
 	t->env = env->name;
-	t->app = app;
+	t->app = xstrdup(app);
 	config_app_repo(&repo, cfg, env, app);
 	strbuf_addf(&repo, ":%s", env->name);
 	r = oci_ref_parse(&ref, repo.buf);
@@ -240,6 +241,7 @@ static void tag_state_release(struct tag_state *t)
 {
 	history_records_free(t->hist, t->nhist);
 	free(t->error);
+	free(t->app);
 }
 
 /* Moves of the tag since it named `digest`: 0 current, -1 unknown. */
