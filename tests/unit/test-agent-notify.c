@@ -10,7 +10,9 @@
 #include <cmocka.h>
 #include "agent/agent.h"
 #include "agent/event.h"
+#include "agent/kevent.h"
 #include "agent/notify.h"
+#include "core/doc.h"
 #include "core/err.h"
 #include "core/strbuf.h"
 #include <dirent.h>
@@ -321,6 +323,61 @@ static void payloads_follow_each_services_format(void **state)
 	strbuf_release(&msg);
 }
 
+static void kubernetes_events_name_the_object_and_the_reason(void **state)
+{
+	struct strbuf kind = STRBUF_INIT, ns = STRBUF_INIT, name = STRBUF_INIT, body = STRBUF_INIT;
+	struct doc_stream *s = NULL;
+	const struct doc_node *e;
+	struct agent_event ev = { EVENT_DRIFT_DETECTED, "web", "sha256:ab", NULL,
+				  "Deployment web/api", "spec.replicas changed" };
+
+	(void)state;
+	assert_true(kevent_object_split("Deployment web/api", &kind, &ns, &name));
+	assert_string_equal(kind.buf, "Deployment");
+	assert_string_equal(ns.buf, "web");
+	assert_string_equal(name.buf, "api");
+	strbuf_reset(&kind);
+	strbuf_reset(&ns);
+	strbuf_reset(&name);
+	assert_true(kevent_object_split("ClusterRole view-all", &kind, &ns, &name));
+	assert_int_equal(ns.len, 0);
+	assert_string_equal(name.buf, "view-all");
+	assert_false(kevent_object_split("Deployment", &kind, &ns, &name));
+	assert_false(kevent_object_split("Deployment a/b/c", &kind, &ns, &name));
+
+	kevent_format(&body, &ev, "Deployment", NULL, "web", "api", 1700000000, "node-1");
+	assert_int_equal(doc_parse(&s, body.buf, body.len, "event", NULL), 0);
+	e = s->docs[0];
+	assert_string_equal(doc_get_str(e, "apiVersion", NULL), "v1");
+	assert_string_equal(doc_get_str(e, "kind", NULL), "Event");
+	assert_string_equal(doc_get_str(e, "metadata", "generateName", NULL), "api.");
+	assert_string_equal(doc_get_str(e, "metadata", "namespace", NULL), "web");
+	assert_string_equal(doc_get_str(e, "involvedObject", "kind", NULL), "Deployment");
+	assert_string_equal(doc_get_str(e, "involvedObject", "namespace", NULL), "web");
+	assert_string_equal(doc_get_str(e, "involvedObject", "name", NULL), "api");
+	assert_string_equal(doc_get_str(e, "reason", NULL), "DriftDetected");
+	assert_string_equal(doc_get_str(e, "type", NULL), "Warning");
+	assert_string_equal(doc_get_str(e, "message", NULL), "spec.replicas changed (sha256:ab)");
+	assert_string_equal(doc_get_str(e, "source", "component", NULL), "hoist-agent");
+	assert_string_equal(doc_get_str(e, "reportingComponent", NULL), "hoist-agent");
+	assert_string_equal(doc_get_str(e, "reportingInstance", NULL), "node-1");
+	assert_string_equal(doc_get_str(e, "firstTimestamp", NULL), "2023-11-14T22:13:20Z");
+	doc_stream_free(s);
+	s = NULL;
+	ev.type = EVENT_SYNC_SUCCEEDED;
+	strbuf_reset(&body);
+	kevent_format(&body, &ev, "ConfigMap", "v1", "hoist-system", "hoist-inventory-web", 0, "h");
+	assert_int_equal(doc_parse(&s, body.buf, body.len, "event", NULL), 0);
+	assert_string_equal(doc_get_str(s->docs[0], "reason", NULL), "SyncSucceeded");
+	assert_string_equal(doc_get_str(s->docs[0], "type", NULL), "Normal");
+	assert_string_equal(doc_get_str(s->docs[0], "involvedObject", "apiVersion", NULL), "v1");
+	doc_stream_free(s);
+	strbuf_release(&kind);
+	strbuf_release(&ns);
+	strbuf_release(&name);
+	strbuf_release(&body);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -329,6 +386,7 @@ int main(void)
 		cmocka_unit_test(queue_keeps_order_bound_and_acknowledgements),
 		cmocka_unit_test(notify_config_keys_and_their_checks),
 		cmocka_unit_test(payloads_follow_each_services_format),
+		cmocka_unit_test(kubernetes_events_name_the_object_and_the_reason),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
