@@ -69,6 +69,7 @@ static const struct cmd *const commands[] = {
 	&cmd_promote_entry,
 	&cmd_history_entry,
 	&cmd_rollback_entry,
+	&cmd_status_entry,
 	&cmd_hook_entry,
 	&cmd_diff_entry,
 	&cmd_ci_entry,

@@ -5,6 +5,7 @@
  */
 #include "core/compat.h"
 #include "agent/agent.h"
+#include "agent/notify.h"
 #include "agent/push.h"
 #include "core/cmd.h"
 #include "core/doc.h"
@@ -144,6 +145,13 @@ int cmd_agent_sync(int argc, char **argv)
 		       res.digest, res.objects, res.applied, res.unchanged, res.pruned,
 		       agent_health_name(res.health));
 	sync_result_release(&res);
+	/*
+	 * Send this pass's events before exiting, for a while; what a receiver
+	 * does not take in time stays queued for the next `run` or `sync`.
+	 */
+	if (!notify_start(ag))
+		notify_close(ag, NOTIFY_DRAIN_MS);
+	err_clear();
 	agent_free(ag);
 	return cmd_finish_stdout(r ? 1 : 0);
 }

@@ -37,6 +37,8 @@ struct kube_conf;
 struct kube_discovery;
 struct drift_rule;
 struct app_state;
+struct notify;
+struct kevents;
 
 #define AGENT_CONFIG_FILE "/etc/hoist-agent/agent.yaml"
 #define AGENT_LABEL_APP "hoist.dev/app"
@@ -65,6 +67,28 @@ struct agent_app {
 	size_t index;      /* position in agent_config.apps */
 };
 
+/*
+ * One entry of `notify:` in agent.yaml: a receiver of events (agent/notify.h,
+ * docs/notifications.md).  Strings are owned by the config.
+ */
+struct agent_notify {
+	char *name;
+	char *type;        /* "webhook", "slack", "github" or "gitlab" */
+	char *url;         /* webhook/Slack URL; GitHub/GitLab API base (defaulted) */
+	char *secret_file; /* webhook: the HMAC key */
+	char *token_file;  /* github/gitlab: the API token */
+	char *repository;  /* github: OWNER/REPO */
+	char *project;     /* gitlab: numeric ID or GROUP/PROJECT path */
+	char *context;     /* commit status context/name prefix; "hoist" */
+	char *target_url;  /* commit status link, may be NULL */
+	char *queue_max;   /* as written; queue_max_n parsed */
+	size_t queue_max_n;
+	char *max_backoff; /* as written; max_backoff_s parsed */
+	int64_t max_backoff_s;
+	unsigned events;   /* bit (1u << enum agent_event_type) per event it takes */
+	size_t index;      /* position in agent_config.notify */
+};
+
 struct agent_config {
 	char *api_version, *kind;
 	char *kubeconfig; /* NULL: the in-cluster service account */
@@ -80,6 +104,8 @@ struct agent_config {
 	int64_t api_timeout_s;
 	struct agent_app *apps;
 	size_t napps;
+	struct agent_notify *notify;
+	size_t nnotify;
 	char *file; /* where it was read from, for messages */
 };
 
@@ -154,6 +180,8 @@ struct agent {
 	/* Set by the run loop: wakes an app's thread (an approval to apply). */
 	void (*wake)(void *ctx, const char *app);
 	void *wake_ctx;
+	struct notify *notify;           /* receivers' queues (agent/notify.h); NULL: none */
+	struct kevents *kevents;         /* Kubernetes Events' thread (agent/kevent.h) */
 };
 
 /*

@@ -15,8 +15,10 @@
 #include "core/strbuf.h"
 #include "agent/semver.h"
 #include "agent/plan.h"
+#include "agent/event.h"
 
-enum acfg_type { ACFG_STR, ACFG_BOOL, ACFG_DURATION, ACFG_COUNT, ACFG_APPS, ACFG_RULES };
+enum acfg_type { ACFG_STR, ACFG_BOOL, ACFG_DURATION, ACFG_COUNT, ACFG_APPS, ACFG_RULES, ACFG_NOTIFY,
+		 ACFG_EVENTS, ACFG_QSIZE };
 
 struct acfg_field {
 	const char *key;
@@ -78,6 +80,43 @@ static const struct acfg_field app_fields[] = {
 	  "allow plain HTTP to a registry that is not on loopback"),
 };
 
+static const char *const notify_types[] = { "webhook", "slack", "github", "gitlab", NULL };
+
+static const struct acfg_field notify_fields[] = {
+	F("name", ACFG_STR, struct agent_notify, name, NULL, true, NULL,
+	  "the receiver's name: lowercase letters, digits and . _ - (also its queue's folder "
+	  "in stateDir/notify/)"),
+	F("type", ACFG_STR, struct agent_notify, type, NULL, true, notify_types,
+	  "webhook: signed JSON POST; slack: incoming-webhook message; github, gitlab: commit "
+	  "statuses on the revision the artifact was rendered from"),
+	F("url", ACFG_STR, struct agent_notify, url, NULL, false, NULL,
+	  "webhook and slack: where to POST (required); github: API base (default "
+	  "https://api.github.com, GitHub Enterprise: https://HOST/api/v3); gitlab: API base "
+	  "(default https://gitlab.com/api/v4)"),
+	F("secretFile", ACFG_STR, struct agent_notify, secret_file, NULL, false, NULL,
+	  "webhook: file holding the HMAC-SHA256 key of X-Hoist-Signature (required)"),
+	F("tokenFile", ACFG_STR, struct agent_notify, token_file, NULL, false, NULL,
+	  "github, gitlab: file holding the API token (re-read for every delivery)"),
+	F("repository", ACFG_STR, struct agent_notify, repository, NULL, false, NULL,
+	  "github: OWNER/REPO whose commits get the statuses (required)"),
+	F("project", ACFG_STR, struct agent_notify, project, NULL, false, NULL,
+	  "gitlab: the project's numeric ID or GROUP/PROJECT path (required)"),
+	F("context", ACFG_STR, struct agent_notify, context, "hoist", false, NULL,
+	  "github, gitlab: the status context (GitLab: name) is CONTEXT/APP"),
+	F("targetUrl", ACFG_STR, struct agent_notify, target_url, NULL, false, NULL,
+	  "github, gitlab: the link a commit status carries (e.g. the agent's web page)"),
+	{ "events", ACFG_EVENTS, offsetof(struct agent_notify, events), NULL, false, NULL,
+	  "the events sent (sync-started, sync-succeeded, sync-failed, health-degraded, "
+	  "health-recovered, drift-detected, drift-corrected, approval-needed, pruned); "
+	  "omitted: all", 0 },
+	N("queueMax", ACFG_QSIZE, struct agent_notify, queue_max, queue_max_n, "1000",
+	  "events kept on disk for this receiver while it is unreachable; when full the oldest "
+	  "is dropped, logged and counted"),
+	N("maxBackoff", ACFG_DURATION, struct agent_notify, max_backoff, max_backoff_s, "5m",
+	  "the longest wait between two delivery attempts (exponential backoff with jitter; "
+	  "a Retry-After of the receiver is honoured up to 1h)"),
+};
+
 static const struct acfg_field top_fields[] = {
 	F("apiVersion", ACFG_STR, struct agent_config, api_version, NULL, true, NULL,
 	  "hoist.dev/v1alpha1"),
@@ -104,6 +143,9 @@ static const struct acfg_field top_fields[] = {
 	  "how long one request to the API server may take"),
 	F("apps", ACFG_APPS, struct agent_config, apps, NULL, false, NULL,
 	  "the apps this agent applies"),
+	F("notify", ACFG_NOTIFY, struct agent_config, notify, NULL, false, NULL,
+	  "receivers of events: webhooks, Slack, GitHub and GitLab commit statuses "
+	  "(docs/notifications.md)"),
 };
 
 #define FIELD(base, f, type) ((type *)((char *)(base) + (f)->off))
@@ -209,6 +251,46 @@ static int parse_rules(void *base, const struct acfg_field *f, const struct doc_
 	return 0;
 }
 
+static int parse_notify(struct agent_config *cfg, const struct doc_node *v)
+{
+	size_t i;
+	int r;
+
+	if (v->kind != DOC_SEQ)
+		return bad(v, "'notify' must be a list");
+	cfg->notify = xcalloc(v->n ? v->n : 1, sizeof(*cfg->notify));
+	for (i = 0; i < v->n; i++) {
+		cfg->nnotify = i + 1;
+		cfg->notify[i].index = i;
+		r = parse_obj(&cfg->notify[i], notify_fields, ARRAY_SIZE(notify_fields), v->kids[i],
+			      "notify[]");
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static int parse_events(unsigned *mask, const struct doc_node *v)
+{
+	size_t i;
+
+	if (v->kind != DOC_SEQ)
+		return bad(v, "'events' must be a list of event names");
+	if (!v->n)
+		return bad(v, "'events' is empty: omit it to send every event");
+	*mask = 0;
+	for (i = 0; i < v->n; i++) {
+		const struct doc_node *e = v->kids[i];
+		int t = e->kind == DOC_SCALAR ? agent_event_parse(e->str) : -1;
+		if (t < 0)
+			return bad(e, "unknown event '%s' (sync-started, sync-succeeded, sync-failed, "
+				   "health-degraded, health-recovered, drift-detected, drift-corrected, "
+				   "approval-needed, pruned)", e->kind == DOC_SCALAR ? e->str : "?");
+		*mask |= 1u << t;
+	}
+	return 0;
+}
+
 static int set_value(void *base, const struct acfg_field *f, const struct doc_node *v,
 		     const char *text)
 {
@@ -219,6 +301,7 @@ static int set_value(void *base, const struct acfg_field *f, const struct doc_no
 	case ACFG_STR:
 	case ACFG_DURATION:
 	case ACFG_COUNT:
+	case ACFG_QSIZE:
 		if (v && v->kind != DOC_SCALAR)
 			return bad(v, "'%s' must be a string", f->key);
 		if (f->choices) {
@@ -243,6 +326,14 @@ static int set_value(void *base, const struct acfg_field *f, const struct doc_no
 					 : ERR_INVALID;
 			*(size_t *)((char *)base + f->aux) = (size_t)n;
 		}
+		if (f->type == ACFG_QSIZE) {
+			char *end;
+			long n = strtol(text, &end, 10);
+			if (!*text || *end || n < 1 || n > 1000000)
+				return v ? bad(v, "'%s' must be a number from 1 to 1000000", f->key)
+					 : ERR_INVALID;
+			*(size_t *)((char *)base + f->aux) = (size_t)n;
+		}
 		free(*FIELD(base, f, char *));
 		*FIELD(base, f, char *) = xstrdup(text);
 		return 0;
@@ -261,6 +352,10 @@ static int set_value(void *base, const struct acfg_field *f, const struct doc_no
 		return parse_apps(base, v);
 	case ACFG_RULES:
 		return parse_rules(base, f, v);
+	case ACFG_NOTIFY:
+		return parse_notify(base, v);
+	case ACFG_EVENTS:
+		return parse_events(FIELD(base, f, unsigned), v);
 	}
 	return 0;
 }
@@ -311,7 +406,8 @@ static void release_obj(void *base, const struct acfg_field *fields, size_t nfie
 			for (i = 0; i < n; i++)
 				drift_rule_release(&rules[i]);
 			free(rules);
-		} else if (fields[k].type != ACFG_BOOL && fields[k].type != ACFG_APPS) {
+		} else if (fields[k].type != ACFG_BOOL && fields[k].type != ACFG_APPS &&
+			   fields[k].type != ACFG_NOTIFY && fields[k].type != ACFG_EVENTS) {
 			free(*FIELD(base, &fields[k], char *));
 		}
 	}
@@ -324,6 +420,9 @@ void agent_config_release(struct agent_config *cfg)
 	for (i = 0; i < cfg->napps; i++)
 		release_obj(&cfg->apps[i], app_fields, ARRAY_SIZE(app_fields));
 	free(cfg->apps);
+	for (i = 0; i < cfg->nnotify; i++)
+		release_obj(&cfg->notify[i], notify_fields, ARRAY_SIZE(notify_fields));
+	free(cfg->notify);
 	release_obj(cfg, top_fields, ARRAY_SIZE(top_fields));
 	free(cfg->file);
 	memset(cfg, 0, sizeof(*cfg));
@@ -404,6 +503,40 @@ static int validate(struct agent_config *c, const struct doc_node *root)
 			return bad(doc_map_get(an, "namespace"), "namespace '%s' is not a valid namespace name",
 				   a->namespace);
 	}
+	for (i = 0; i < c->nnotify; i++) {
+		struct agent_notify *n = &c->notify[i];
+		const struct doc_node *nn = doc_map_get(root, "notify")->kids[i];
+		const char *t = n->type;
+		if (!valid_app_name(n->name))
+			return bad(doc_map_get(nn, "name"),
+				   "receiver name '%s' must be lowercase letters, digits and . _ - (at most 52)",
+				   n->name);
+		for (k = 0; k < i; k++)
+			if (!strcmp(c->notify[k].name, n->name))
+				return bad(doc_map_get(nn, "name"), "receiver '%s' is defined twice",
+					   n->name);
+		if (!doc_map_get(nn, "events"))
+			n->events = (1u << EVENT__COUNT) - 1;
+		if ((!strcmp(t, "webhook") || !strcmp(t, "slack")) && !n->url)
+			return bad(nn, "a %s receiver needs 'url'", t);
+		if (!strcmp(t, "webhook") && !n->secret_file)
+			return bad(nn, "a webhook receiver needs 'secretFile' (the HMAC key)");
+		if ((!strcmp(t, "github") || !strcmp(t, "gitlab")) && !n->token_file)
+			return bad(nn, "a %s receiver needs 'tokenFile'", t);
+		if (!strcmp(t, "github") &&
+		    (!n->repository || !strchr(n->repository, '/') || strchr(n->repository, '/') !=
+		     strrchr(n->repository, '/') || n->repository[0] == '/' ||
+		     !strchr(n->repository, '/')[1]))
+			return bad(n->repository ? doc_map_get(nn, "repository") : nn,
+				   "a github receiver needs 'repository: OWNER/REPO'");
+		if (!strcmp(t, "gitlab") && (!n->project || !*n->project))
+			return bad(nn, "a gitlab receiver needs 'project' (ID or GROUP/PROJECT)");
+		if (!n->url)
+			n->url = xstrdup(!strcmp(t, "github") ? "https://api.github.com"
+							     : "https://gitlab.com/api/v4");
+		if (strncmp(n->url, "https://", 8) && strncmp(n->url, "http://", 7))
+			return bad(doc_map_get(nn, "url"), "'url' must be an http:// or https:// URL");
+	}
 	return 0;
 }
 
@@ -464,6 +597,9 @@ static const char *type_name(const struct acfg_field *f)
 	case ACFG_COUNT: return "number";
 	case ACFG_APPS: return "list";
 	case ACFG_RULES: return "list";
+	case ACFG_NOTIFY: return "list";
+	case ACFG_EVENTS: return "list";
+	case ACFG_QSIZE: return "number";
 	}
 	return "?";
 }
@@ -485,6 +621,8 @@ static void describe(struct strbuf *out, const struct acfg_field *fields, size_t
 				    f->def ? ")" : "");
 		if (f->type == ACFG_APPS)
 			describe(out, app_fields, ARRAY_SIZE(app_fields), "apps[].", md);
+		if (f->type == ACFG_NOTIFY)
+			describe(out, notify_fields, ARRAY_SIZE(notify_fields), "notify[].", md);
 	}
 }
 
@@ -507,6 +645,8 @@ static void describe_roff(struct strbuf *out, const struct acfg_field *fields, s
 		strbuf_release(&key);
 		if (f->type == ACFG_APPS)
 			describe_roff(out, app_fields, ARRAY_SIZE(app_fields), "apps[].");
+		if (f->type == ACFG_NOTIFY)
+			describe_roff(out, notify_fields, ARRAY_SIZE(notify_fields), "notify[].");
 	}
 }
 

@@ -5,6 +5,8 @@
 #include "core/compat.h"
 #include "agent/event.h"
 #include "agent/agent.h"
+#include "agent/kevent.h"
+#include "agent/notify.h"
 
 static const char *const event_names[EVENT__COUNT] = {
 	[EVENT_SYNC_STARTED] = "sync-started",
@@ -48,7 +50,6 @@ static const char *event_level(enum agent_event_type t)
 
 void agent_event(struct agent *ag, const struct agent_event *ev)
 {
-	(void)ag;
 	if (ev->object && !ev->message)
 		agent_log(event_level(ev->type), ev->app, ev->digest, ev->revision,
 			  agent_event_name(ev->type), "%s", ev->object);
@@ -59,4 +60,8 @@ void agent_event(struct agent *ag, const struct agent_event *ev)
 	else
 		agent_log(event_level(ev->type), ev->app, ev->digest, ev->revision,
 			  agent_event_name(ev->type), "%s", ev->message ? ev->message : "");
+	if (ag) {
+		notify_event(ag, ev);
+		kevent_post(ag, ev);
+	}
 }

@@ -6,6 +6,7 @@
 #include "agent/agent.h"
 #include "agent/api.h"
 #include "agent/drift.h"
+#include "agent/notify.h"
 #include "agent/push.h"
 #include "agent/server.h"
 #include "core/cmd.h"
@@ -531,6 +532,9 @@ int run_start(struct run **out, struct agent *ag, const struct run_opts *o)
 		  server_port(r->srv), so.cert ? " with TLS" : "");
 	if (o && o->addr_file)
 		write_addr_file(o->addr_file, so.listen, server_port(r->srv));
+	rc = notify_start(ag);
+	if (rc)
+		goto fail;
 	for (i = 0; i < r->n; i++) {
 		struct run_app *ra = &r->apps[i];
 		if (pthread_create(&ra->thread, NULL, app_thread, ra)) {

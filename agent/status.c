@@ -8,8 +8,11 @@
  */
 #include "core/compat.h"
 #include "agent/agent.h"
+#include "agent/event.h"
+#include "agent/kevent.h"
 #include "agent/kube.h"
 #include "agent/plan.h"
+#include "agent/notify.h"
 #include "core/doc.h"
 #include "core/err.h"
 #include "core/strbuf.h"
@@ -23,6 +26,7 @@
 struct agent_status {
 	char last_ok[DIGEST_STR_SIZE]; /* the digest last applied successfully */
 	char *json;                    /* the recorded object, as served */
+	enum agent_health health;      /* as last recorded: health transitions compare with it */
 };
 
 static void json_kv_str(struct strbuf *sb, const char *k, const char *v)
@@ -100,6 +104,10 @@ static void status_load(struct agent *ag, const struct agent_app *app)
 		err_clear();
 		goto out;
 	}
+	d = doc_get_str(s->docs[0], "health", NULL);
+	for (int h = HEALTH_UNKNOWN; d && h <= HEALTH_FAILED; h++)
+		if (!strcmp(d, agent_health_name((enum agent_health)h)))
+			st->health = (enum agent_health)h;
 	d = doc_get_str(s->docs[0], "lastAppliedDigest", NULL);
 	if (d && digest_is_valid(d))
 		xsnprintf(st->last_ok, sizeof(st->last_ok), "%s", d);
@@ -132,6 +140,11 @@ int agent_open(struct agent **out, const char *config_path)
 	ag->status = xcalloc(ag->cfg.napps ? ag->cfg.napps : 1, sizeof(*ag->status));
 	for (i = 0; i < ag->cfg.napps; i++)
 		status_load(ag, &ag->cfg.apps[i]);
+	r = notify_open(ag);
+	if (!r)
+		r = kevent_start(ag);
+	if (r)
+		goto fail;
 	*out = ag;
 	return 0;
 fail:
@@ -145,6 +158,8 @@ void agent_free(struct agent *ag)
 
 	if (!ag)
 		return;
+	notify_close(ag, 0);
+	kevent_stop(ag);
 	for (i = 0; ag->status && i < ag->cfg.napps; i++)
 		free(ag->status[i].json);
 	free(ag->status);
@@ -193,16 +208,46 @@ static int mkdir_p(const char *dir)
 	return r;
 }
 
+/*
+ * Health that changed between two recorded syncs: degraded when it was
+ * Healthy (or never known) and is now Progressing, Degraded or Failed;
+ * recovered when it was one of those and is Healthy.  Unknown (a sync that
+ * failed before anything was checked) changes nothing, so a registry
+ * outage does not flap the app's health.
+ */
+static void health_transition(struct agent *ag, const struct agent_app *app,
+			      const struct sync_result *res, enum agent_health was)
+{
+	enum agent_health now = res->health;
+	struct strbuf msg = STRBUF_INIT;
+	bool was_ok = was == HEALTH_HEALTHY || was == HEALTH_UNKNOWN;
+
+	if (now == HEALTH_UNKNOWN || (was_ok && now == HEALTH_HEALTHY) ||
+	    (!was_ok && now != HEALTH_HEALTHY))
+		return;
+	strbuf_addf(&msg, "%s -> %s", agent_health_name(was), agent_health_name(now));
+	if (now != HEALTH_HEALTHY && res->message)
+		strbuf_addf(&msg, ": %s", res->message);
+	agent_event(ag, &(struct agent_event){
+		.type = now == HEALTH_HEALTHY ? EVENT_HEALTH_RECOVERED : EVENT_HEALTH_DEGRADED,
+		.app = app->name, .digest = res->digest, .revision = res->revision,
+		.message = msg.buf });
+	strbuf_release(&msg);
+}
+
 int agent_status_record(struct agent *ag, const struct agent_app *app,
 			const struct sync_result *res)
 {
 	struct agent_status *st = &ag->status[app->index];
 	struct strbuf sb = STRBUF_INIT, path = STRBUF_INIT;
+	enum agent_health was;
 	char when[64];
 	int r;
 
 	rfc3339(when, sizeof(when), res->finished ? res->finished : time(NULL));
 	pthread_mutex_lock(&ag->lock);
+	was = st->health;
+	st->health = res->health;
 	if (!res->rc && res->digest[0])
 		xsnprintf(st->last_ok, sizeof(st->last_ok), "%s", res->digest);
 	strbuf_addstr(&sb, "{\"name\":");
@@ -233,6 +278,7 @@ int agent_status_record(struct agent *ag, const struct agent_app *app,
 	}
 	strbuf_release(&sb);
 	strbuf_release(&path);
+	health_transition(ag, app, res, was);
 	return r;
 }
 

@@ -224,6 +224,7 @@ extern const struct cmd cmd_sign_entry;
 extern const struct cmd cmd_verify_entry;
 extern const struct cmd cmd_promote_entry;
 extern const struct cmd cmd_history_entry;
+extern const struct cmd cmd_status_entry;
 extern const struct cmd cmd_rollback_entry;
 
 #endif

@@ -4,6 +4,7 @@
 #include "core/compat.h"
 #include "hooks/promote.h"
 #include "hooks/publish.h"
+#include "hooks/fleet.h"
 #include "core/artifact.h"
 #include "core/cmd.h"
 #include "core/config.h"
@@ -319,10 +320,28 @@ int promote_run(struct promote_result *res, const struct promote_opts *opts)
 			    to->name);
 		goto out;
 	}
+	/* The health gate: what the source's clusters run, asked of their agents. */
+	{
+		struct strbuf why = STRBUF_INIT;
+		r = fleet_health_gate(&cfg, from, o.app, digest, &why);
+		if (r && !o.force) {
+			err_set(r, "refused: %s@%s is not Healthy everywhere in %s: %s (--force overrides)",
+				o.app, digest, from->name, why.buf);
+		} else if (r) {
+			log_warn("forced past the health gate of %s: %s", from->name, why.buf);
+			err_clear();
+			res->forced = true;
+			r = 0;
+		}
+		strbuf_release(&why);
+		if (r)
+			goto out;
+	}
 
 	{
-		struct history_move mv = { to->name, digest, o.actor ? o.actor : "promote", NULL,
-					   NULL, NULL, 0, NULL };
+		struct history_move mv = { to->name, digest,
+					   o.force ? "promote --force" : o.actor ? o.actor : "promote",
+					   NULL, NULL, NULL, 0, NULL };
 		if (!same_repository(&src, &dst)) {
 			r = copy_blobs(&dst, &src, man.buf, man.len, mt.buf);
 			if (!r && key)
@@ -372,6 +391,8 @@ static const struct opt promote_options[] = {
 	  .help = "promote this digest (it must be in --from's history)" },
 	{ "approve", OPT_FIELD(A, o.approve),
 	  .help = "approve the promotion when the target has approval: required" },
+	{ "force", OPT_FIELD(A, o.force),
+	  .help = "promote although the source's clusters do not all run it Healthy (recorded)" },
 	{ "key", OPT_FIELD(A, o.key), .arg = "PUB", .env = "HOIST_VERIFY_KEY",
 	  .def = "hoist.yaml verifyKey", .complete = COMPLETE_FILE,
 	  .help = "refuse an artifact this public key did not sign" },
@@ -398,8 +419,8 @@ static const char *const promote_examples[] = {
 
 const struct cmd cmd_promote_entry = {
 	"promote", cmd_promote,
-	"promote APP --to ENV [--from ENV] [--digest D] [--approve] [--key PUB] [--repo DIR]\n"
-	"promote APP --to ENV [--rev REV] [--insecure] [--json]",
+	"promote APP --to ENV [--from ENV] [--digest D] [--approve] [--force] [--key PUB]\n"
+	"promote APP --to ENV [--repo DIR] [--rev REV] [--insecure] [--json]",
 	"point an environment at the digest another holds: verified, gated, recorded",
 	promote_options,
 	.description =
@@ -408,6 +429,9 @@ const struct cmd cmd_promote_entry = {
 		"end to end (and its signature, when a key is configured), the gates of\n"
 		"hoist.yaml apply (promoteFrom, soak, approval), and the move is recorded in\n"
 		"the registry for history and rollback.\n\n"
+		"Health gate: every cluster of the source environment whose agent runs APP\n"
+		"must run the digest and report it Healthy (asked as `hoist status` does);\n"
+		"--force promotes anyway and records the actor \"promote --force\".\n\n"
 		"Prints \"APP FROM_REF -> TO_REF DIGEST\", with \"(already there)\" when the\n"
 		"target held the digest already.",
 	.env = "HOIST_VERIFY_KEY\tthe public key promotions verify with, when --key is not given\n"
@@ -439,6 +463,7 @@ int cmd_promote(int argc, char **argv)
 		json_kv_str(&js, "digest", res.digest);
 		json_kv_bool(&js, "moved", res.moved);
 		json_kv_bool(&js, "verified", res.verified);
+		json_kv_bool(&js, "forced", res.forced);
 		strbuf_addstr(&js, "}\n");
 		cmd_write_stdout(js.buf, js.len);
 	} else {

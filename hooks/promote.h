@@ -25,6 +25,12 @@ struct promote_opts {
 	const char *key;    /* public key file; default: as docs/promotion.md says */
 	bool approve;
 	bool insecure;
+	/*
+	 * Promote although the source environment's clusters do not all run
+	 * the digest Healthy (hooks/fleet.h); recorded in history as the actor
+	 * "promote --force".
+	 */
+	bool force;
 	const char *actor;  /* "promote", "ci" */
 };
 
@@ -33,6 +39,7 @@ struct promote_result {
 	char *from_ref, *to_ref; /* REPO:ENV */
 	bool verified;  /* a signature was checked */
 	bool moved;     /* false: the target already held it */
+	bool forced;    /* the health gate refused and --force overrode it */
 };
 
 int promote_run(struct promote_result *res, const struct promote_opts *o);

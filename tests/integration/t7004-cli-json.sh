@@ -84,7 +84,7 @@ test_expect_success 'verify --json names the digest the signature covers' '
 
 test_expect_success 'promote --json: the digest moved, and again when already there' '
 	hoist promote web --to staging --repo repo --key hoist.pub --json >p.json &&
-	json_check p.json app,from,to,digest,moved,verified &&
+	json_check p.json app,from,to,digest,moved,verified,forced &&
 	test "$(json_get p.json 0 digest)" = "$(json_get pub.json 0 digest)" &&
 	test "$(json_get p.json 0 moved)" = true &&
 	test "$(json_get p.json 0 verified)" = true &&
