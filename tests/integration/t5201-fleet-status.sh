@@ -105,8 +105,8 @@ test_expect_success 'hoist status prints environment x cluster x app; an unreach
 	test_expect_code 1 hoist status --repo repo >table 2>err &&
 	cat table &&
 	test_grep "^ENVIRONMENT *CLUSTER *APP *DIGEST *HEALTH *DRIFT *LAG$" table &&
-	test_grep "^dev *east *web *$short *Progressing *- *current$" table &&
-	test_grep "^dev *west *web *$short *Progressing *- *current$" table &&
+	test_grep "^dev *east *web *$short *Progressing *0 *current$" table &&
+	test_grep "^dev *west *web *$short *Progressing *0 *current$" table &&
 	test_grep "^lab *gone *unreachable: " table &&
 	test_grep "1 cluster(s) could not be asked" err &&
 	test "$(wc -l <table)" = 4 &&
@@ -166,7 +166,7 @@ test_expect_success 'a cluster the tag has moved past shows its lag' '
 	d2=$(awk "/^web dev/ {print \$6}" pub2) && test -n "$d2" && test "$d2" != "$(cat digest)" &&
 	hoist status --repo repo --env dev >table &&
 	cat table &&
-	test "$(grep -c "^dev .* web .* Healthy *- *1 behind$" table)" = 2 &&
+	test "$(grep -c "^dev .* web .* Healthy *0 *1 behind$" table)" = 2 &&
 	hoist status --repo repo --env dev --json >status.json &&
 	python3 - "$d2" <<-\PY
 	import json, sys
