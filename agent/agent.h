@@ -139,6 +139,7 @@ struct agent {
 	pthread_mutex_t lock;            /* guards disco and status */
 	struct kube_discovery *disco;    /* cached; refreshed by sync */
 	struct agent_status *status;     /* cfg.napps entries */
+	const char **metric_names;       /* the apps' names, as metrics.c labels them */
 };
 
 /*

@@ -1,0 +1,201 @@
+#!/bin/bash
+# The agent's web page and /metrics, with the real agent against the test
+# API server: the app list and an app's page in headless Chromium (Debian's
+# chromium-headless-shell, driven over the DevTools protocol by
+# tests/webdriver.py, standard library only), a write that works after logging in with the token
+# and is refused without it (403, nothing done), CSRF and Origin checks,
+# the security headers, and the Prometheus text at /metrics.  Screenshots
+# are kept in $HOIST_BUILD/artefacts/t5105/ (printed at the end).
+. "$(dirname "$0")/../lib.sh"
+
+start_apiserver k
+KC=$APISERVER_k
+kc() { kubectl --kubeconfig "$KC" "$@"; }
+
+wait_for() {
+	_w=0
+	until "$@" >/dev/null 2>&1; do
+		_w=$((_w + 1))
+		[ $_w -lt 300 ] || return 1
+		sleep 0.1
+	done
+}
+
+ART=$HOIST_BUILD/artefacts/t5105
+rm -rf "$ART" && mkdir -p "$ART"
+
+test_expect_success 'setup: an agent with one app synced and one suspended' '
+	mkdir -p app state &&
+	cat >app/objects.yaml <<-\EOF &&
+	apiVersion: v1
+	kind: Namespace
+	metadata:
+	  name: web
+	---
+	apiVersion: v1
+	kind: ConfigMap
+	metadata:
+	  name: site
+	  namespace: web
+	data:
+	  title: "<b>x</b> & friends"
+	EOF
+	hoist pack app -o web.tgz --app web --version 1.0.0 >/dev/null &&
+	hoist push web.tgz "oci-layout:$TRASH/store/web:1" >/dev/null 2>&1 &&
+	echo run-token >token &&
+	cat >agent.yaml <<-EOF &&
+	apiVersion: hoist.dev/v1alpha1
+	kind: Agent
+	kubeconfig: $KC
+	stateDir: $TRASH/state
+	listen: 127.0.0.1:0
+	tokenFile: $TRASH/token
+	apps:
+	  - {name: web, source: "oci-layout:$TRASH/store/web:1", interval: 1h, timeout: 30s}
+	  - {name: held, source: "oci-layout:$TRASH/store/web:1", interval: 1h, suspend: true}
+	EOF
+	true
+'
+
+("$HOIST_BUILD/hoist-agent" run -c agent.yaml --addr-file addr 2>agent.log; echo $? >agent.rc) &
+echo $! >wrapper.pid
+wait_for test -s addr
+pgrep -P "$(cat wrapper.pid)" >agent.pid
+test_cleanup "kill $(cat agent.pid) 2>/dev/null"
+ADDR=$(cat addr)
+U=http://$ADDR
+
+test_expect_success 'the first sync of web is recorded' '
+	wait_for sh -c "curl -sf $U/v1/apps/web | grep -q \"\\\"result\\\":\\\"ok\\\"\""
+'
+
+test_expect_success 'GET / lists the apps, HTML-escaped, with the security headers' '
+	curl -sS -D h -o list.html "$U/" &&
+	test_grep -i "^content-type: text/html; charset=utf-8" h &&
+	test_grep -i "^content-security-policy: default-src .none.; script-src .self.; style-src .self.;.*frame-ancestors .none." h &&
+	test_grep -i "^x-frame-options: DENY" h &&
+	test_grep -i "^x-content-type-options: nosniff" h &&
+	test_grep -i "^referrer-policy: same-origin" h &&
+	test_grep "<tr class=\"app\" data-app=\"web\">" list.html &&
+	test_grep "<tr class=\"app\" data-app=\"held\">" list.html &&
+	test_grep "b-suspended" list.html &&
+	! grep -q "<script>\|style=" list.html &&
+	curl -sS -D hj -o js "$U/static/hoist.js" &&
+	test_grep -i "^content-type: text/javascript" hj &&
+	curl -sS -o /dev/null -w "%{http_code}\n" "$U/app/nope" >code &&
+	echo 404 >want && test_cmp want code
+'
+
+test_expect_success 'a write without a session is refused (403) and nothing is done' '
+	grep -c "\"event\":\"wake\"" agent.log >wakes.before || true &&
+	curl -sS -o r.html -w "%{http_code}\n" -X POST -d csrf=x "$U/app/web/sync" >code &&
+	echo 403 >want && test_cmp want code &&
+	test_grep "Log in first" r.html &&
+	curl -sS -o /dev/null -w "%{http_code}\n" -X POST "$U/logout" >code &&
+	test_cmp want code &&
+	grep -c "\"event\":\"wake\"" agent.log >wakes.after || true &&
+	test_cmp wakes.before wakes.after
+'
+
+test_expect_success 'login: a wrong token is refused, the right one sets a strict cookie' '
+	curl -sS -o bad.html -w "%{http_code}\n" -X POST --data-urlencode token=nope "$U/login" >code &&
+	echo 403 >want && test_cmp want code &&
+	test_grep "not the agent" bad.html &&
+	curl -sS -D lh -o /dev/null -w "%{http_code}\n" -X POST --data-urlencode token=run-token "$U/login" >code &&
+	echo 303 >want && test_cmp want code &&
+	test_grep -i "^set-cookie: hoist_session=v1\.[0-9]*\.[0-9a-f]*\.[0-9a-f]*; Path=/; Max-Age=43200; HttpOnly; SameSite=Strict" lh &&
+	sed -n "s/^[Ss]et-[Cc]ookie: \(hoist_session=[^;]*\);.*/\1/p" lh >cookie &&
+	test -s cookie
+'
+
+test_expect_success 'with a session: no CSRF token or a foreign Origin is still refused' '
+	C=$(cat cookie) &&
+	curl -sS -o r.html -w "%{http_code}\n" -H "Cookie: $C" -X POST -d x=1 "$U/app/web/sync" >code &&
+	echo 403 >want && test_cmp want code && test_grep "CSRF" r.html &&
+	curl -sS -o page.html -H "Cookie: $C" "$U/app/web" &&
+	sed -n "s/.*name=\"csrf\" value=\"\([0-9a-f]*\)\".*/\1/p" page.html | head -1 >csrf &&
+	test "$(wc -c <csrf)" = 65 &&
+	curl -sS -o r.html -w "%{http_code}\n" -H "Cookie: $C" -H "Origin: http://evil.example" \
+		-X POST -d "csrf=$(cat csrf)" "$U/app/web/sync" >code &&
+	test_cmp want code &&
+	curl -sS -o r.html -w "%{http_code}\n" -H "Cookie: $C" -H "Sec-Fetch-Site: cross-site" \
+		-X POST -d "csrf=$(cat csrf)" "$U/app/web/sync" >code &&
+	test_cmp want code &&
+	curl -sS -o r.html -w "%{http_code}\n" -H "Cookie: $C" -X POST -d "csrf=$(cat csrf)0" "$U/app/web/sync" >code &&
+	test_cmp want code &&
+	curl -sS -o /dev/null -w "%{http_code}\n" -H "Cookie: $(cat cookie | sed "s/.$/0/")" -X POST \
+		-d "csrf=$(cat csrf)" "$U/app/web/sync" >code &&
+	test_cmp want code &&
+	! grep -q "sync from the web page" agent.log
+'
+
+test_expect_success 'with a session and its CSRF token, Sync now wakes the app' '
+	curl -sS -D sh -o /dev/null -w "%{http_code}\n" -H "Cookie: $(cat cookie)" -H "Origin: $U" \
+		-X POST -d "csrf=$(cat csrf)" "$U/app/web/sync" >code &&
+	echo 303 >want && test_cmp want code &&
+	test_grep -i "^location: /app/web?done=sync" sh &&
+	wait_for grep -q "sync from the web page" agent.log
+'
+
+test_expect_success '/metrics is Prometheus text with the sync, object and API metrics' '
+	wait_for sh -c "curl -sf $U/metrics | grep -q \"hoist_agent_syncs_total{app=\\\"web\\\",result=\\\"ok\\\"} 2\"" &&
+	curl -sS -D mh -o metrics "$U/metrics" &&
+	test_grep -i "^content-type: text/plain; version=0.0.4" mh &&
+	test_grep "^# TYPE hoist_agent_sync_duration_seconds histogram" metrics &&
+	test_grep "^hoist_agent_sync_duration_seconds_count{app=\"web\"} 2$" metrics &&
+	test_grep "^hoist_agent_sync_duration_seconds_bucket{app=\"web\",le=\"+Inf\"} 2$" metrics &&
+	test_grep "^hoist_agent_sync_duration_seconds_count{app=\"held\"} 0$" metrics &&
+	test_grep "^hoist_agent_objects{app=\"web\"} 2$" metrics &&
+	test_grep "^hoist_agent_drifted_objects{app=\"web\"} 0$" metrics &&
+	test_grep "^hoist_agent_app_health{app=\"web\",health=\"Healthy\"} 1$" metrics &&
+	test_grep "^hoist_agent_kube_requests_total{verb=\"GET\",code=\"200\"} [1-9]" metrics &&
+	test_grep "^hoist_agent_kube_requests_total{verb=\"PATCH\",code=\"20[01]\"} [1-9]" metrics &&
+	test_grep "^process_resident_memory_bytes [1-9][0-9]*$" metrics &&
+	test_grep "^process_start_time_seconds [1-9]" metrics
+'
+
+test_expect_success 'in Chromium: the list, a refused write, login, then Sync works' '
+	cat >steps <<-EOF &&
+	open $U/
+	dom b-list.html
+	shot $ART/list.png
+	text #apps tbody tr[data-app=web] td.health
+	open $U/app/web
+	dom b-app.html
+	shot $ART/app.png
+	click #sync
+	status
+	dom b-refused.html
+	shot $ART/refused.png
+	open $U/login
+	fill #token run-token
+	click #login-button
+	status
+	dom b-in.html
+	open $U/app/web
+	click #sync
+	status
+	text #notice
+	dom b-synced.html
+	shot $ART/synced.png
+	EOF
+	python3 "$TEST_TOP/tests/webdriver.py" "$TRASH" <steps >out &&
+	cat >want <<-EOF &&
+	Healthy
+	403
+	200
+	200
+	Sync requested: the agent syncs this app now.
+	EOF
+	test_cmp want out &&
+	test_grep "<tr class=\"app\" data-app=\"web\">" b-list.html &&
+	test_grep "<td class=\"sync\">auto</td>" b-list.html &&
+	test_grep "<h1 id=\"app-name\">web</h1>" b-app.html &&
+	test_grep "Log in first" b-refused.html &&
+	test_grep "id=\"logout\"" b-in.html &&
+	test_grep "id=\"notice\" class=\"ok\"" b-synced.html &&
+	test -s "$ART/list.png" && test -s "$ART/synced.png"
+'
+
+echo "# screenshots: $ART"
+test_done
