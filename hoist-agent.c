@@ -45,6 +45,8 @@ static const struct cmd *const commands[] = {
 	&cmd_agent_run_entry,
 	&cmd_agent_sync_entry,
 	&cmd_agent_status_entry,
+	&cmd_agent_approve_entry,
+	&cmd_agent_accept_drift_entry,
 	&version_entry,
 	&help_entry,
 	NULL,

@@ -120,7 +120,8 @@ int cmd_agent_sync(int argc, char **argv)
 				ab.sig_payload_len = pc.payload.len;
 				ab.sig_b64 = pc.sig_b64;
 			}
-			r = agent_sync(ag, app, &ab, NULL, &res);
+			struct sync_opts o = { 0 };
+			r = agent_sync_ex(ag, app, &ab, NULL, &res, &o);
 		} else {
 			res.message = xstrdup(err_msg());
 		}
@@ -128,10 +129,16 @@ int cmd_agent_sync(int argc, char **argv)
 		strbuf_release(&dir);
 		strbuf_release(&layer);
 	} else {
-		r = agent_sync(ag, app, NULL, NULL, &res);
+		/* Explicit: also for a suspended app; a manual one is only planned. */
+		struct sync_opts o = { 0 };
+		r = agent_sync_ex(ag, app, NULL, NULL, &res, &o);
 	}
 	if (r)
 		fprintf(stderr, "hoist-agent: error: %s: %s\n", app->name, res.message);
+	else if (!strcmp(app->sync, "manual") && res.message &&
+		 !strcmp(res.message, "the plan awaits approval"))
+		printf("%s %s: sync: manual; the plan awaits approval (hoist-agent approve)\n",
+		       app->name, res.digest);
 	else
 		printf("%s %s %zu objects: %zu applied, %zu unchanged, %zu pruned; %s\n", app->name,
 		       res.digest, res.objects, res.applied, res.unchanged, res.pruned,

@@ -30,6 +30,8 @@
 struct strbuf;
 struct kube_conf;
 struct kube_discovery;
+struct drift_rule;
+struct app_state;
 
 #define AGENT_CONFIG_FILE "/etc/hoist-agent/agent.yaml"
 #define AGENT_LABEL_APP "hoist.dev/app"
@@ -50,6 +52,10 @@ struct agent_app {
 	char *conflicts;   /* "force" or "fail" */
 	bool suspend;
 	bool insecure;     /* plain HTTP to a registry that is not on loopback */
+	char *sync;        /* "auto" or "manual" (plan, apply only when approved) */
+	char *drift;       /* "correct", "notify" or "ignore" */
+	struct drift_rule *ignore; /* ignoreDifferences (plan.h) */
+	size_t nignore;
 	int64_t interval_s, timeout_s;
 	size_t index;      /* position in agent_config.apps */
 };
@@ -140,6 +146,10 @@ struct agent {
 	struct kube_discovery *disco;    /* cached; refreshed by sync */
 	struct agent_status *status;     /* cfg.napps entries */
 	const char **metric_names;       /* the apps' names, as metrics.c labels them */
+	struct app_state *appstate;      /* cfg.napps entries, under `lock` (appstate.c) */
+	/* Set by the run loop: wakes an app's thread (an approval to apply). */
+	void (*wake)(void *ctx, const char *app);
+	void *wake_ctx;
 };
 
 /*
@@ -183,11 +193,53 @@ int agent_sync(struct agent *ag, const struct agent_app *app, const struct artif
 	       const volatile int *cancel, struct sync_result *res);
 
 /*
+ * What a call of agent_sync_ex does beyond agent_sync: for `sync: manual`
+ * apps, compute the plan and stop (plan_only), or apply only when the
+ * recomputed plan is the approved one (digest and hash).
+ */
+struct sync_opts {
+	bool plan_only;
+	const char *approved_digest, *approved_hash;
+	const char *approved_by;
+	/* Filled: the plan's hash ("" when none was computed). */
+	char plan_hash[DIGEST_STR_SIZE];
+};
+int agent_sync_ex(struct agent *ag, const struct agent_app *app,
+		  const struct artifact_bytes *pushed, const volatile int *cancel,
+		  struct sync_result *res, struct sync_opts *o);
+
+/*
+ * The app document GET /v1/apps/APP serves (docs/api.md): the recorded
+ * status, the policies, the objects with health and drift, the pending
+ * plan (null when none), the sync history (newest first, at most 20) and
+ * the ignore rules.
+ */
+int agent_app_json(struct agent *ag, const struct agent_app *app, struct strbuf *out);
+
+/*
+ * Approves the pending plan of a `sync: manual` app: recomputes the plan
+ * now (source, artifact, dry runs); when it is still for `digest` and its
+ * hash is `plan_hash`, the approval is kept and the app's thread woken
+ * (it applies only if its own recomputed plan still has that hash), else
+ * ERR_CONFLICT "stale: ..." with the new plan stored and nothing applied.
+ * Without a run loop (ag->wake NULL) it applies at once.  `who` goes into
+ * history as approvedBy.
+ */
+int agent_approve(struct agent *ag, const struct agent_app *app, const char *digest,
+		  const char *plan_hash, const char *who);
+/*
+ * Turns the drift reported for `object` (KIND/NAME or KIND/NAMESPACE/NAME)
+ * into an ignore rule for its differing fields, kept in stateDir.
+ * ERR_NOTFOUND when the object has no drift.
+ */
+int agent_accept_drift(struct agent *ag, const struct agent_app *app, const char *object);
+
+/*
  * Status.  The recorded status of every app as one JSON document (what
  * `hoist-agent status --json` prints and GET /v1/status serves):
  *   {"apps":[{"name","source","digest","revision","version","lastSync",
  *             "result","message","health","objects","applied","unchanged",
- *             "pruned","inventoryBytes","suspended"}]}
+ *             "pruned","inventoryBytes","suspended","sync","drift","drifted"}]}
  */
 int agent_status_json(struct agent *ag, struct strbuf *out);
 /* Records `res` for app `app` in memory and in stateDir/APP.json (atomically). */
@@ -211,8 +263,12 @@ void agent_log(const char *level, const char *app, const char *digest, const cha
 int cmd_agent_sync(int argc, char **argv);
 int cmd_agent_status(int argc, char **argv);
 int cmd_agent_run(int argc, char **argv);
+/* agent/remote-cmd.c: talk to the running agent. */
+int cmd_agent_approve(int argc, char **argv);
+int cmd_agent_accept_drift(int argc, char **argv);
 
 struct cmd;
 extern const struct cmd cmd_agent_run_entry, cmd_agent_sync_entry, cmd_agent_status_entry;
+extern const struct cmd cmd_agent_approve_entry, cmd_agent_accept_drift_entry;
 
 #endif

@@ -68,6 +68,8 @@ enum api_route api_route(const char *method, const char *path, char *app)
 		r = want(method, "PUT", "POST", API_ARTIFACT);
 	else if (!strcmp(p, "/sync"))
 		r = want(method, "POST", NULL, API_SYNC);
+	else if (!strcmp(p, "/accept-drift"))
+		r = want(method, "POST", NULL, API_ACCEPT_DRIFT);
 	else
 		r = API_NONE;
 	/* Only a route that will act on the app names it. */
@@ -78,7 +80,7 @@ enum api_route api_route(const char *method, const char *path, char *app)
 
 bool api_route_mutates(enum api_route r)
 {
-	return r == API_ARTIFACT || r == API_SYNC;
+	return r == API_ARTIFACT || r == API_SYNC || r == API_ACCEPT_DRIFT;
 }
 
 const char *api_route_allow(const char *path)
@@ -88,6 +90,8 @@ const char *api_route_allow(const char *path)
 	if (n > 9 && !strcmp(path + n - 9, "/artifact"))
 		return "PUT, POST";
 	if (n > 5 && !strcmp(path + n - 5, "/sync"))
+		return "POST";
+	if (n > 13 && !strcmp(path + n - 13, "/accept-drift"))
 		return "POST";
 	return "GET, HEAD";
 }
@@ -148,6 +152,105 @@ int api_sync_body_parse(const char *body, size_t len, char digest[DIGEST_STR_SIZ
 		}
 		memcpy(digest, v, DIGEST_STR_SIZE);
 	}
+out:
+	doc_stream_free(ds);
+	return r;
+}
+
+/* Parses a small JSON object body; *root NULL for an empty body. */
+static int body_object(struct doc_stream **ds, const struct doc_node **root, const char *body,
+		       size_t len, const char *what)
+{
+	static const struct doc_limits lim = { 64u << 10, 16, 4096, false };
+	size_t i;
+	int r;
+
+	*ds = NULL;
+	*root = NULL;
+	for (i = 0; i < len && (body[i] == ' ' || body[i] == '\n' || body[i] == '\r' ||
+				body[i] == '\t'); i++)
+		;
+	if (i == len)
+		return 0;
+	if (body[i] != '{')
+		return err_set(ERR_INVALID, "the %s request body must be a JSON object", what);
+	r = doc_parse(ds, body, len, "request body", &lim);
+	if (r)
+		return r;
+	*root = (*ds)->ndocs == 1 ? (*ds)->docs[0] : NULL;
+	if (!*root || (*root)->kind != DOC_MAP)
+		return err_set(ERR_INVALID, "the %s request body must be one JSON object", what);
+	return 0;
+}
+
+static bool printable(const char *s, size_t max)
+{
+	size_t n = 0;
+
+	for (; *s; s++, n++)
+		if ((unsigned char)*s < ' ' || *s == 0x7f || n >= max)
+			return false;
+	return true;
+}
+
+int api_approve_body_parse(const char *body, size_t len, char digest[DIGEST_STR_SIZE],
+			   char plan[DIGEST_STR_SIZE], char by[128])
+{
+	struct doc_stream *ds = NULL;
+	const struct doc_node *root, *d;
+	int r;
+
+	plan[0] = by[0] = '\0';
+	r = api_sync_body_parse(body, len, digest);
+	if (!r)
+		r = body_object(&ds, &root, body, len, "sync");
+	if (r || !root)
+		goto out;
+	d = doc_map_get(root, "plan");
+	if (d) {
+		const char *v = doc_str(d);
+		if (!v || !digest_is_valid(v)) {
+			r = err_set(ERR_INVALID, "\"plan\" must be the plan's hash, sha256:<64 lowercase hex>");
+			goto out;
+		}
+		if (!digest[0]) {
+			r = err_set(ERR_INVALID, "an approval names the \"digest\" with the \"plan\"");
+			goto out;
+		}
+		memcpy(plan, v, DIGEST_STR_SIZE);
+	}
+	d = doc_map_get(root, "by");
+	if (d) {
+		const char *v = doc_str(d);
+		if (!v || !printable(v, 100)) {
+			r = err_set(ERR_INVALID, "\"by\" must be a short printable string");
+			goto out;
+		}
+		xsnprintf(by, 128, "%s", v);
+	}
+out:
+	doc_stream_free(ds);
+	return r;
+}
+
+int api_accept_body_parse(const char *body, size_t len, char object[512])
+{
+	struct doc_stream *ds = NULL;
+	const struct doc_node *root;
+	const char *v;
+	int r;
+
+	object[0] = '\0';
+	r = body_object(&ds, &root, body, len, "accept-drift");
+	if (r)
+		goto out;
+	v = root ? doc_get_str(root, "object", NULL) : NULL;
+	if (!v || !*v || !printable(v, 500)) {
+		r = err_set(ERR_INVALID, "the body names the drifted \"object\": "
+					 "{\"object\":\"KIND/NAMESPACE/NAME\"}");
+		goto out;
+	}
+	xsnprintf(object, 512, "%s", v);
 out:
 	doc_stream_free(ds);
 	return r;

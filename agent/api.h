@@ -9,7 +9,8 @@
  *   GET  /v1/status                   every app, no token (read-only)
  *   GET  /v1/apps/APP                 one app, no token
  *   PUT  /v1/apps/APP/artifact        push an artifact (token); POST too
- *   POST /v1/apps/APP/sync            sync now (token)
+ *   POST /v1/apps/APP/sync            sync now, or approve a plan (token)
+ *   POST /v1/apps/APP/accept-drift    turn an object's drift into an ignore rule (token)
  */
 #ifndef HOIST_AGENT_API_H
 #define HOIST_AGENT_API_H
@@ -27,6 +28,7 @@ enum api_route {
 	API_APP,
 	API_ARTIFACT,
 	API_SYNC,
+	API_ACCEPT_DRIFT,
 };
 
 /* App names as agent.yaml allows them: [a-z0-9] and '-', '.', at most 63. */
@@ -65,6 +67,23 @@ bool api_bearer_ok(const char *authz, const char *token);
  * compatible).
  */
 int api_sync_body_parse(const char *body, size_t len, char digest[DIGEST_STR_SIZE]);
+
+/*
+ * The same body as an approval: {"digest":D,"plan":H} names the digest
+ * and the plan hash a `sync: manual` app's pending plan was shown with,
+ * and an optional "by" (who approves, at most 100 printable bytes) goes
+ * into history.  `plan` gets H ("" when absent: a plain sync request),
+ * `by` (128 bytes) gets "by" or "".  ERR_INVALID as api_sync_body_parse,
+ * and for a plan that is not sha256:<64 hex> or a plan without a digest.
+ */
+int api_approve_body_parse(const char *body, size_t len, char digest[DIGEST_STR_SIZE],
+			   char plan[DIGEST_STR_SIZE], char by[128]);
+
+/*
+ * The body of POST /v1/apps/APP/accept-drift: {"object":"KIND/NAME"} or
+ * {"object":"KIND/NAMESPACE/NAME"}.  `object` (512 bytes) gets it.
+ */
+int api_accept_body_parse(const char *body, size_t len, char object[512]);
 
 /* {"error":"CODE","message":"MSG"} */
 void api_error_json(struct strbuf *out, const char *code, const char *msg);

@@ -14,8 +14,9 @@
 #include "core/oci-ref.h"
 #include "core/strbuf.h"
 #include "agent/semver.h"
+#include "agent/plan.h"
 
-enum acfg_type { ACFG_STR, ACFG_BOOL, ACFG_DURATION, ACFG_COUNT, ACFG_APPS };
+enum acfg_type { ACFG_STR, ACFG_BOOL, ACFG_DURATION, ACFG_COUNT, ACFG_APPS, ACFG_RULES };
 
 struct acfg_field {
 	const char *key;
@@ -29,6 +30,8 @@ struct acfg_field {
 };
 
 static const char *const conflict_choices[] = { "force", "fail", NULL };
+static const char *const sync_choices[] = { "auto", "manual", NULL };
+static const char *const drift_choices[] = { "correct", "notify", "ignore", NULL };
 
 #define F(key, type, st, member, def, req, choices, help) \
 	{ key, type, offsetof(st, member), def, req, choices, help, 0 }
@@ -58,7 +61,19 @@ static const struct acfg_field app_fields[] = {
 	  "force: take over fields another field manager owns (as Flux does); fail: refuse, "
 	  "name the other manager and change nothing"),
 	F("suspend", ACFG_BOOL, struct agent_app, suspend, "false", false, NULL,
-	  "skip this app in the loop (an explicit `sync --once` still runs)"),
+	  "stop every write for this app: no sync, no drift correction, no approval "
+	  "(status and drift reports still update; an explicit `sync --once` still runs)"),
+	F("sync", ACFG_STR, struct agent_app, sync, "auto", false, sync_choices,
+	  "auto: apply each new artifact; manual: fetch, verify and plan it (per object "
+	  "create, update with a field-level diff, prune, unchanged), apply only once "
+	  "`hoist-agent approve` or POST /v1/apps/APP/sync approves that digest and plan hash"),
+	F("drift", ACFG_STR, struct agent_app, drift, "correct", false, drift_choices,
+	  "what a live change to a field the agent owns does (seen within seconds through "
+	  "watches): correct (re-apply the object), notify (report only) or ignore"),
+	{ "ignoreDifferences", ACFG_RULES, offsetof(struct agent_app, ignore), NULL, false, NULL,
+	  "fields never compared for drift or plans: a list of {group, kind, name, namespace, "
+	  "jsonPointers: [/spec/replicas, ...]} (group, name, namespace optional; as Argo CD's "
+	  "ignoreDifferences)", offsetof(struct agent_app, nignore) },
 	F("insecure", ACFG_BOOL, struct agent_app, insecure, "false", false, NULL,
 	  "allow plain HTTP to a registry that is not on loopback"),
 };
@@ -131,6 +146,69 @@ static int parse_apps(struct agent_config *cfg, const struct doc_node *v)
 	return 0;
 }
 
+/* A JSON pointer as RFC 6901 writes it: empty, or "/" segments with ~0 ~1 escapes only. */
+static bool pointer_ok(const char *p)
+{
+	if (*p && *p != '/')
+		return false;
+	for (; *p; p++)
+		if (*p == '~' && p[1] != '0' && p[1] != '1')
+			return false;
+	return true;
+}
+
+static int parse_rules(void *base, const struct acfg_field *f, const struct doc_node *v)
+{
+	static const char *const keys[] = { "group", "kind", "name", "namespace", "jsonPointers",
+					    NULL };
+	struct drift_rule **rules = FIELD(base, f, struct drift_rule *);
+	size_t *n = (size_t *)((char *)base + f->aux), i, j;
+
+	if (v->kind != DOC_SEQ)
+		return bad(v, "'%s' must be a list", f->key);
+	*rules = xcalloc(v->n ? v->n : 1, sizeof(**rules));
+	for (i = 0; i < v->n; i++) {
+		const struct doc_node *e = v->kids[i], *ptrs;
+		struct drift_rule *r = &(*rules)[i];
+		const char *const *k;
+
+		*n = i + 1;
+		if (e->kind != DOC_MAP)
+			return bad(e, "'%s' entries must be mappings", f->key);
+		for (j = 0; j < e->n; j++) {
+			const char *key = doc_str(e->kids[2 * j]);
+			for (k = keys; *k && (!key || strcmp(*k, key)); k++)
+				;
+			if (!*k)
+				return bad(e->kids[2 * j], "unknown key '%s' in %s[]", key ? key : "?",
+					   f->key);
+			if (strcmp(key, "jsonPointers") && e->kids[2 * j + 1]->kind != DOC_SCALAR)
+				return bad(e->kids[2 * j + 1], "'%s' must be a string", key);
+		}
+		if (!doc_get_str(e, "kind", NULL))
+			return bad(e, "missing required key 'kind' in %s[]", f->key);
+		r->kind = xstrdup(doc_get_str(e, "kind", NULL));
+		if (doc_get_str(e, "group", NULL))
+			r->group = xstrdup(doc_get_str(e, "group", NULL));
+		if (doc_get_str(e, "name", NULL))
+			r->name = xstrdup(doc_get_str(e, "name", NULL));
+		if (doc_get_str(e, "namespace", NULL))
+			r->ns = xstrdup(doc_get_str(e, "namespace", NULL));
+		ptrs = doc_map_get(e, "jsonPointers");
+		if (!ptrs || ptrs->kind != DOC_SEQ || !ptrs->n)
+			return bad(ptrs ? ptrs : e, "'jsonPointers' must be a non-empty list of JSON pointers");
+		r->pointers = xcalloc(ptrs->n, sizeof(*r->pointers));
+		for (j = 0; j < ptrs->n; j++) {
+			const char *p = doc_str(ptrs->kids[j]);
+			if (!p || !pointer_ok(p))
+				return bad(ptrs->kids[j], "'%s' is not a JSON pointer such as /spec/replicas",
+					   p ? p : "?");
+			r->pointers[r->npointers++] = xstrdup(p);
+		}
+	}
+	return 0;
+}
+
 static int set_value(void *base, const struct acfg_field *f, const struct doc_node *v,
 		     const char *text)
 {
@@ -181,6 +259,8 @@ static int set_value(void *base, const struct acfg_field *f, const struct doc_no
 	}
 	case ACFG_APPS:
 		return parse_apps(base, v);
+	case ACFG_RULES:
+		return parse_rules(base, f, v);
 	}
 	return 0;
 }
@@ -224,9 +304,17 @@ static void release_obj(void *base, const struct acfg_field *fields, size_t nfie
 {
 	size_t k;
 
-	for (k = 0; k < nfields; k++)
-		if (fields[k].type != ACFG_BOOL && fields[k].type != ACFG_APPS)
+	for (k = 0; k < nfields; k++) {
+		if (fields[k].type == ACFG_RULES) {
+			struct drift_rule *rules = *FIELD(base, &fields[k], struct drift_rule *);
+			size_t i, n = *(size_t *)((char *)base + fields[k].aux);
+			for (i = 0; i < n; i++)
+				drift_rule_release(&rules[i]);
+			free(rules);
+		} else if (fields[k].type != ACFG_BOOL && fields[k].type != ACFG_APPS) {
 			free(*FIELD(base, &fields[k], char *));
+		}
+	}
 }
 
 void agent_config_release(struct agent_config *cfg)
@@ -375,6 +463,7 @@ static const char *type_name(const struct acfg_field *f)
 	case ACFG_DURATION: return "duration";
 	case ACFG_COUNT: return "number";
 	case ACFG_APPS: return "list";
+	case ACFG_RULES: return "list";
 	}
 	return "?";
 }

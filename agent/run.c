@@ -4,6 +4,7 @@
 #include "core/compat.h"
 #include "agent/run.h"
 #include "agent/agent.h"
+#include "agent/api.h"
 #include "agent/push.h"
 #include "agent/server.h"
 #include "core/cmd.h"
@@ -163,11 +164,10 @@ static void *app_thread(void *arg)
 			continue;
 		}
 		ra->wake = false;
-		if (ra->app->suspend) {
-			/* Suspended: no sync, but still woken by pushes (which are kept). */
-			ra->next = now + jittered(ra, ra->app->interval_s);
-			continue;
-		}
+		/*
+		 * A suspended app still passes (agent_sync only plans it: its
+		 * status and plan update, nothing is written).
+		 */
 		ra->syncing = true;
 		ra->target[0] = '\0';
 		__atomic_store_n(&ra->cancel, 0, __ATOMIC_SEQ_CST);
@@ -313,6 +313,88 @@ static int cb_sync(void *ctx, const char *name, const char *digest, struct strbu
 	return 202;
 }
 
+static void wake_app(void *ctx, const char *name)
+{
+	if (run_wake(ctx, name, NULL))
+		err_clear();
+}
+
+/* The app's pending plan as JSON ("null" when none), for a refusal to show. */
+static void current_plan(struct run *r, const struct agent_app *app, struct strbuf *out)
+{
+	struct strbuf json = STRBUF_INIT;
+	struct doc_stream *ds = NULL;
+	const struct doc_node *plan;
+	size_t mark = out->len;
+
+	if (agent_app_json(r->ag, app, &json) || doc_parse(&ds, json.buf, json.len, "app", NULL) ||
+	    !(plan = doc_map_get(ds->docs[0], "plan")) || doc_emit_json(out, plan)) {
+		err_clear();
+		strbuf_setlen(out, mark);
+		strbuf_addstr(out, "null");
+	}
+	strbuf_rtrim(out);
+	doc_stream_free(ds);
+	strbuf_release(&json);
+}
+
+static int cb_approve(void *ctx, const char *name, const char *digest, const char *plan,
+		      const char *by, struct strbuf *reply)
+{
+	struct run *r = ctx;
+	struct run_app *ra = find_app(r, name);
+	struct strbuf who = STRBUF_INIT;
+	int rc;
+
+	if (!ra)
+		return err_set(ERR_NOTFOUND, "no app named '%s'", name);
+	strbuf_addstr(&who, *by ? by : "api");
+	rc = agent_approve(r->ag, ra->app, digest, plan, who.buf);
+	strbuf_release(&who);
+	if (!rc) {
+		reply_app(reply, name, digest, "approved", "the plan is applied now");
+		return 202;
+	}
+	if (rc == ERR_CONFLICT || rc == ERR_INVALID) {
+		const char *code = rc == ERR_INVALID ? "bad-request"
+			: strncmp(err_msg(), "stale", 5) ? "conflict" : "stale";
+		struct strbuf msg = STRBUF_INIT;
+
+		strbuf_addstr(&msg, err_msg());
+		agent_log("warn", name, digest, NULL, "approval-refused", "%s", msg.buf);
+		strbuf_addstr(reply, "{\"error\":");
+		strbuf_add_json_str(reply, code, strlen(code));
+		strbuf_addstr(reply, ",\"message\":");
+		strbuf_add_json_str(reply, msg.buf, msg.len);
+		strbuf_addstr(reply, ",\"plan\":");
+		current_plan(r, ra->app, reply);
+		strbuf_addstr(reply, "}\n");
+		strbuf_release(&msg);
+		return rc == ERR_INVALID ? 400 : 409;
+	}
+	return rc;
+}
+
+static int cb_accept_drift(void *ctx, const char *name, const char *object,
+			   struct strbuf *reply)
+{
+	struct run *r = ctx;
+	struct run_app *ra = find_app(r, name);
+	int rc;
+
+	if (!ra)
+		return err_set(ERR_NOTFOUND, "no app named '%s'", name);
+	rc = agent_accept_drift(r->ag, ra->app, object);
+	if (rc == ERR_INVALID) {
+		api_error_json(reply, "bad-request", err_msg());
+		return 400;
+	}
+	if (rc)
+		return rc;
+	reply_app(reply, name, "", "accepted", "the object's drifted fields are ignored from now on");
+	return 200;
+}
+
 /*
  * The agent's recorded status, with what only the loop knows added to
  * each app: whether it is syncing now and when it syncs next.  `only`
@@ -327,7 +409,19 @@ static int cb_status(void *ctx, const char *only, struct strbuf *reply)
 	size_t i;
 	int rc;
 
-	rc = agent_status_json(r->ag, &json);
+	if (only) {
+		/* One app: its whole document (agent_app_json), as the only entry. */
+		struct run_app *ra = find_app(r, only);
+		if (!ra) {
+			rc = err_set(ERR_NOTFOUND, "no app named '%s'", only);
+			goto out;
+		}
+		strbuf_addstr(&json, "{\"apps\":[");
+		rc = agent_app_json(r->ag, ra->app, &json);
+		strbuf_addstr(&json, "]}");
+	} else {
+		rc = agent_status_json(r->ag, &json);
+	}
 	if (!rc)
 		rc = doc_parse(&ds, json.buf, json.len, "status", NULL);
 	if (rc)
@@ -390,7 +484,8 @@ int run_start(struct run **out, struct agent *ag, const struct run_opts *o)
 {
 	struct run *r = xcalloc(1, sizeof(*r));
 	struct server_opts so = { 0 };
-	struct server_ops ops = { r, cb_app_get, cb_push, cb_sync, cb_status };
+	struct server_ops ops = { r, cb_app_get, cb_push, cb_sync, cb_status, cb_approve,
+				  cb_accept_drift };
 	pthread_condattr_t ca;
 	struct strbuf dir = STRBUF_INIT;
 	time_t now = mono_now();
@@ -404,6 +499,8 @@ int run_start(struct run **out, struct agent *ag, const struct run_opts *o)
 	pthread_mutex_init(&r->mu, NULL);
 	strbuf_addf(&dir, "%s/push", ag->cfg.state_dir);
 	r->push_dir = strbuf_detach(&dir, NULL);
+	ag->wake = wake_app;
+	ag->wake_ctx = r;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	for (i = 0; i < r->n; i++) {
@@ -466,6 +563,7 @@ void run_stop(struct run *r)
 		if (r->apps[i].started)
 			pthread_join(r->apps[i].thread, NULL);
 	server_stop(r->srv);
+	r->ag->wake = NULL;
 	for (i = 0; i < r->n; i++) {
 		pthread_cond_destroy(&r->apps[i].cv);
 		sign_key_free(r->apps[i].key);

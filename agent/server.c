@@ -245,7 +245,7 @@ static enum MHD_Result web_write(struct server *s, struct MHD_Connection *c, str
 {
 	struct strbuf digest = STRBUF_INIT, plan = STRBUF_INIT, body = STRBUF_INIT;
 	struct strbuf json = STRBUF_INIT, to = STRBUF_INIT;
-	char d[DIGEST_STR_SIZE];
+	char d[DIGEST_STR_SIZE], hash[DIGEST_STR_SIZE], by[128];
 	enum MHD_Result ok;
 	int r;
 
@@ -263,11 +263,17 @@ static enum MHD_Result web_write(struct server *s, struct MHD_Connection *c, str
 		strbuf_add_json_str(&body, plan.buf, plan.len);
 		strbuf_addstr(&body, ",\"by\":\"web\"}");
 	}
-	if (api_sync_body_parse(body.buf, body.len, d)) {
+	/* The body POST /v1/apps/APP/sync takes, through the same parser and callbacks. */
+	if (api_approve_body_parse(body.buf, body.len, d, hash, by)) {
 		ok = web_message(c, 400, "Bad request", err_msg(), v);
 		goto out;
 	}
-	r = s->ops.sync(s->ops.ctx, rq->app, d, &json);
+	if (hash[0] && s->ops.approve)
+		r = s->ops.approve(s->ops.ctx, rq->app, d, hash, by, &json);
+	else if (hash[0])
+		r = err_set(ERR_GENERIC, "this agent cannot approve plans");
+	else
+		r = s->ops.sync(s->ops.ctx, rq->app, d, &json);
 	if (r < 0 || r >= 300) {
 		struct doc_stream *ds = NULL;
 		const char *msg = r < 0 ? err_msg() : NULL;
@@ -442,13 +448,31 @@ static enum MHD_Result dispatch(struct server *s, struct MHD_Connection *c, stru
 		ok = reply_cb(c, r, &json);
 		break;
 	case API_SYNC: {
-		char digest[DIGEST_STR_SIZE];
+		char digest[DIGEST_STR_SIZE], plan[DIGEST_STR_SIZE], by[128];
 
-		if (api_sync_body_parse(rq->body.buf, rq->body.len, digest)) {
+		if (api_approve_body_parse(rq->body.buf, rq->body.len, digest, plan, by)) {
 			ok = reply_error(c, 400, "bad-request", err_msg(), NULL);
 			break;
 		}
-		r = s->ops.sync(s->ops.ctx, rq->app, digest, &json);
+		if (plan[0] && s->ops.approve)
+			r = s->ops.approve(s->ops.ctx, rq->app, digest, plan, by, &json);
+		else
+			r = s->ops.sync(s->ops.ctx, rq->app, digest, &json);
+		ok = reply_cb(c, r, &json);
+		break;
+	}
+	case API_ACCEPT_DRIFT: {
+		char object[512];
+
+		if (!s->ops.accept_drift) {
+			ok = reply_error(c, 404, "not-found", "no such path", NULL);
+			break;
+		}
+		if (api_accept_body_parse(rq->body.buf, rq->body.len, object)) {
+			ok = reply_error(c, 400, "bad-request", err_msg(), NULL);
+			break;
+		}
+		r = s->ops.accept_drift(s->ops.ctx, rq->app, object, &json);
 		ok = reply_cb(c, r, &json);
 		break;
 	}

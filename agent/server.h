@@ -47,6 +47,11 @@ struct server_ops {
 	int (*sync)(void *ctx, const char *app, const char *digest, struct strbuf *reply);
 	/* GET /v1/status (app NULL) and GET /v1/apps/APP. */
 	int (*status)(void *ctx, const char *app, struct strbuf *reply);
+	/* POST /v1/apps/APP/sync with {"digest","plan"}: an approval (agent_approve). */
+	int (*approve)(void *ctx, const char *app, const char *digest, const char *plan,
+		       const char *by, struct strbuf *reply);
+	/* POST /v1/apps/APP/accept-drift (agent_accept_drift). */
+	int (*accept_drift)(void *ctx, const char *app, const char *object, struct strbuf *reply);
 };
 
 struct server_opts {

@@ -10,6 +10,7 @@
 #include "agent/agent.h"
 #include "agent/kube.h"
 #include "agent/metrics.h"
+#include "agent/plan.h"
 #include "core/doc.h"
 #include "core/err.h"
 #include "core/strbuf.h"
@@ -157,6 +158,7 @@ void agent_free(struct agent *ag)
 		free(ag->status[i].json);
 	free(ag->status);
 	free(ag->metric_names);
+	appstate_free(ag);
 	kube_discovery_free(ag->disco);
 	kube_conf_free(ag->kube);
 	agent_config_release(&ag->cfg);
@@ -258,14 +260,22 @@ int agent_status_json(struct agent *ag, struct strbuf *out)
 		if (i)
 			strbuf_addch(out, ',');
 		if (ag->status[i].json) {
-			strbuf_addstr(out, ag->status[i].json);
-			continue;
+			/* The recorded object without its closing brace: the policies follow. */
+			const char *j = ag->status[i].json;
+			size_t n = strlen(j);
+			while (n && j[n - 1] != '}')
+				n--;
+			strbuf_add(out, j, n ? n - 1 : 0);
+		} else {
+			strbuf_addstr(out, "{\"name\":");
+			strbuf_add_json_str(out, a->name, strlen(a->name));
+			json_kv_str(out, "source", a->source);
+			strbuf_addf(out, ",\"result\":null,\"health\":\"Unknown\",\"suspended\":%s",
+				    a->suspend ? "true" : "false");
 		}
-		strbuf_addstr(out, "{\"name\":");
-		strbuf_add_json_str(out, a->name, strlen(a->name));
-		json_kv_str(out, "source", a->source);
-		strbuf_addf(out, ",\"result\":null,\"health\":\"Unknown\",\"suspended\":%s}",
-			    a->suspend ? "true" : "false");
+		json_kv_str(out, "sync", a->sync);
+		json_kv_str(out, "drift", a->drift);
+		strbuf_addf(out, ",\"drifted\":%zu}", appstate_drifted_locked(ag, i));
 	}
 	pthread_mutex_unlock(&ag->lock);
 	strbuf_addstr(out, "]}\n");

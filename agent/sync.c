@@ -35,6 +35,7 @@
 #include "agent/health.h"
 #include "agent/inventory.h"
 #include "agent/kube.h"
+#include "agent/plan.h"
 #include "agent/source.h"
 #include "core/arena.h"
 #include "core/artifact.h"
@@ -63,6 +64,8 @@ struct item {
 	bool applied;
 	enum agent_health health;
 	struct strbuf reason;
+	struct strbuf diff;              /* field-level differences (plan_diff) */
+	size_t ndiff;
 };
 
 struct sync_ctx {
@@ -77,6 +80,10 @@ struct sync_ctx {
 	size_t npages, pages_alloc;
 	time_t deadline;
 	bool disco_refreshed;
+	struct sync_opts *o;             /* never NULL inside agent_sync_ex */
+	bool manual;                     /* `sync: manual`: plan, apply only what is approved */
+	bool stopped;                    /* a manual pass ended at its plan: nothing recorded */
+	bool stale_digest;               /* the approval named another digest than the source's */
 };
 
 static bool cancelled(const struct sync_ctx *c)
@@ -250,6 +257,7 @@ static int plan(struct sync_ctx *c, struct objset *set, struct arena *a)
 		it->order = i;
 		strbuf_init(&it->body, 0);
 		strbuf_init(&it->reason, 0);
+		strbuf_init(&it->diff, 0);
 		it->stage = stage_of(o->kind);
 		if (!name_ok(o->name) || (*o->namespace && !name_ok(o->namespace))) {
 			r = err_set(ERR_INVALID, "%s %s: not a valid object name", o->kind, o->name);
@@ -333,56 +341,6 @@ static void item_path(struct strbuf *out, const struct item *it, const char *que
 static const char *live_label(const struct doc_node *live)
 {
 	return live ? doc_get_str(live, "metadata", "labels", AGENT_LABEL_APP, NULL) : NULL;
-}
-
-/* Keys that move on every write, or that are not ours to compare. */
-static bool skip_key(const char *key, int depth, bool in_meta)
-{
-	if (depth == 0)
-		return !strcmp(key, "status");
-	if (depth == 1 && in_meta)
-		return !strcmp(key, "managedFields") || !strcmp(key, "resourceVersion") ||
-		       !strcmp(key, "generation") || !strcmp(key, "creationTimestamp") ||
-		       !strcmp(key, "uid") || !strcmp(key, "selfLink");
-	return false;
-}
-
-/* Equality that ignores key order (servers need not keep it) and skip_key(). */
-static bool same(const struct doc_node *x, const struct doc_node *y, int depth, bool in_meta)
-{
-	size_t i, nx = 0, ny = 0;
-
-	if (!x || !y)
-		return x == y;
-	if (x->kind != y->kind)
-		return false;
-	if (x->kind == DOC_SCALAR)
-		return doc_equal(x, y);
-	if (x->kind == DOC_SEQ) {
-		if (x->n != y->n)
-			return false;
-		for (i = 0; i < x->n; i++)
-			if (!same(x->kids[i], y->kids[i], depth + 1, false))
-				return false;
-		return true;
-	}
-	for (i = 0; i < x->n; i++) {
-		const char *k = doc_str(x->kids[2 * i]);
-		if (!k)
-			return false;
-		if (skip_key(k, depth, in_meta))
-			continue;
-		nx++;
-		if (!same(x->kids[2 * i + 1], doc_map_get(y, k), depth + 1,
-			  depth == 0 && !strcmp(k, "metadata")))
-			return false;
-	}
-	for (i = 0; i < y->n; i++) {
-		const char *k = doc_str(y->kids[2 * i]);
-		if (k && !skip_key(k, depth, in_meta))
-			ny++;
-	}
-	return nx == ny;
 }
 
 /*
@@ -564,6 +522,23 @@ static int list_live(struct sync_ctx *c, bool *found, bool *absent)
 	return r;
 }
 
+/*
+ * What applying `it` would change: the dry-run result against the live
+ * object (plan.h says why that is exactly the fields we would write),
+ * without the app's ignore rules' fields.  No difference: unchanged.
+ */
+static void item_diff(struct sync_ctx *c, struct item *it, const struct doc_node *dry)
+{
+	char **ign = NULL;
+	size_t nign = 0;
+
+	appstate_ignores(c->ag, c->app, it->obj->api_version, it->obj->kind, it->ns,
+			 it->obj->name, &ign, &nign);
+	strbuf_reset(&it->diff);
+	it->ndiff = plan_diff(&it->diff, it->live, dry, (const char *const *)ign, nign);
+	appstate_ignores_free(ign, nign);
+}
+
 /* Step 2: GET and dry-run everything that can be checked; nothing is written. */
 static int check(struct sync_ctx *c, const struct objset *set, bool same_digest)
 {
@@ -688,7 +663,8 @@ static int check(struct sync_ctx *c, const struct objset *set, bool same_digest)
 			strbuf_addf(&errs, "%s%s", nerr++ ? "; " : "", err_msg());
 			continue;
 		}
-		it->st = same(s->docs[0], it->live, 0, false) ? IT_UNCHANGED : IT_CHANGE;
+		item_diff(c, it, s->docs[0]);
+		it->st = it->ndiff ? IT_CHANGE : IT_UNCHANGED;
 		doc_stream_free(s);
 	}
 out:
@@ -1040,6 +1016,7 @@ static void ctx_release(struct sync_ctx *c)
 	for (i = 0; i < c->n; i++) {
 		free(c->items[i].what);
 		strbuf_release(&c->items[i].body);
+		strbuf_release(&c->items[i].diff);
 		strbuf_release(&c->items[i].reason);
 		doc_stream_free(c->items[i].live_own);
 		res_release(&c->items[i].res_copy);
@@ -1049,6 +1026,150 @@ static void ctx_release(struct sync_ctx *c)
 		doc_stream_free(c->pages[i]);
 	free(c->pages);
 	kube_close(c->k);
+}
+
+/* The app document's object list: what this sync applied, with its health. */
+static void record_objects(struct sync_ctx *c)
+{
+	struct app_object_in *v = xcalloc(c->n ? c->n : 1, sizeof(*v));
+	size_t i;
+
+	for (i = 0; i < c->n; i++) {
+		const struct item *it = &c->items[i];
+		v[i].api_version = it->obj->api_version;
+		v[i].kind = it->obj->kind;
+		v[i].ns = it->ns;
+		v[i].name = it->obj->name;
+		v[i].health = (int)it->health;
+		v[i].health_message = it->health == HEALTH_HEALTHY ? NULL : it->reason.buf;
+		v[i].body = it->body.buf;
+	}
+	appstate_set_objects(c->ag, c->app, v, c->n);
+	free(v);
+}
+
+static void change_json(struct strbuf *out, const char *action, const char *api_version,
+			const char *kind, const char *ns, const char *name, const char *diff)
+{
+	strbuf_addstr(out, "{\"action\":");
+	strbuf_add_json_str(out, action, strlen(action));
+	strbuf_addstr(out, ",\"apiVersion\":");
+	strbuf_add_json_str(out, api_version, strlen(api_version));
+	strbuf_addstr(out, ",\"kind\":");
+	strbuf_add_json_str(out, kind, strlen(kind));
+	strbuf_addstr(out, ",\"namespace\":");
+	if (*ns)
+		strbuf_add_json_str(out, ns, strlen(ns));
+	else
+		strbuf_addstr(out, "null");
+	strbuf_addstr(out, ",\"name\":");
+	strbuf_add_json_str(out, name, strlen(name));
+	strbuf_addf(out, ",\"diff\":[%s]}", diff);
+}
+
+/*
+ * The plan of this pass: every object's action (and diff), then what
+ * prune would delete.  `changes` gets the JSON array the hash covers,
+ * `plan` the whole plan object; returns the number of objects that would
+ * change (created, updated or pruned).
+ */
+static size_t build_plan(struct sync_ctx *c, const struct inventory *old, struct strbuf *changes,
+			 struct strbuf *plan, char hash[DIGEST_STR_SIZE])
+{
+	struct inventory cur = { 0 };
+	size_t i, nchange = 0;
+	bool first = true;
+	char now[32];
+	struct tm tm;
+	time_t t = time(NULL);
+
+	strbuf_addch(changes, '[');
+	for (i = 0; i < c->n; i++) {
+		const struct item *it = &c->items[i];
+		const char *action = it->st == IT_CREATE ? "create"
+				     : it->st == IT_CHANGE ? "update" : "unchanged";
+		if (!first)
+			strbuf_addch(changes, ',');
+		first = false;
+		change_json(changes, action, it->obj->api_version, it->obj->kind, it->ns,
+			    it->obj->name, it->st == IT_CHANGE ? it->diff.buf : "");
+		nchange += it->st != IT_UNCHANGED;
+	}
+	inventory_of(&cur, c, false);
+	for (i = 0; c->app->prune && i < old->n; i++) {
+		const struct inv_entry *e = &old->v[i];
+		if (inventory_has(&cur, e->api_version, e->kind, e->ns, e->name))
+			continue;
+		if (!first)
+			strbuf_addch(changes, ',');
+		first = false;
+		change_json(changes, "prune", e->api_version, e->kind, e->ns, e->name, "");
+		nchange++;
+	}
+	inventory_release(&cur);
+	strbuf_addch(changes, ']');
+	plan_hash(hash, c->res->digest, changes->buf, changes->len);
+	gmtime_r(&t, &tm);
+	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	strbuf_addstr(plan, "{\"digest\":");
+	strbuf_add_json_str(plan, c->res->digest, strlen(c->res->digest));
+	strbuf_addstr(plan, ",\"revision\":");
+	if (c->res->revision)
+		strbuf_add_json_str(plan, c->res->revision, strlen(c->res->revision));
+	else
+		strbuf_addstr(plan, "null");
+	strbuf_addf(plan, ",\"hash\":\"%s\",\"created\":\"%s\",\"changes\":%s}", hash, now,
+		    changes->buf);
+	return nchange;
+}
+
+/*
+ * `sync: manual`: the plan decides.  0: go on and apply (approved, or
+ * nothing to approve); otherwise c->stopped is set and the pass ends with
+ * 0 (planned, waiting for approval) or ERR_CONFLICT (the approval is stale).
+ */
+static int manual_gate(struct sync_ctx *c, const struct inventory *old, bool same_digest)
+{
+	struct strbuf changes = STRBUF_INIT, plan = STRBUF_INIT;
+	char hash[DIGEST_STR_SIZE];
+	size_t nchange;
+	int r = 0;
+
+	nchange = build_plan(c, old, &changes, &plan, hash);
+	memcpy(c->o->plan_hash, hash, sizeof(hash));
+	if (!nchange && same_digest) {
+		/* Applied already and nothing differs: nothing to approve. */
+		appstate_set_plan(c->ag, c->app, c->res->digest, hash, NULL);
+		goto out;
+	}
+	if (c->o->approved_digest && !c->o->plan_only) {
+		if (!strcmp(c->o->approved_hash, hash)) {
+			appstate_set_plan(c->ag, c->app, c->res->digest, hash, NULL);
+			goto out; /* approved: apply */
+		}
+		r = err_set(ERR_CONFLICT,
+			    "stale: the approved plan %s no longer matches: the live state changed "
+			    "since (the plan is now %s); nothing was applied",
+			    c->o->approved_hash, hash);
+		free(c->res->message);
+		c->res->message = xstrdup(err_msg());
+	}
+	c->stopped = true;
+	if (appstate_set_plan(c->ag, c->app, c->res->digest, hash, plan.buf) && !c->app->suspend) {
+		struct strbuf msg = STRBUF_INIT;
+
+		strbuf_addf(&msg, "plan %s: %zu of %zu objects change; approve with "
+				  "`hoist-agent approve %s --digest %s`",
+			    hash, nchange, c->n, c->app->name, c->res->digest);
+		agent_event(c->ag, &(struct agent_event){ .type = EVENT_APPROVAL_NEEDED,
+							  .app = c->app->name, .digest = c->res->digest,
+							  .revision = c->res->revision, .message = msg.buf });
+		strbuf_release(&msg);
+	}
+out:
+	strbuf_release(&changes);
+	strbuf_release(&plan);
+	return r;
 }
 
 /* The parts of a sync after the artifact is verified and unpacked. */
@@ -1074,7 +1195,9 @@ static int sync_objects(struct sync_ctx *c, struct objset *set)
 				   &stored_digest);
 	if (!r)
 		r = check(c, set, found && !strcmp(stored_digest.buf, c->res->digest));
-	if (r)
+	if (!r && c->manual)
+		r = manual_gate(c, &old, found && !strcmp(stored_digest.buf, c->res->digest));
+	if (r || c->stopped)
 		goto out;
 	c->res->objects = c->n;
 	/*
@@ -1160,6 +1283,7 @@ static int sync_objects(struct sync_ctx *c, struct objset *set)
 	/* Health of everything the app has, changed or not. */
 	r = wait_healthy(c, 0, c->n, &h);
 	c->res->health = h;
+	record_objects(c);
 	if (c->res->prune_failed && !r)
 		r = err_set(ERR_GENERIC, "%zu objects could not be pruned (kept in the inventory, retried next sync)",
 			    c->res->prune_failed);
@@ -1175,9 +1299,11 @@ out:
 	return r;
 }
 
-int agent_sync(struct agent *ag, const struct agent_app *app, const struct artifact_bytes *pushed,
-	       const volatile int *cancel, struct sync_result *res)
+int agent_sync_ex(struct agent *ag, const struct agent_app *app,
+		  const struct artifact_bytes *pushed, const volatile int *cancel,
+		  struct sync_result *res, struct sync_opts *o)
 {
+	struct sync_opts none = { 0 };
 	struct sync_ctx c = { 0 };
 	struct strbuf layer = STRBUF_INIT, ref = STRBUF_INIT;
 	struct artifact_info info = { 0 };
@@ -1191,8 +1317,13 @@ int agent_sync(struct agent *ag, const struct agent_app *app, const struct artif
 	c.cancel = cancel;
 	c.res = res;
 	c.deadline = res->started + app->timeout_s;
-	agent_event(ag, &(struct agent_event){ .type = EVENT_SYNC_STARTED, .app = app->name,
-					       .message = pushed ? "source push" : app->source });
+	c.o = o ? o : &none;
+	c.o->plan_hash[0] = '\0';
+	/* Suspended apps (plan_only from agent_sync) are planned as manual ones. */
+	c.manual = !strcmp(app->sync, "manual") || c.o->plan_only;
+	if (!c.manual || (c.o->approved_digest && !c.o->plan_only))
+		agent_event(ag, &(struct agent_event){ .type = EVENT_SYNC_STARTED, .app = app->name,
+						       .message = pushed ? "source push" : app->source });
 	if (pushed) {
 		r = agent_verify_pushed(ag, app, pushed);
 		if (!r) {
@@ -1205,7 +1336,16 @@ int agent_sync(struct agent *ag, const struct agent_app *app, const struct artif
 		if (ref.len)
 			res->source = strbuf_detach(&ref, NULL);
 	}
-	if (r)
+	if (!r && c.manual && c.o->approved_digest && !c.o->plan_only &&
+	    strcmp(c.o->approved_digest, res->digest)) {
+		/* The source moved on: plan the new digest, apply nothing. */
+		r = err_set(ERR_CONFLICT, "stale: the approval names %s but the source now has %s; "
+					  "nothing was applied", c.o->approved_digest, res->digest);
+		c.o->approved_digest = NULL;
+		c.o->plan_only = true;
+		c.stale_digest = true;
+	}
+	if (r && !c.stale_digest)
 		goto out;
 	r = artifact_read(&info, layer.buf, layer.len, NULL, true);
 	if (r) {
@@ -1223,8 +1363,32 @@ int agent_sync(struct agent *ag, const struct agent_app *app, const struct artif
 	if (r)
 		goto out;
 	r = sync_objects(&c, &set);
+	if (c.stale_digest && !r) {
+		/* The new plan is stored; the refusal is what the caller hears. */
+		r = err_set(ERR_CONFLICT, "stale: the approval names another digest than the "
+					  "source's %s; nothing was applied, the new plan is %s",
+			    res->digest, c.o->plan_hash);
+		free(res->message);
+		res->message = xstrdup(err_msg());
+	}
 out:
 	res->rc = r;
+	if (c.stopped || c.stale_digest) {
+		/* A manual pass that planned: not a sync, nothing recorded. */
+		res->finished = time(NULL);
+		if (!r || !res->message) {
+			free(res->message);
+			res->message = xstrdup(r ? err_msg() : "the plan awaits approval");
+		}
+		ctx_release(&c);
+		objset_release(&set);
+		artifact_info_release(&info);
+		strbuf_release(&layer);
+		strbuf_release(&ref);
+		if (r)
+			err_set(r, "%s", res->message);
+		return r;
+	}
 	res->finished = time(NULL);
 	if (r && !res->message)
 		res->message = xstrdup(err_msg());
@@ -1246,6 +1410,7 @@ out:
 		strbuf_release(&msg);
 	}
 	agent_status_record(ag, app, res);
+	appstate_history_add(ag, app, res, c.o->approved_by);
 	if (r)
 		err_set(r, "%s", res->message);
 	ctx_release(&c);
@@ -1254,4 +1419,25 @@ out:
 	strbuf_release(&layer);
 	strbuf_release(&ref);
 	return r;
+}
+
+int agent_sync(struct agent *ag, const struct agent_app *app, const struct artifact_bytes *pushed,
+	       const volatile int *cancel, struct sync_result *res)
+{
+	struct sync_opts o = { 0 };
+	char digest[DIGEST_STR_SIZE], hash[DIGEST_STR_SIZE], who[128];
+
+	/* Suspended: no write at all.  Manual: only an approval the loop was handed. */
+	if (app->suspend) {
+		o.plan_only = true;
+	} else if (!strcmp(app->sync, "manual")) {
+		if (appstate_take_approval(ag, app, digest, hash, who)) {
+			o.approved_digest = digest;
+			o.approved_hash = hash;
+			o.approved_by = who;
+		} else {
+			o.plan_only = true;
+		}
+	}
+	return agent_sync_ex(ag, app, pushed, cancel, res, &o);
 }
