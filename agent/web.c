@@ -650,7 +650,7 @@ static void section_objects(struct strbuf *out, const struct doc_node *objs)
 	size_t i;
 
 	strbuf_addstr(out, "<h2>Objects</h2>");
-	if (!objs) {
+	if (!objs || !objs->n) {
 		strbuf_addstr(out, "<p class=\"none\">The agent reports no objects for this app.</p>");
 		return;
 	}

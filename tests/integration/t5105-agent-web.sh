@@ -42,6 +42,10 @@ test_expect_success 'setup: an agent with one app synced and one suspended' '
 	EOF
 	hoist pack app -o web.tgz --app web --version 1.0.0 >/dev/null &&
 	hoist push web.tgz "oci-layout:$TRASH/store/web:1" >/dev/null 2>&1 &&
+	mkdir man &&
+	printf "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: man\n  namespace: web\ndata:\n  v: \"1\"\n" >man/objects.yaml &&
+	hoist pack man -o man.tgz --app man --version 1.0.0 >/dev/null &&
+	hoist push man.tgz "oci-layout:$TRASH/store/man:1" >/dev/null 2>&1 &&
 	echo run-token >token &&
 	cat >agent.yaml <<-EOF &&
 	apiVersion: hoist.dev/v1alpha1
@@ -53,6 +57,7 @@ test_expect_success 'setup: an agent with one app synced and one suspended' '
 	apps:
 	  - {name: web, source: "oci-layout:$TRASH/store/web:1", interval: 1h, timeout: 30s}
 	  - {name: held, source: "oci-layout:$TRASH/store/web:1", interval: 1h, suspend: true}
+	  - {name: man, source: "oci-layout:$TRASH/store/man:1", interval: 1h, timeout: 30s, sync: manual}
 	EOF
 	true
 '
@@ -65,8 +70,9 @@ test_cleanup "kill $(cat agent.pid) 2>/dev/null"
 ADDR=$(cat addr)
 U=http://$ADDR
 
-test_expect_success 'the first sync of web is recorded' '
-	wait_for sh -c "curl -sf $U/v1/apps/web | grep -q \"\\\"result\\\":\\\"ok\\\"\""
+test_expect_success 'the first sync of web is recorded; man (manual) has a plan' '
+	wait_for sh -c "curl -sf $U/v1/apps/web | grep -q \"\\\"result\\\":\\\"ok\\\"\"" &&
+	wait_for sh -c "curl -sf $U/v1/apps/man | grep -q \"\\\"plan\\\":{\""
 '
 
 test_expect_success 'GET / lists the apps, HTML-escaped, with the security headers' '
@@ -155,6 +161,7 @@ test_expect_success '/metrics is Prometheus text with the sync, object and API m
 '
 
 test_expect_success 'in Chromium: the list, a refused write, login, then Sync works' '
+	rm -f "$ART"/*.png &&
 	cat >steps <<-EOF &&
 	open $U/
 	dom b-list.html
@@ -195,6 +202,55 @@ test_expect_success 'in Chromium: the list, a refused write, login, then Sync wo
 	test_grep "id=\"logout\"" b-in.html &&
 	test_grep "id=\"notice\" class=\"ok\"" b-synced.html &&
 	test -s "$ART/list.png" && test -s "$ART/synced.png"
+'
+
+test_expect_success 'in Chromium: Approve is refused without a session, applies with one' '
+	curl -sf "$U/v1/apps/man" >man.json &&
+	python3 -c "import json,sys; p=json.load(open(\"man.json\"))[\"plan\"]; print(p[\"digest\"]); print(p[\"hash\"])" >plan &&
+	cat >steps <<-EOF &&
+	open $U/app/man
+	dom m-plan.html
+	shot $ART/plan.png
+	text #changes tbody tr td.action
+	click #approve
+	status
+	dom m-refused.html
+	EOF
+	python3 "$TEST_TOP/tests/webdriver.py" "$TRASH/anon" <steps >out &&
+	printf "create\n403\n" >want && test_cmp want out &&
+	test_grep "Log in first" m-refused.html &&
+	test_grep "name=\"digest\" value=\"$(sed -n 1p plan)\"" m-plan.html &&
+	test_grep "name=\"plan\" value=\"$(sed -n 2p plan)\"" m-plan.html &&
+	test_grep "<td class=\"object-name\">ConfigMap web/man</td>" m-plan.html &&
+	test_must_fail kc get configmap man -n web &&
+	! grep -q "approved from the web page" agent.log &&
+	cat >steps <<-EOF &&
+	open $U/login
+	fill #token run-token
+	click #login-button
+	open $U/app/man
+	click #approve
+	status
+	text #notice
+	dom m-approved.html
+	shot $ART/approved.png
+	EOF
+	python3 "$TEST_TOP/tests/webdriver.py" "$TRASH/in" <steps >out &&
+	printf "200\nApproved: the agent applies the plan now.\n" >want && test_cmp want out &&
+	wait_for kc get configmap man -n web &&
+	wait_for sh -c "curl -sf $U/v1/apps/man | grep -q \"\\\"approvedBy\\\":\\\"web\\\"\"" &&
+	curl -sS -o m-after.html "$U/app/man" &&
+	test_grep "<td class=\"approved-by\">web</td>" m-after.html
+'
+
+test_expect_success 'a stale approval from the page is refused (409) and applies nothing' '
+	C=$(cat cookie) &&
+	curl -sS -o page.html -H "Cookie: $C" "$U/app/web" &&
+	CS=$(sed -n "s/.*name=\"csrf\" value=\"\([0-9a-f]*\)\".*/\1/p" page.html | head -1) &&
+	curl -sS -o r.html -w "%{http_code}\n" -H "Cookie: $C" -X POST \
+		-d "csrf=$CS&digest=$(sed -n 1p plan)&plan=sha256:$(printf %064d 0)" "$U/app/man/approve" >code &&
+	echo 409 >want && test_cmp want code &&
+	test_grep "Refused" r.html
 '
 
 echo "# screenshots: $ART"
