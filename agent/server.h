@@ -6,7 +6,9 @@
  * to the run loop through `ops->push`, which keeps it and wakes the app.
  * No sync ever runs on the server's thread, so a slow cluster never stalls
  * the status API.  The routes and their replies are in docs/api.md; what
- * is read from a request is in api.h and push.h.
+ * is read from a request is in api.h, push.h and web.h (the web page at
+ * `/`, its login and forms, `/metrics`, rendered from the same `status`
+ * callback and writing through the same `sync`/`approve` callbacks).
  *
  * Bodies are read into memory up to the artifact limit (OCI_BLOB_MAX); a
  * request that announces more is refused before its body is read, and so
