@@ -69,6 +69,7 @@ struct agent_config {
 	char *listen;     /* "HOST:PORT" of the push endpoint and status API */
 	char *cert, *key; /* TLS for `listen`; both or neither */
 	char *token_file;
+	char *web_auth;   /* "write" or "read": whether reads need the token too */
 	char *concurrency; /* as written; concurrency_n parsed */
 	size_t concurrency_n;
 	char *api_timeout; /* as written; api_timeout_s parsed */

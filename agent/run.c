@@ -522,6 +522,7 @@ int run_start(struct run **out, struct agent *ag, const struct run_opts *o)
 	so.cert = ag->cfg.cert;
 	so.key = ag->cfg.key;
 	so.token_file = ag->cfg.token_file;
+	so.auth_read = ag->cfg.web_auth && !strcmp(ag->cfg.web_auth, "read");
 	rc = server_start(&r->srv, &so, &ops);
 	if (rc)
 		goto fail;

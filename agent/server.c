@@ -31,6 +31,7 @@ struct server {
 	char *cert_pem, *key_pem;
 	unsigned port;
 	unsigned char web_key[WEB_KEY_SIZE]; /* signs the web page's sessions */
+	bool auth_read;                      /* webAuth: read */
 };
 
 /* One request's state, from its headers to the last call of the handler. */
@@ -299,6 +300,28 @@ out:
 	return ok;
 }
 
+/*
+ * Under webAuth: read, whether a read may go on: the bearer token, or a
+ * web session.  Always true otherwise.
+ */
+static bool may_read(struct server *s, struct MHD_Connection *c)
+{
+	struct strbuf token = STRBUF_INIT, cookie = STRBUF_INIT;
+	const char *ch = header(c, "Cookie");
+	bool ok = !s->auth_read;
+
+	if (!ok && s->token_file && !api_token_read(&token, s->token_file))
+		ok = api_bearer_ok(header(c, MHD_HTTP_HEADER_AUTHORIZATION), token.buf) ||
+		     (ch && !web_cookie_get(ch, WEB_SESSION_COOKIE, &cookie) &&
+		      web_session_ok(cookie.buf, s->web_key, token.buf, time(NULL), NULL));
+	err_clear();
+	if (token.len)
+		explicit_bzero(token.buf, token.len);
+	strbuf_release(&token);
+	strbuf_release(&cookie);
+	return ok;
+}
+
 /* Origin and Sec-Fetch-Site name this agent's pages (web_origin_ok); a refusal is logged. */
 static bool web_same_origin(struct server *s, struct MHD_Connection *c)
 {
@@ -331,6 +354,18 @@ static enum MHD_Result web_dispatch(struct server *s, struct MHD_Connection *c,
 		v.csrf = csrf;
 	}
 	err_clear();
+	if ((rq->web == WEB_INDEX || rq->web == WEB_APP || rq->web == WEB_METRICS) &&
+	    !v.logged_in && !may_read(s, c)) {
+		/* webAuth: read: people are sent to the login, scrapers told to authenticate. */
+		if (rq->web == WEB_METRICS) {
+			strbuf_addstr(&out, "a bearer token is required (webAuth: read)\n");
+			ok = reply_web(c, 401, "text/plain; charset=utf-8", out.buf, out.len, NULL,
+				       NULL);
+		} else {
+			ok = web_redirect(c, "/login", NULL);
+		}
+		goto out;
+	}
 	switch (rq->web) {
 	case WEB_INDEX:
 		ok = web_page(s, c, NULL, &v);
@@ -416,6 +451,7 @@ static enum MHD_Result web_dispatch(struct server *s, struct MHD_Connection *c,
 		ok = web_write(s, c, rq, &v);
 		break;
 	}
+out:
 	err_clear();
 	if (token.len)
 		explicit_bzero(token.buf, token.len);
@@ -514,6 +550,11 @@ static enum MHD_Result begin(struct server *s, struct MHD_Connection *c, const c
 		rq->replied = true;
 		return reply_error(c, 405, "method-not-allowed", "method not allowed here",
 				   api_route_allow(url));
+	}
+	if ((rq->route == API_STATUS || rq->route == API_APP) && !may_read(s, c)) {
+		rq->replied = true;
+		return reply_error(c, 401, "unauthorized",
+				   "this agent needs the token for reads too (webAuth: read)", NULL);
 	}
 	/* Refuse before reading a body we would throw away. */
 	if (api_route_mutates(rq->route) && check_token(s, c, &ok)) {
@@ -649,6 +690,7 @@ int server_start(struct server **out, const struct server_opts *o,
 
 	*out = NULL;
 	s->ops = *ops;
+	s->auth_read = o->auth_read;
 	if (o->token_file)
 		s->token_file = xstrdup(o->token_file);
 	r = web_key_new(s->web_key);

@@ -60,6 +60,7 @@ struct server_opts {
 	const char *listen;     /* "HOST:PORT", "[V6]:PORT" or ":PORT" (every address) */
 	const char *cert, *key; /* PEM files: HTTPS when set (both or neither) */
 	const char *token_file; /* bearer token for pushes and mutating calls */
+	bool auth_read;         /* reads need it too (a bearer token or a web session) */
 };
 
 /*

@@ -43,7 +43,7 @@ test_expect_success 'setup: an agent with one app synced and one suspended' '
 	hoist pack app -o web.tgz --app web --version 1.0.0 >/dev/null &&
 	hoist push web.tgz "oci-layout:$TRASH/store/web:1" >/dev/null 2>&1 &&
 	mkdir man &&
-	printf "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: man\n  namespace: web\ndata:\n  v: \"1\"\n" >man/objects.yaml &&
+	printf "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: man\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: man\n  namespace: man\ndata:\n  v: \"1\"\n" >man/objects.yaml &&
 	hoist pack man -o man.tgz --app man --version 1.0.0 >/dev/null &&
 	hoist push man.tgz "oci-layout:$TRASH/store/man:1" >/dev/null 2>&1 &&
 	echo run-token >token &&
@@ -221,8 +221,8 @@ test_expect_success 'in Chromium: Approve is refused without a session, applies 
 	test_grep "Log in first" m-refused.html &&
 	test_grep "name=\"digest\" value=\"$(sed -n 1p plan)\"" m-plan.html &&
 	test_grep "name=\"plan\" value=\"$(sed -n 2p plan)\"" m-plan.html &&
-	test_grep "<td class=\"object-name\">ConfigMap web/man</td>" m-plan.html &&
-	test_must_fail kc get configmap man -n web &&
+	test_grep "<td class=\"object-name\">ConfigMap man/man</td>" m-plan.html &&
+	test_must_fail kc get configmap man -n man &&
 	! grep -q "approved from the web page" agent.log &&
 	cat >steps <<-EOF &&
 	open $U/login
@@ -237,7 +237,7 @@ test_expect_success 'in Chromium: Approve is refused without a session, applies 
 	EOF
 	python3 "$TEST_TOP/tests/webdriver.py" "$TRASH/in" <steps >out &&
 	printf "200\nApproved: the agent applies the plan now.\n" >want && test_cmp want out &&
-	wait_for kc get configmap man -n web &&
+	wait_for kc get configmap man -n man &&
 	wait_for sh -c "curl -sf $U/v1/apps/man | grep -q \"\\\"approvedBy\\\":\\\"web\\\"\"" &&
 	curl -sS -o m-after.html "$U/app/man" &&
 	test_grep "<td class=\"approved-by\">web</td>" m-after.html
@@ -251,6 +251,64 @@ test_expect_success 'a stale approval from the page is refused (409) and applies
 		-d "csrf=$CS&digest=$(sed -n 1p plan)&plan=sha256:$(printf %064d 0)" "$U/app/man/approve" >code &&
 	echo 409 >want && test_cmp want code &&
 	test_grep "Refused" r.html
+'
+
+test_expect_success 'webAuth: read needs tokenFile' '
+	cat >ro-bad.yaml <<-EOF &&
+	apiVersion: hoist.dev/v1alpha1
+	kind: Agent
+	kubeconfig: $KC
+	stateDir: $TRASH/state-ro
+	webAuth: read
+	apps: []
+	EOF
+	test_expect_code 1 "$HOIST_BUILD/hoist-agent" status -c ro-bad.yaml 2>err &&
+	test_grep "webAuth: read. needs .tokenFile" err
+'
+
+# A second agent whose reads need the token too.
+cat >ro.yaml <<EOF
+apiVersion: hoist.dev/v1alpha1
+kind: Agent
+kubeconfig: $KC
+stateDir: $TRASH/state-ro
+listen: 127.0.0.1:0
+tokenFile: $TRASH/token
+webAuth: read
+apps:
+  - {name: ro, source: "oci-layout:$TRASH/store/none:1", interval: 1h}
+EOF
+("$HOIST_BUILD/hoist-agent" run -c ro.yaml --addr-file ro-addr 2>ro.log) &
+echo $! >ro-wrapper.pid
+wait_for test -s ro-addr
+pgrep -P "$(cat ro-wrapper.pid)" >ro.pid
+test_cleanup "kill $(cat ro.pid) 2>/dev/null"
+RO=http://$(cat ro-addr)
+
+test_expect_success 'webAuth: read: reads need the bearer token or a session' '
+	code() { curl -sS -o /dev/null -w "%{http_code}\n" "$@"; } &&
+	printf "401\n401\n401\n303\n303\n200\n200\n200\n" >want &&
+	{
+		code "$RO/v1/status" && code "$RO/v1/apps/ro" && code "$RO/metrics" &&
+		code "$RO/" && code "$RO/app/ro" &&
+		code "$RO/healthz" && code "$RO/login" && code "$RO/static/hoist.css"
+	} >got &&
+	test_cmp want got &&
+	curl -sS -D roh -o /dev/null "$RO/" && test_grep -i "^location: /login" roh &&
+	printf "200\n200\n200\n" >want &&
+	{
+		code -H "Authorization: Bearer run-token" "$RO/v1/status" &&
+		code -H "Authorization: Bearer run-token" "$RO/metrics" &&
+		code -H "Authorization: Bearer run-token" "$RO/"
+	} >got &&
+	test_cmp want got &&
+	curl -sS -D rl -o /dev/null -X POST --data-urlencode token=run-token "$RO/login" &&
+	C=$(sed -n "s/^[Ss]et-[Cc]ookie: \(hoist_session=[^;]*\);.*/\1/p" rl) &&
+	printf "200\n200\n" >want &&
+	{ code -H "Cookie: $C" "$RO/" && code -H "Cookie: $C" "$RO/v1/apps/ro"; } >got &&
+	test_cmp want got &&
+	echo 401 >want && code -H "Authorization: Bearer nope" "$RO/v1/status" >got &&
+	test_cmp want got
 '
 
 echo "# screenshots: $ART"
