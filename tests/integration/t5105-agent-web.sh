@@ -278,7 +278,7 @@ webAuth: read
 apps:
   - {name: ro, source: "oci-layout:$TRASH/store/none:1", interval: 1h}
 EOF
-("$HOIST_BUILD/hoist-agent" run -c ro.yaml --addr-file ro-addr 2>ro.log) &
+("$HOIST_BUILD/hoist-agent" run -c ro.yaml --addr-file ro-addr 2>ro.log; echo $? >ro.rc) &
 echo $! >ro-wrapper.pid
 wait_for test -s ro-addr
 pgrep -P "$(cat ro-wrapper.pid)" >ro.pid
@@ -309,6 +309,12 @@ test_expect_success 'webAuth: read: reads need the bearer token or a session' '
 	test_cmp want got &&
 	echo 401 >want && code -H "Authorization: Bearer nope" "$RO/v1/status" >got &&
 	test_cmp want got
+'
+
+test_expect_success 'SIGTERM stops both agents cleanly (no leak under ASan)' '
+	kill -TERM "$(cat agent.pid)" "$(cat ro.pid)" &&
+	wait_for test -s agent.rc && wait_for test -s ro.rc &&
+	test "$(cat agent.rc)" = 0 && test "$(cat ro.rc)" = 0
 '
 
 echo "# screenshots: $ART"
