@@ -46,6 +46,7 @@ struct app_state {
 	bool approved;
 	char approved_digest[DIGEST_STR_SIZE], approved_hash[DIGEST_STR_SIZE];
 	char approved_by[128];
+	unsigned gen; /* bumped by each appstate_set_objects */
 };
 
 static void rfc3339(char *buf, size_t size, time_t t)
@@ -225,6 +226,29 @@ static struct aobj *find(struct app_state *st, const char *api_version, const ch
 	return NULL;
 }
 
+static bool same_set(const struct aobj *a, size_t na, const struct aobj *b, size_t nb)
+{
+	size_t i;
+
+	if (na != nb)
+		return false;
+	for (i = 0; i < na; i++)
+		if (strcmp(a[i].api_version, b[i].api_version) || strcmp(a[i].kind, b[i].kind) ||
+		    strcmp(a[i].ns, b[i].ns) || strcmp(a[i].name, b[i].name))
+			return false;
+	return true;
+}
+
+unsigned appstate_generation(struct agent *ag, const struct agent_app *app)
+{
+	unsigned g;
+
+	pthread_mutex_lock(&ag->lock);
+	g = get(ag, app)->gen;
+	pthread_mutex_unlock(&ag->lock);
+	return g;
+}
+
 void appstate_set_objects(struct agent *ag, const struct agent_app *app,
 			  const struct app_object_in *in, size_t n)
 {
@@ -256,6 +280,9 @@ void appstate_set_objects(struct agent *ag, const struct agent_app *app,
 			o->since = old->since;
 		}
 	}
+	/* Only a different set of objects restarts the watches. */
+	if (!same_set(st->objs, st->nobjs, objs, n) || !st->gen)
+		st->gen++;
 	for (i = 0; i < st->nobjs; i++)
 		aobj_release(&st->objs[i]);
 	free(st->objs);
@@ -313,7 +340,7 @@ char *appstate_object_body(struct agent *ag, const struct agent_app *app,
 }
 
 void appstate_objects(struct agent *ag, const struct agent_app *app,
-		      struct app_object_ref **out, size_t *n)
+		      struct app_object_ref **out, size_t *n, unsigned *gen)
 {
 	struct app_state *st;
 	size_t i;
@@ -322,6 +349,7 @@ void appstate_objects(struct agent *ag, const struct agent_app *app,
 	st = get(ag, app);
 	*out = xcalloc(st->nobjs ? st->nobjs : 1, sizeof(**out));
 	*n = st->nobjs;
+	*gen = st->gen;
 	for (i = 0; i < st->nobjs; i++) {
 		(*out)[i].api_version = xstrdup(st->objs[i].api_version);
 		(*out)[i].kind = xstrdup(st->objs[i].kind);

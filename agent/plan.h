@@ -111,12 +111,14 @@ bool appstate_set_drift(struct agent *ag, const struct agent_app *app, const cha
 char *appstate_object_body(struct agent *ag, const struct agent_app *app,
 			   const char *api_version, const char *kind, const char *ns,
 			   const char *name);
-/* The objects of the app: calls fn for each (under no lock, on a copy). */
+/* A copy of the app's object list, and its generation. */
 struct app_object_ref {
 	char *api_version, *kind, *ns, *name;
 };
 void appstate_objects(struct agent *ag, const struct agent_app *app,
-		      struct app_object_ref **out, size_t *n);
+		      struct app_object_ref **out, size_t *n, unsigned *gen);
+/* Changes each time a sync records the app's objects; 0: never recorded. */
+unsigned appstate_generation(struct agent *ag, const struct agent_app *app);
 void app_object_refs_free(struct app_object_ref *v, size_t n);
 /* Objects with drift now. */
 size_t appstate_drifted_locked(struct agent *ag, size_t app_index);

@@ -5,6 +5,7 @@
 #include "agent/run.h"
 #include "agent/agent.h"
 #include "agent/api.h"
+#include "agent/drift.h"
 #include "agent/push.h"
 #include "agent/server.h"
 #include "core/cmd.h"
@@ -26,6 +27,7 @@ struct run_app {
 	struct run *run;
 	const struct agent_app *app;
 	struct sign_key *key; /* verifyKey, loaded once */
+	struct drift *drift;  /* the app's watcher (NULL: drift: ignore) */
 	pthread_t thread;
 	bool started;
 	pthread_cond_t cv;
@@ -538,6 +540,9 @@ int run_start(struct run **out, struct agent *ag, const struct run_opts *o)
 			goto fail;
 		}
 		ra->started = true;
+		rc = drift_start(&ra->drift, ag, ra->app);
+		if (rc)
+			goto fail;
 	}
 	*out = r;
 	return 0;
@@ -559,6 +564,8 @@ void run_stop(struct run *r)
 		pthread_cond_signal(&r->apps[i].cv);
 	}
 	pthread_mutex_unlock(&r->mu);
+	for (i = 0; i < r->n; i++)
+		drift_stop(r->apps[i].drift);
 	/* The server goes after the apps' threads: it calls into their state. */
 	for (i = 0; i < r->n; i++)
 		if (r->apps[i].started)
