@@ -154,7 +154,7 @@ test_expect_success '/metrics is Prometheus text with the sync, object and API m
 	test_grep "^# TYPE hoist_agent_sync_duration_seconds histogram" metrics &&
 	test_grep "^hoist_agent_sync_duration_seconds_count{app=\"web\"} 2$" metrics &&
 	test_grep "^hoist_agent_sync_duration_seconds_bucket{app=\"web\",le=\"+Inf\"} 2$" metrics &&
-	test_grep "^hoist_agent_sync_duration_seconds_count{app=\"held\"} 0$" metrics &&
+	test "$(grep -c "^hoist_agent_sync_duration_seconds_count{app=\"[a-z]*\"} [0-9]*$" metrics)" = 3 &&
 	test_grep "^hoist_agent_objects{app=\"web\"} 2$" metrics &&
 	test_grep "^hoist_agent_drifted_objects{app=\"web\"} 0$" metrics &&
 	test_grep "^hoist_agent_app_health{app=\"web\",health=\"Healthy\"} 1$" metrics &&
@@ -286,7 +286,9 @@ test_expect_success 'in Chromium: a drifted object and its field-level diff' '
 	test_cmp want out &&
 	test_grep "^drifted since " since &&
 	test_grep "<tr class=\"object\"><td class=\"object-name\">Namespace web</td>" d-app.html &&
-	test "$(kc get configmap site -n web -o jsonpath={.data.title})" = "edited <i>live</i>"
+	test "$(kc get configmap site -n web -o jsonpath={.data.title})" = "edited <i>live</i>" &&
+	curl -sS "$U/metrics" >metrics &&
+	test_grep "^hoist_agent_drifted_objects{app=\"web\"} 1$" metrics
 '
 
 test_expect_success 'webAuth: read needs tokenFile' '
