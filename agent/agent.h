@@ -11,6 +11,11 @@
  *   agent/inventory.c    the applied set kept in the cluster, prune
  *   agent/status.c       per-app status in memory and in stateDir, JSON log lines
  *   agent/agent-cmd.c    `hoist-agent sync`, `status`, `help`
+ *   agent/plan.c         field-level diffs, plan hashes, ignore rules (plan.h)
+ *   agent/appstate.c     objects, pending plan, history, accepted drift; the app document
+ *   agent/approve.c      approvals of manual apps' plans, accept-drift
+ *   agent/drift.c        drift through watches (drift.h; the stream: watch.c)
+ *   agent/remote-cmd.c   `hoist-agent approve`, `accept-drift` (talk to the running agent)
  * The run loop, the push/status HTTP server and `hoist-agent run` build on
  * this header only.
  *

@@ -7,6 +7,10 @@
  * source and the live objects, both when the approval arrives (so a stale
  * one is refused at once, with the new plan) and by the app's thread just
  * before it applies (so a change in between is refused too).
+ *
+ * NEEDSWORK: the first recomputation runs on the HTTP server's thread
+ * (one pull and a dry run per object: seconds for large apps), so other
+ * requests wait meanwhile; a worker would keep the API responsive.
  */
 #include "core/compat.h"
 #include "agent/agent.h"

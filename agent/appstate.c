@@ -47,6 +47,7 @@ struct app_state {
 	char approved_digest[DIGEST_STR_SIZE], approved_hash[DIGEST_STR_SIZE];
 	char approved_by[128];
 	unsigned gen; /* bumped by each appstate_set_objects */
+	bool applying;
 };
 
 static void rfc3339(char *buf, size_t size, time_t t)
@@ -188,8 +189,18 @@ static struct app_state *get(struct agent *ag, const struct agent_app *app)
 	if (!ag->appstate)
 		ag->appstate = xcalloc(ag->cfg.napps ? ag->cfg.napps : 1, sizeof(struct app_state));
 	st = &ag->appstate[app->index];
-	if (!st->loaded)
+	if (!st->loaded) {
+		/* Loading clears errors it ignores: the caller's pending error survives. */
+		int code = err_code();
+		char *msg = code ? xstrdup(err_msg()) : NULL;
+
 		load(ag, app, st);
+		if (code)
+			err_set(code, "%s", msg);
+		else
+			err_clear();
+		free(msg);
+	}
 	return st;
 }
 
@@ -239,6 +250,23 @@ static bool same_set(const struct aobj *a, size_t na, const struct aobj *b, size
 	return true;
 }
 
+void appstate_set_applying(struct agent *ag, const struct agent_app *app, bool on)
+{
+	pthread_mutex_lock(&ag->lock);
+	get(ag, app)->applying = on;
+	pthread_mutex_unlock(&ag->lock);
+}
+
+bool appstate_applying(struct agent *ag, const struct agent_app *app)
+{
+	bool on;
+
+	pthread_mutex_lock(&ag->lock);
+	on = get(ag, app)->applying;
+	pthread_mutex_unlock(&ag->lock);
+	return on;
+}
+
 unsigned appstate_generation(struct agent *ag, const struct agent_app *app)
 {
 	unsigned g;
@@ -271,9 +299,9 @@ void appstate_set_objects(struct agent *ag, const struct agent_app *app,
 		o->body = in[i].body ? xstrdup(in[i].body) : NULL;
 		/*
 		 * A sync that applied the object undid its drift; one that left
-		 * it alone (drift: notify) did not.
+		 * it alone (its drift accepted meanwhile, say) did not.
 		 */
-		if (old && old->drift && (!app->drift || strcmp(app->drift, "correct"))) {
+		if (old && old->drift && !in[i].applied) {
 			o->drift = old->drift;
 			old->drift = NULL;
 			o->deleted = old->deleted;

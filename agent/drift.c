@@ -205,6 +205,12 @@ static int relist(struct drift *d, struct stream *s)
 	struct doc_stream **pages = NULL;
 	size_t npages = 0, i, j, p;
 	const char *rv;
+	/*
+	 * Changes made while no watch ran are in no event: after a broken
+	 * watch, every object of the collection is checked once.  (The first
+	 * list follows the sync that applied them.)
+	 */
+	bool check_all = s->rv[0] != '\0';
 	int r;
 
 	kube_path(&path, &s->res, "", NULL);
@@ -228,7 +234,7 @@ static int relist(struct drift *d, struct stream *s)
 			}
 		}
 		/* Missing (or its label removed): check it; the check says which. */
-		if (!seen)
+		if (!seen || check_all)
 			add_pending(d, o, false);
 	}
 	s->relist = false;
@@ -255,6 +261,23 @@ static void stream_stop(struct drift *d, struct stream *s)
 	watch_buf_init(&s->buf);
 }
 
+/*
+ * Seconds a watch request asks for.  HOIST_WATCH_TIMEOUT shortens it so
+ * tests see watches end and reopen (as a real server ends them after its
+ * own timeout), without waiting minutes.
+ */
+static long watch_timeout(void)
+{
+	const char *e = getenv("HOIST_WATCH_TIMEOUT");
+	char *end;
+	long v;
+
+	if (!e || !*e)
+		return DRIFT_WATCH_TIMEOUT;
+	v = strtol(e, &end, 10);
+	return *end || v < 1 || v > DRIFT_WATCH_TIMEOUT ? DRIFT_WATCH_TIMEOUT : v;
+}
+
 static void stream_start(struct drift *d, struct stream *s)
 {
 	const struct kube_conf *c = d->ag->kube;
@@ -277,7 +300,7 @@ static void stream_start(struct drift *d, struct stream *s)
 	strbuf_addf(&sel, AGENT_LABEL_APP "=%s", d->app->name);
 	strbuf_addstr(&url, "?watch=1&allowWatchBookmarks=true&labelSelector=");
 	http_urlencode(&url, sel.buf);
-	strbuf_addf(&url, "&timeoutSeconds=%d&resourceVersion=", DRIFT_WATCH_TIMEOUT);
+	strbuf_addf(&url, "&timeoutSeconds=%ld&resourceVersion=", watch_timeout());
 	http_urlencode(&url, s->rv);
 	curl_easy_setopt(h, CURLOPT_URL, url.buf);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -286,7 +309,7 @@ static void stream_start(struct drift *d, struct stream *s)
 	/* No overall timeout: the server ends the watch; a dead peer is found by keepalive. */
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)DRIFT_WATCH_TIMEOUT + 60);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, watch_timeout() + 60);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, s->errbuf);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "hoist-agent/" HOIST_VERSION);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
@@ -604,8 +627,11 @@ static void watch_round(struct drift *d)
 			}
 			/* A watch that ended on time is reopened from its resourceVersion. */
 			stream_stop(d, s);
+			if (s->retry_at < mono_ms() + 200)
+				s->retry_at = mono_ms() + 200; /* a server that closes at once is not spun on */
 		}
-		if (d->npend && mono_ms() - d->last_event_ms >= DRIFT_SETTLE_MS) {
+		if (d->npend && mono_ms() - d->last_event_ms >= DRIFT_SETTLE_MS &&
+		    !appstate_applying(d->ag, d->app)) {
 			for (i = 0; i < d->npend && !stopped(d); i++)
 				check(d, &d->pend[i]);
 			pending_clear(d);

@@ -92,6 +92,7 @@ struct app_object_in {
 	int health; /* enum agent_health */
 	const char *health_message;
 	const char *body; /* the apply body (JSON) drift checks dry-run; may be NULL */
+	bool applied;     /* this sync wrote it (which undid any drift it had) */
 };
 
 /* Replaces the app's object list (after a sync applied the set). */
@@ -111,6 +112,13 @@ bool appstate_set_drift(struct agent *ag, const struct agent_app *app, const cha
 char *appstate_object_body(struct agent *ag, const struct agent_app *app,
 			   const char *api_version, const char *kind, const char *ns,
 			   const char *name);
+/*
+ * Whether a sync of the app is applying now: drift checks wait until it
+ * has recorded the new bodies (else they would compare the live objects
+ * with the previous artifact's and undo the sync).
+ */
+void appstate_set_applying(struct agent *ag, const struct agent_app *app, bool on);
+bool appstate_applying(struct agent *ag, const struct agent_app *app);
 /* A copy of the app's object list, and its generation. */
 struct app_object_ref {
 	char *api_version, *kind, *ns, *name;

@@ -1043,6 +1043,7 @@ static void record_objects(struct sync_ctx *c)
 		v[i].health = (int)it->health;
 		v[i].health_message = it->health == HEALTH_HEALTHY ? NULL : it->reason.buf;
 		v[i].body = it->body.buf;
+		v[i].applied = it->applied;
 	}
 	appstate_set_objects(c->ag, c->app, v, c->n);
 	free(v);
@@ -1199,6 +1200,7 @@ static int sync_objects(struct sync_ctx *c, struct objset *set)
 		r = manual_gate(c, &old, found && !strcmp(stored_digest.buf, c->res->digest));
 	if (r || c->stopped)
 		goto out;
+	appstate_set_applying(c->ag, c->app, true);
 	c->res->objects = c->n;
 	/*
 	 * Record what we are about to create before creating it, so objects
@@ -1288,6 +1290,7 @@ static int sync_objects(struct sync_ctx *c, struct objset *set)
 		r = err_set(ERR_GENERIC, "%zu objects could not be pruned (kept in the inventory, retried next sync)",
 			    c->res->prune_failed);
 out:
+	appstate_set_applying(c->ag, c->app, false);
 	if (c->res->health == HEALTH_UNKNOWN && r)
 		c->res->health = h == HEALTH_UNKNOWN ? HEALTH_FAILED : h;
 	inventory_release(&old);

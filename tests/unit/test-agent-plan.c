@@ -2,7 +2,7 @@
  * test-agent-plan.c - field-level diffs, the plan hash, OBJECT arguments
  * and ignore rules (agent/plan.c), and the watch event stream
  * (agent/watch.c).  The plans and drift of a running agent are exercised
- * end to end in t5200-agent-manual.sh and t5201-agent-drift.sh.
+ * end to end in t5210-agent-manual.sh and t5211-agent-drift.sh.
  */
 #include "core/compat.h"
 #include "agent/api.h"

@@ -51,8 +51,10 @@ apps:
   - {name: note, source: "$R/acme/note:latest", interval: 1h, timeout: 30s, drift: notify}
 EOF
 
+# Watches of 2 s: the server ends them all the time, and the agent reopens
+# them from their resourceVersion (the real server's end comes after minutes).
 start_agent() {
-	"$HOIST_BUILD/hoist-agent" run -c agent.yaml 2>>agent.log &
+	HOIST_WATCH_TIMEOUT=2 "$HOIST_BUILD/hoist-agent" run -c agent.yaml 2>>agent.log &
 	echo $! >agent.pid
 	test_cleanup "kill \$(cat '$TRASH/agent.pid') 2>/dev/null"
 	ADDR=127.0.0.1:$PORT
@@ -162,6 +164,23 @@ test_expect_success 'a deleted object is drift: re-created (correct) or reported
 	kc delete configmap c -n fix &&
 	wait_until 30 has_events fix drift-corrected "ConfigMap fix/c" re-created &&
 	cm_is fix c v1
+'
+
+test_expect_success 'a watch answered 410 Gone (and a failing LIST) is listed again; drift is still seen' '
+	printf "GET /api/v1/configmaps status=410 times=1\nGET /api/v1/configmaps status=500 times=1\n" >faults &&
+	curl -sf --cacert "$TRASH/apiserver-k/ca.crt" -H "Authorization: Bearer $APISERVER_TOKEN_k" \
+		-X POST --data-binary @faults "$APISERVER_URL_k/hoist-test/faults" &&
+	wait_until 30 grep -q "\"event\":\"watch\".*configmaps" agent.log &&
+	kc patch configmap c -n fix --type merge -p "{\"data\":{\"v\":\"after-410\"}}" &&
+	wait_until 30 has_events fix drift-detected "ConfigMap fix/c" "after-410" &&
+	wait_until 30 cm_is fix c v1
+'
+
+test_expect_success 'SIGTERM stops the agent with its watches cleanly (no sanitizer report)' '
+	kill -TERM "$(cat agent.pid)" &&
+	wait_until 30 grep -q "\"event\":\"stopped\"" agent.log &&
+	sleep 2 &&
+	! grep -n "Sanitizer\|runtime error" agent.log
 '
 
 test_done
