@@ -98,6 +98,7 @@ struct agent_config {
 	char *listen;     /* "HOST:PORT" of the push endpoint and status API */
 	char *cert, *key; /* TLS for `listen`; both or neither */
 	char *token_file;
+	char *web_auth;   /* "write" or "read": whether reads need the token too */
 	char *concurrency; /* as written; concurrency_n parsed */
 	size_t concurrency_n;
 	char *api_timeout; /* as written; api_timeout_s parsed */
@@ -176,6 +177,7 @@ struct agent {
 	pthread_mutex_t lock;            /* guards disco and status */
 	struct kube_discovery *disco;    /* cached; refreshed by sync */
 	struct agent_status *status;     /* cfg.napps entries */
+	const char **metric_names;       /* the apps' names, as metrics.c labels them */
 	struct app_state *appstate;      /* cfg.napps entries, under `lock` (appstate.c) */
 	/* Set by the run loop: wakes an app's thread (an approval to apply). */
 	void (*wake)(void *ctx, const char *app);

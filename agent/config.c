@@ -33,6 +33,7 @@ struct acfg_field {
 
 static const char *const conflict_choices[] = { "force", "fail", NULL };
 static const char *const sync_choices[] = { "auto", "manual", NULL };
+static const char *const web_auth_choices[] = { "write", "read", NULL };
 static const char *const drift_choices[] = { "correct", "notify", "ignore", NULL };
 
 #define F(key, type, st, member, def, req, choices, help) \
@@ -137,6 +138,9 @@ static const struct acfg_field top_fields[] = {
 	  "TLS private key (PEM) for `listen`; with `cert`"),
 	F("tokenFile", ACFG_STR, struct agent_config, token_file, NULL, false, NULL,
 	  "file holding the bearer token required for pushes and mutating API calls"),
+	F("webAuth", ACFG_STR, struct agent_config, web_auth, "write", false, web_auth_choices,
+	  "what needs the token: write (pushes, syncs, approvals; reads are open) or read "
+	  "(also the web page, /v1/status, /v1/apps and /metrics; /healthz stays open)"),
 	N("concurrency", ACFG_COUNT, struct agent_config, concurrency, concurrency_n, "4",
 	  "API requests in flight at once while applying (1-64)"),
 	N("apiTimeout", ACFG_DURATION, struct agent_config, api_timeout, api_timeout_s, "30s",
@@ -472,6 +476,8 @@ static int validate(struct agent_config *c, const struct doc_node *root)
 			   "namespace '%s' is not a valid namespace name", c->namespace);
 	if (!!c->cert != !!c->key)
 		return bad(root, "'cert' and 'key' go together");
+	if (c->web_auth && !strcmp(c->web_auth, "read") && !c->token_file)
+		return bad(root, "'webAuth: read' needs 'tokenFile'");
 	for (i = 0; i < c->napps; i++) {
 		struct agent_app *a = &c->apps[i];
 		const struct doc_node *an = doc_map_get(root, "apps")->kids[i];

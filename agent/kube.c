@@ -6,6 +6,7 @@
  */
 #include "core/compat.h"
 #include "agent/kube.h"
+#include "agent/metrics.h"
 #include "core/doc.h"
 #include "core/err.h"
 #include "core/http.h"
@@ -278,11 +279,13 @@ static bool xfer_done(struct xfer *x, CURLcode c)
 				  what, r->reply.limit);
 			return false;
 		}
+		metrics_kube_call(r->method, 0);
 		set_error(r, transient_curl(c) ? ERR_RETRY : ERR_GENERIC, "%s: %s %s: %s", what,
 			  r->method, r->path, x->errbuf[0] ? x->errbuf : curl_easy_strerror(c));
 		return transient_curl(c) && x->tries < KUBE_TRIES;
 	}
 	curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &r->status);
+	metrics_kube_call(r->method, r->status);
 	if (r->status >= 200 && r->status < 300)
 		return false;
 	{

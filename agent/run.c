@@ -378,6 +378,13 @@ static int cb_approve(void *ctx, const char *name, const char *digest, const cha
 	return rc;
 }
 
+static long cb_queue_depth(void *ctx)
+{
+	struct run *r = ctx;
+
+	return (long)notify_queue_depth(r->ag);
+}
+
 static int cb_accept_drift(void *ctx, const char *name, const char *object,
 			   struct strbuf *reply)
 {
@@ -488,7 +495,7 @@ int run_start(struct run **out, struct agent *ag, const struct run_opts *o)
 	struct run *r = xcalloc(1, sizeof(*r));
 	struct server_opts so = { 0 };
 	struct server_ops ops = { r, cb_app_get, cb_push, cb_sync, cb_status, cb_approve,
-				  cb_accept_drift };
+				  cb_accept_drift, cb_queue_depth };
 	pthread_condattr_t ca;
 	struct strbuf dir = STRBUF_INIT;
 	time_t now = mono_now();
@@ -525,6 +532,7 @@ int run_start(struct run **out, struct agent *ag, const struct run_opts *o)
 	so.cert = ag->cfg.cert;
 	so.key = ag->cfg.key;
 	so.token_file = ag->cfg.token_file;
+	so.auth_read = ag->cfg.web_auth && !strcmp(ag->cfg.web_auth, "read");
 	rc = server_start(&r->srv, &so, &ops);
 	if (rc)
 		goto fail;

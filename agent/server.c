@@ -5,13 +5,17 @@
 #include "agent/server.h"
 #include "agent/agent.h"
 #include "agent/api.h"
+#include "agent/metrics.h"
 #include "agent/push.h"
+#include "agent/web.h"
 #include "core/digest.h"
+#include "core/doc.h"
 #include "core/err.h"
 #include "core/oci.h"
 #include "core/strbuf.h"
 #include <arpa/inet.h>
 #include <microhttpd.h>
+#include <openssl/crypto.h>
 #include <netdb.h>
 #include <stdarg.h>
 #include <sys/socket.h>
@@ -26,11 +30,14 @@ struct server {
 	char *token_file;
 	char *cert_pem, *key_pem;
 	unsigned port;
+	unsigned char web_key[WEB_KEY_SIZE]; /* signs the web page's sessions */
+	bool auth_read;                      /* webAuth: read */
 };
 
 /* One request's state, from its headers to the last call of the handler. */
 struct request {
 	enum api_route route;
+	enum web_route web; /* when route is API_NONE */
 	char app[API_APP_MAX + 1];
 	struct strbuf body;
 	bool toobig;
@@ -152,12 +159,317 @@ out:
 	return ok;
 }
 
+/*
+ * The web page (web.h): HTML rendered from the same callbacks the JSON API
+ * uses, a session cookie for writes, CSRF tokens in every form.
+ */
+
+static enum MHD_Result reply_web(struct MHD_Connection *c, unsigned status, const char *type,
+				 const void *body, size_t len, const char *location,
+				 const char *cookie)
+{
+	struct MHD_Response *res;
+	enum MHD_Result ok;
+	size_t i;
+
+	res = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+	if (!res)
+		return MHD_NO;
+	MHD_add_response_header(res, "Content-Type", type);
+	MHD_add_response_header(res, "Cache-Control", "no-store");
+	for (i = 0; web_security_headers[i]; i += 2)
+		MHD_add_response_header(res, web_security_headers[i], web_security_headers[i + 1]);
+	if (location)
+		MHD_add_response_header(res, "Location", location);
+	if (cookie)
+		MHD_add_response_header(res, "Set-Cookie", cookie);
+	ok = MHD_queue_response(c, status, res);
+	MHD_destroy_response(res);
+	return ok;
+}
+
+#define HTML_TYPE "text/html; charset=utf-8"
+
+static enum MHD_Result web_message(struct MHD_Connection *c, unsigned status, const char *title,
+				   const char *msg, const struct web_view *v)
+{
+	struct strbuf html = STRBUF_INIT;
+	enum MHD_Result ok;
+
+	web_page_message(&html, title, msg, v);
+	ok = reply_web(c, status, HTML_TYPE, html.buf, html.len, NULL, NULL);
+	strbuf_release(&html);
+	return ok;
+}
+
+static enum MHD_Result web_redirect(struct MHD_Connection *c, const char *to, const char *cookie)
+{
+	return reply_web(c, 303, HTML_TYPE, "", 0, to, cookie);
+}
+
+/* A page rendered from an API callback's JSON (status: app NULL; one app otherwise). */
+static enum MHD_Result web_page(struct server *s, struct MHD_Connection *c, const char *app,
+				struct web_view *v)
+{
+	struct strbuf json = STRBUF_INIT, html = STRBUF_INIT;
+	const char *done = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "done");
+	enum MHD_Result ok;
+	int r;
+
+	if (app && done && !strcmp(done, "sync"))
+		v->notice = "Sync requested: the agent syncs this app now.";
+	else if (app && done && !strcmp(done, "approve"))
+		v->notice = "Approved: the agent applies the plan now.";
+	r = s->ops.status(s->ops.ctx, app, &json);
+	if (r == ERR_NOTFOUND) {
+		ok = web_message(c, 404, "Not found", err_msg(), v);
+		goto out;
+	}
+	if (r >= 0)
+		r = app ? web_page_app(&html, json.buf, json.len, v)
+			: web_page_list(&html, json.buf, json.len, v);
+	if (r < 0) {
+		agent_log("error", app, NULL, NULL, "web", "%s", err_msg());
+		ok = web_message(c, 500, "Error", err_msg(), v);
+		goto out;
+	}
+	ok = reply_web(c, 200, HTML_TYPE, html.buf, html.len, NULL, NULL);
+out:
+	strbuf_release(&json);
+	strbuf_release(&html);
+	return ok;
+}
+
+/* A write the page asks for, through the same callback as POST /v1/apps/APP/sync. */
+static enum MHD_Result web_write(struct server *s, struct MHD_Connection *c, struct request *rq,
+				 struct web_view *v)
+{
+	struct strbuf digest = STRBUF_INIT, plan = STRBUF_INIT, body = STRBUF_INIT;
+	struct strbuf json = STRBUF_INIT, to = STRBUF_INIT;
+	char d[DIGEST_STR_SIZE], hash[DIGEST_STR_SIZE], by[128];
+	enum MHD_Result ok;
+	int r;
+
+	if (rq->web == WEB_APPROVE) {
+		/* The approval names what the page showed: the plan's digest and hash. */
+		if (web_form_get(rq->body.buf, rq->body.len, "digest", &digest) ||
+		    web_form_get(rq->body.buf, rq->body.len, "plan", &plan)) {
+			ok = web_message(c, 400, "Bad request",
+					 "an approval needs the plan's digest and hash", v);
+			goto out;
+		}
+		strbuf_addstr(&body, "{\"digest\":");
+		strbuf_add_json_str(&body, digest.buf, digest.len);
+		strbuf_addstr(&body, ",\"plan\":");
+		strbuf_add_json_str(&body, plan.buf, plan.len);
+		strbuf_addstr(&body, ",\"by\":\"web\"}");
+	}
+	/* The body POST /v1/apps/APP/sync takes, through the same parser and callbacks. */
+	if (api_approve_body_parse(body.buf, body.len, d, hash, by)) {
+		ok = web_message(c, 400, "Bad request", err_msg(), v);
+		goto out;
+	}
+	if (hash[0] && s->ops.approve)
+		r = s->ops.approve(s->ops.ctx, rq->app, d, hash, by, &json);
+	else if (hash[0])
+		r = err_set(ERR_GENERIC, "this agent cannot approve plans");
+	else
+		r = s->ops.sync(s->ops.ctx, rq->app, d, &json);
+	if (r < 0 || r >= 300) {
+		struct doc_stream *ds = NULL;
+		const char *msg = r < 0 ? err_msg() : NULL;
+
+		if (!msg && !doc_parse(&ds, json.buf, json.len, "reply", NULL) && ds->ndocs == 1)
+			msg = doc_get_str(ds->docs[0], "message", NULL);
+		ok = web_message(c, r == ERR_NOTFOUND ? 404 : r < 0 ? 500 : (unsigned)r, "Refused",
+				 msg ? msg : "the agent refused", v);
+		doc_stream_free(ds);
+		err_clear();
+		goto out;
+	}
+	agent_log("info", rq->app, d[0] ? d : NULL, NULL, "web",
+		  rq->web == WEB_APPROVE ? "approved from the web page" : "sync from the web page");
+	strbuf_addf(&to, "/app/%s?done=%s", rq->app, rq->web == WEB_APPROVE ? "approve" : "sync");
+	ok = web_redirect(c, to.buf, NULL);
+out:
+	strbuf_release(&digest);
+	strbuf_release(&plan);
+	strbuf_release(&body);
+	strbuf_release(&json);
+	strbuf_release(&to);
+	return ok;
+}
+
+/*
+ * Under webAuth: read, whether a read may go on: the bearer token, or a
+ * web session.  Always true otherwise.
+ */
+static bool may_read(struct server *s, struct MHD_Connection *c)
+{
+	struct strbuf token = STRBUF_INIT, cookie = STRBUF_INIT;
+	const char *ch = header(c, "Cookie");
+	bool ok = !s->auth_read;
+
+	if (!ok && s->token_file && !api_token_read(&token, s->token_file))
+		ok = api_bearer_ok(header(c, MHD_HTTP_HEADER_AUTHORIZATION), token.buf) ||
+		     (ch && !web_cookie_get(ch, WEB_SESSION_COOKIE, &cookie) &&
+		      web_session_ok(cookie.buf, s->web_key, token.buf, time(NULL), NULL));
+	err_clear();
+	if (token.len)
+		explicit_bzero(token.buf, token.len);
+	strbuf_release(&token);
+	strbuf_release(&cookie);
+	return ok;
+}
+
+/* Origin and Sec-Fetch-Site name this agent's pages (web_origin_ok); a refusal is logged. */
+static bool web_same_origin(struct server *s, struct MHD_Connection *c)
+{
+	const char *origin = header(c, "Origin"), *site = header(c, "Sec-Fetch-Site");
+	const char *host = header(c, "Host");
+
+	if (web_origin_ok(origin, site, host, s->cert_pem != NULL))
+		return true;
+	agent_log("warn", NULL, NULL, NULL, "web-refused",
+		  "a form posted from another site (Origin %s, Sec-Fetch-Site %s, Host %s)",
+		  origin ? origin : "-", site ? site : "-", host ? host : "-");
+	return false;
+}
+
+static enum MHD_Result web_dispatch(struct server *s, struct MHD_Connection *c,
+				    struct request *rq)
+{
+	struct strbuf token = STRBUF_INIT, cookie = STRBUF_INIT, field = STRBUF_INIT;
+	struct strbuf out = STRBUF_INIT;
+	struct web_view v = { 0 };
+	char csrf[WEB_CSRF_SIZE] = "";
+	const char *ch = header(c, "Cookie");
+	bool have_token = s->token_file && !api_token_read(&token, s->token_file);
+	enum MHD_Result ok;
+
+	err_clear();
+	if (have_token && ch && !web_cookie_get(ch, WEB_SESSION_COOKIE, &cookie) &&
+	    web_session_ok(cookie.buf, s->web_key, token.buf, time(NULL), csrf)) {
+		v.logged_in = true;
+		v.csrf = csrf;
+	}
+	err_clear();
+	if ((rq->web == WEB_INDEX || rq->web == WEB_APP || rq->web == WEB_METRICS) &&
+	    !v.logged_in && !may_read(s, c)) {
+		/* webAuth: read: people are sent to the login, scrapers told to authenticate. */
+		if (rq->web == WEB_METRICS) {
+			strbuf_addstr(&out, "a bearer token is required (webAuth: read)\n");
+			ok = reply_web(c, 401, "text/plain; charset=utf-8", out.buf, out.len, NULL,
+				       NULL);
+		} else {
+			ok = web_redirect(c, "/login", NULL);
+		}
+		goto out;
+	}
+	switch (rq->web) {
+	case WEB_INDEX:
+		ok = web_page(s, c, NULL, &v);
+		break;
+	case WEB_APP:
+		ok = web_page(s, c, rq->app, &v);
+		break;
+	case WEB_JS:
+		ok = reply_web(c, 200, "text/javascript; charset=utf-8", web_js, strlen(web_js),
+			       NULL, NULL);
+		break;
+	case WEB_CSS:
+		ok = reply_web(c, 200, "text/css; charset=utf-8", web_css, strlen(web_css), NULL,
+			       NULL);
+		break;
+	case WEB_METRICS: {
+		struct strbuf json = STRBUF_INIT;
+
+		if (s->ops.status(s->ops.ctx, NULL, &json) < 0)
+			strbuf_reset(&json);
+		err_clear();
+		metrics_render(&out, json.len ? json.buf : NULL, json.len,
+			       s->ops.queue_depth ? s->ops.queue_depth(s->ops.ctx) : -1);
+		strbuf_release(&json);
+		ok = reply_web(c, 200, "text/plain; version=0.0.4; charset=utf-8", out.buf, out.len,
+			       NULL, NULL);
+		break;
+	}
+	case WEB_LOGIN_FORM:
+		web_page_login(&out, &v);
+		ok = reply_web(c, 200, HTML_TYPE, out.buf, out.len, NULL, NULL);
+		break;
+	case WEB_LOGIN:
+		if (!web_same_origin(s, c)) {
+			ok = web_message(c, 403, "Refused", "a form posted from another site", &v);
+			break;
+		}
+		if (!have_token) {
+			ok = web_message(c, 403, "Refused",
+					 "this agent has no readable tokenFile: writes are off", &v);
+			break;
+		}
+		if (web_form_get(rq->body.buf, rq->body.len, "token", &field) ||
+		    !web_secret_equal(field.buf, token.buf)) {
+			agent_log("warn", NULL, NULL, NULL, "web-login", "a login with a wrong token");
+			v.notice = "That is not the agent's token.";
+			v.error = true;
+			web_page_login(&out, &v);
+			ok = reply_web(c, 403, HTML_TYPE, out.buf, out.len, NULL, NULL);
+			break;
+		}
+		strbuf_addf(&out, "%s=", WEB_SESSION_COOKIE);
+		web_session_new(&out, s->web_key, token.buf, time(NULL));
+		strbuf_addf(&out, "; Path=/; Max-Age=%d; HttpOnly; SameSite=Strict%s",
+			    WEB_SESSION_TTL, s->cert_pem ? "; Secure" : "");
+		ok = web_redirect(c, "/", out.buf);
+		break;
+	default:
+		/* The form POSTs: same origin, a session, and the session's CSRF token. */
+		if (!web_same_origin(s, c)) {
+			ok = web_message(c, 403, "Refused", "a form posted from another site", &v);
+			break;
+		}
+		if (!v.logged_in) {
+			ok = web_message(c, 403, "Log in first",
+					 "approving or syncing needs a session: log in with the "
+					 "agent's token",
+					 &v);
+			break;
+		}
+		if (web_form_get(rq->body.buf, rq->body.len, "csrf", &field) ||
+		    !web_secret_equal(field.buf, csrf)) {
+			ok = web_message(c, 403, "Refused", "the form's CSRF token is missing or wrong",
+					 &v);
+			break;
+		}
+		if (rq->web == WEB_LOGOUT) {
+			strbuf_addf(&out, "%s=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict",
+				    WEB_SESSION_COOKIE);
+			ok = web_redirect(c, "/", out.buf);
+			break;
+		}
+		ok = web_write(s, c, rq, &v);
+		break;
+	}
+out:
+	err_clear();
+	if (token.len)
+		explicit_bzero(token.buf, token.len);
+	strbuf_release(&token);
+	strbuf_release(&cookie);
+	strbuf_release(&field);
+	strbuf_release(&out);
+	return ok;
+}
+
 static enum MHD_Result dispatch(struct server *s, struct MHD_Connection *c, struct request *rq)
 {
 	struct strbuf json = STRBUF_INIT;
 	enum MHD_Result ok;
 	int r;
 
+	if (rq->web)
+		return web_dispatch(s, c, rq);
 	switch (rq->route) {
 	case API_HEALTHZ:
 		strbuf_addstr(&json, "{\"ok\":true}\n");
@@ -219,6 +531,17 @@ static enum MHD_Result begin(struct server *s, struct MHD_Connection *c, const c
 	enum MHD_Result ok = MHD_YES;
 
 	rq->route = api_route(method, url, rq->app);
+	if (rq->route == API_NONE)
+		rq->web = web_route(method, url, rq->app);
+	if (rq->web == WEB_BAD_METHOD) {
+		rq->replied = true;
+		return reply_error(c, 405, "method-not-allowed", "method not allowed here",
+				   web_route_allow(url));
+	}
+	if (rq->web) {
+		rq->body.limit = 64u << 10; /* a form: the token, a CSRF token, a digest */
+		return MHD_YES;
+	}
 	if (rq->route == API_NONE) {
 		rq->replied = true;
 		return reply_error(c, 404, "not-found", "no such path", NULL);
@@ -227,6 +550,11 @@ static enum MHD_Result begin(struct server *s, struct MHD_Connection *c, const c
 		rq->replied = true;
 		return reply_error(c, 405, "method-not-allowed", "method not allowed here",
 				   api_route_allow(url));
+	}
+	if ((rq->route == API_STATUS || rq->route == API_APP) && !may_read(s, c)) {
+		rq->replied = true;
+		return reply_error(c, 401, "unauthorized",
+				   "this agent needs the token for reads too (webAuth: read)", NULL);
 	}
 	/* Refuse before reading a body we would throw away. */
 	if (api_route_mutates(rq->route) && check_token(s, c, &ok)) {
@@ -362,8 +690,12 @@ int server_start(struct server **out, const struct server_opts *o,
 
 	*out = NULL;
 	s->ops = *ops;
+	s->auth_read = o->auth_read;
 	if (o->token_file)
 		s->token_file = xstrdup(o->token_file);
+	r = web_key_new(s->web_key);
+	if (r)
+		goto fail;
 	r = parse_listen(o->listen, &ss, &sslen, &v6);
 	if (r)
 		goto fail;
@@ -433,6 +765,7 @@ void server_stop(struct server *s)
 		MHD_stop_daemon(s->d);
 	free(s->token_file);
 	free(s->cert_pem);
+	OPENSSL_cleanse(s->web_key, sizeof(s->web_key));
 	if (s->key_pem) {
 		explicit_bzero(s->key_pem, strlen(s->key_pem));
 		free(s->key_pem);

@@ -6,7 +6,9 @@
  * to the run loop through `ops->push`, which keeps it and wakes the app.
  * No sync ever runs on the server's thread, so a slow cluster never stalls
  * the status API.  The routes and their replies are in docs/api.md; what
- * is read from a request is in api.h and push.h.
+ * is read from a request is in api.h, push.h and web.h (the web page at
+ * `/`, its login and forms, `/metrics`, rendered from the same `status`
+ * callback and writing through the same `sync`/`approve` callbacks).
  *
  * Bodies are read into memory up to the artifact limit (OCI_BLOB_MAX); a
  * request that announces more is refused before its body is read, and so
@@ -52,12 +54,15 @@ struct server_ops {
 		       const char *by, struct strbuf *reply);
 	/* POST /v1/apps/APP/accept-drift (agent_accept_drift). */
 	int (*accept_drift)(void *ctx, const char *app, const char *object, struct strbuf *reply);
+	/* Events waiting in the notification queues, for /metrics; NULL: not shown. */
+	long (*queue_depth)(void *ctx);
 };
 
 struct server_opts {
 	const char *listen;     /* "HOST:PORT", "[V6]:PORT" or ":PORT" (every address) */
 	const char *cert, *key; /* PEM files: HTTPS when set (both or neither) */
 	const char *token_file; /* bearer token for pushes and mutating calls */
+	bool auth_read;         /* reads need it too (a bearer token or a web session) */
 };
 
 /*

@@ -11,6 +11,7 @@
 #include "agent/event.h"
 #include "agent/kevent.h"
 #include "agent/kube.h"
+#include "agent/metrics.h"
 #include "agent/plan.h"
 #include "agent/notify.h"
 #include "core/doc.h"
@@ -140,6 +141,14 @@ int agent_open(struct agent **out, const char *config_path)
 	ag->status = xcalloc(ag->cfg.napps ? ag->cfg.napps : 1, sizeof(*ag->status));
 	for (i = 0; i < ag->cfg.napps; i++)
 		status_load(ag, &ag->cfg.apps[i]);
+	{
+		/* The names live as long as the config: metrics borrow them. */
+		const char **names = xcalloc(ag->cfg.napps ? ag->cfg.napps : 1, sizeof(*names));
+		for (i = 0; i < ag->cfg.napps; i++)
+			names[i] = ag->cfg.apps[i].name;
+		ag->metric_names = names;
+		metrics_init(ag->cfg.napps, names);
+	}
 	r = notify_open(ag);
 	if (!r)
 		r = kevent_start(ag);
@@ -163,6 +172,7 @@ void agent_free(struct agent *ag)
 	for (i = 0; ag->status && i < ag->cfg.napps; i++)
 		free(ag->status[i].json);
 	free(ag->status);
+	free(ag->metric_names);
 	appstate_free(ag);
 	kube_discovery_free(ag->disco);
 	kube_conf_free(ag->kube);
@@ -245,6 +255,9 @@ int agent_status_record(struct agent *ag, const struct agent_app *app,
 	int r;
 
 	rfc3339(when, sizeof(when), res->finished ? res->finished : time(NULL));
+	if (res->started)
+		metrics_sync(app->index, res->rc ? err_name(res->rc) : "ok",
+			     difftime(res->finished ? res->finished : time(NULL), res->started));
 	pthread_mutex_lock(&ag->lock);
 	was = st->health;
 	st->health = res->health;

@@ -11,7 +11,8 @@ libmicrohttpd-dev
 golang-go golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev golang-gopkg-yaml.v3-dev
 golang-github-burntsushi-toml-dev golang-github-gobwas-glob-dev golang-github-xeipuuv-gojsonschema-dev
 golang-k8s-sigs-structured-merge-diff-dev
-groff-base man-db bsdutils zsh jq"
+groff-base man-db bsdutils zsh jq
+chromium-headless-shell"
 
 missing=""
 for p in $pkgs; do

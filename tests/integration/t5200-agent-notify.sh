@@ -227,7 +227,10 @@ test_expect_success 'with the receiver down, events queue on disk, also across a
 	before=$(queued hook) &&
 	start_agent &&
 	wait_for at_least $((before + 2)) queued hook &&
-	curl -sf "http://$ADDR/v1/status" >/dev/null
+	curl -sf "http://$ADDR/v1/status" >/dev/null &&
+	# /metrics counts what waits on disk, across every receiver.
+	depth=$(curl -sf "http://$ADDR/metrics" | sed -n "s/^hoist_agent_notify_queue_depth //p") &&
+	test -n "$depth" && test "$depth" -ge $((before + 2))
 '
 
 test_expect_success 'back up, the receiver gets them in order and nothing twice' '

@@ -119,7 +119,7 @@ test_expect_success 'hoist status prints environment x cluster x app; an unreach
 	for r in rows:
 	    assert r["reachable"] is True and r["digest"] == sys.argv[1], r
 	    assert r["health"] == "Progressing" and r["tagDigest"] == sys.argv[1], r
-	    assert r["lag"] == 0 and r["drifted"] is None, r
+	    assert r["lag"] == 0 and r["drifted"] == 0, r
 	PY
 '
 
