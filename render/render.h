@@ -13,6 +13,7 @@
 
 struct src_tree;
 struct objset;
+struct remote_ctx;
 
 enum render_engine { RENDER_AUTO = 0, RENDER_PLAIN, RENDER_KUSTOMIZE, RENDER_HELM };
 
@@ -38,6 +39,12 @@ struct render_opts {
 	int64_t now_sec;
 	const unsigned char *secret;
 	size_t secret_len;
+	/*
+	 * Remote inputs (core/remote.h): allow-list, lock, cache; NULL refuses
+	 * every remote `resources:`/`components:` entry.  The pins of what was
+	 * used are left in it.
+	 */
+	struct remote_ctx *remote;
 	/* Counts the files read (core/term.h), for `hoist render` on a terminal; may be NULL. */
 	struct progress *progress;
 };
