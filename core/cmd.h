@@ -200,6 +200,7 @@ int cmd_verify(int argc, char **argv);
 int cmd_promote(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_rollback(int argc, char **argv);
+int cmd_lock(int argc, char **argv);
 
 /* Their entries. */
 extern const struct cmd cmd_render_entry;
@@ -218,5 +219,6 @@ extern const struct cmd cmd_verify_entry;
 extern const struct cmd cmd_promote_entry;
 extern const struct cmd cmd_history_entry;
 extern const struct cmd cmd_rollback_entry;
+extern const struct cmd cmd_lock_entry;
 
 #endif

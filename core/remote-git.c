@@ -180,6 +180,9 @@ static int fetch_ref(struct remote_ctx *c, git_repository *repo, const char *url
 	int r = 0;
 
 	fs.deadline = http_now_ms() + (u->timeout_ms < c->timeout_ms ? u->timeout_ms : c->timeout_ms);
+	/* A hook's time budget (http_set_deadline) bounds the fetch too. */
+	if (http_deadline() && http_deadline() < fs.deadline)
+		fs.deadline = http_deadline();
 	if (git_remote_create_anonymous(&rem, repo, url)) {
 		r = git_fail(ERR_INVALID, what, url);
 		goto out;
@@ -304,7 +307,7 @@ int remote_git_open(struct src_tree **out, struct remote_ctx *c, const struct re
 			 * guarantees it), a branch only when offline.
 			 */
 			have = !resolve_cached(repo, u->ref, sha, &kind) &&
-			       (c->offline || kind == REF_TAG || kind == REF_COMMIT);
+			       (c->offline || kind == REF_COMMIT || (kind == REF_TAG && !c->relock));
 		}
 	}
 	git_error_clear();

@@ -115,6 +115,21 @@ out:
 	return r;
 }
 
+int remote_ctx_init_flags(struct remote_ctx *c, const struct config *cfg,
+			  const struct remote_flags *f, const char *repo_path)
+{
+	size_t n = 0;
+	int r;
+
+	while (f && f->allow && f->allow[n])
+		n++;
+	r = remote_ctx_init(c, cfg, f ? f->allow : NULL, n, f && f->offline,
+			    f && f->allow_floating);
+	if (!r && repo_path)
+		r = remote_ctx_server_config(c, repo_path);
+	return r;
+}
+
 int remote_ctx_server_config(struct remote_ctx *c, const char *repo_path)
 {
 	struct repo *rp = NULL;

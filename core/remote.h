@@ -83,6 +83,12 @@ struct remote_ctx {
 	size_t fetches; /* network fetches made (for tests and `hoist lock`'s report) */
 };
 
+/* What a command's REMOTE_OPTIONS gave, for library calls that render. */
+struct remote_flags {
+	const char *const *allow; /* NULL-terminated, may be NULL */
+	bool offline, allow_floating;
+};
+
 /*
  * The options every command that renders takes (render, template, publish,
  * ci, diff), for its `struct opt` table; T's fields are `allow_remote`
@@ -103,6 +109,12 @@ struct remote_ctx {
  */
 int remote_ctx_init(struct remote_ctx *c, const struct config *cfg, const char *const *allow,
 		    size_t nallow, bool offline, bool allow_floating);
+/*
+ * remote_ctx_init with the flags of a command and the allow-list of the
+ * repository's git config at `repo_path` (NULL: none).
+ */
+int remote_ctx_init_flags(struct remote_ctx *c, const struct config *cfg,
+			  const struct remote_flags *f, const char *repo_path);
 /* Reads `git config hoist.allowRemote` (multi-valued) of the server's repository. */
 int remote_ctx_server_config(struct remote_ctx *c, const char *repo_path);
 /* Forgets the lock and the pins of the previous render (another app, another commit). */
