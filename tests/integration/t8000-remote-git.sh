@@ -183,6 +183,35 @@ test_expect_success 'setup: the server again' '
 # start_remoteserver ran in a subshell: register its pid file for the cleanup here too.
 test_cleanup "kill \$(cat '$SRV/pid') 2>/dev/null"
 
+test_expect_success 'concurrent renders fill one empty cache safely (lock file, atomic rename)' '
+	for i in 1 2 3 4; do
+		(HOIST_CACHE_DIR="$TRASH/cache-par" hoist render work/web --allow-remote "$S" \
+			>par$i.out 2>par$i.err; echo $? >par$i.rc) &
+	done
+	wait &&
+	for i in 1 2 3 4; do
+		test "$(cat par$i.rc)" = 0 && test_cmp got-web.yaml par$i.out || exit 1
+	done &&
+	test "$(ls "$TRASH/cache-par/git" | wc -l)" = 1
+'
+
+test_expect_success 'incremental publishing: a change to hoist.lock alone republishes what it pins' '
+	echo "# touch" >>work/extra/kustomization.yaml &&
+	git -C work commit -qam touch-extra && git -C work push -q origin main 2>push2.err &&
+	test_grep "remote: hoist: extra rendered" push2.err &&
+	! grep "remote: hoist: web rendered" push2.err &&
+	sed -i "s/port: 80}/port: 8080}/" upstream/base/svc.yaml &&
+	git -C upstream commit -qam port && git -C upstream tag -f -a -m v1 v1.0.0 &&
+	git -C upstream push -q -f "$SRV/git/org/base.git" v1.0.0 &&
+	(cd work && hoist lock 2>/dev/null) &&
+	git -C work diff --stat >lock.diff && test_grep "hoist.lock | 2 +-" lock.diff &&
+	git -C work commit -qam relock && git -C work push -q origin main 2>push3.err &&
+	test_grep "remote: hoist: web rendered (2 objects) .* \[published\]" push3.err &&
+	hoist pull "$REGISTRY_R/acme/web:dev" -o pulled-web2 &&
+	test_grep "port: 8080" pulled-web2/manifests.yaml &&
+	test_grep "\"commit\":\"$(git -C upstream rev-parse "v1.0.0^{commit}")\"" pulled-web2/hoist.json
+'
+
 # refuse NAME: commits the work tree's change, publishes, and checks exit 1,
 # the message, and that no tag moved in the registry.
 refuse() {
