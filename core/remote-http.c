@@ -150,9 +150,27 @@ static int fetch(struct strbuf *out, struct remote_ctx *c, const char *url, cons
 	return r;
 }
 
+/*
+ * "$cache/urls/<sha256 of the URL>" holds the digest last fetched for a
+ * URL, so an unpinned file can be rendered --offline as an unpinned branch
+ * can (the blob itself stays content-addressed).
+ */
+static int url_index_path(struct strbuf *out, const struct remote_ctx *c, const char *url)
+{
+	char d[DIGEST_STR_SIZE];
+	int r;
+
+	digest_sha256(d, url, strlen(url));
+	r = remote_cache_path(out, c, "urls");
+	if (!r)
+		strbuf_addf(out, "/%s", d + 7);
+	return r;
+}
+
 int remote_http_fetch(struct strbuf *out, struct remote_ctx *c, const char *url,
 		      const char *want, const char *what)
 {
+	struct strbuf idx = STRBUF_INIT, last = STRBUF_INIT;
 	struct strbuf host = STRBUF_INIT;
 	char got[DIGEST_STR_SIZE];
 	int r;
@@ -169,6 +187,12 @@ int remote_http_fetch(struct strbuf *out, struct remote_ctx *c, const char *url,
 		err_clear();
 	}
 	if (c->offline) {
+		if (!want && !url_index_path(&idx, c, url) && !strbuf_read_file(&last, idx.buf, 128)) {
+			strbuf_rtrim(&last);
+			r = remote_cache_get(out, c, last.buf, c->max_download);
+			if (!r)
+				goto out;
+		}
 		r = err_set(ERR_NOTFOUND, "%s: %s is not in the cache, and --offline forbids fetching it",
 			    what, url);
 		goto out;
@@ -184,10 +208,14 @@ int remote_http_fetch(struct strbuf *out, struct remote_ctx *c, const char *url,
 		goto out;
 	}
 	r = remote_cache_put(c, out->buf, out->len, got);
+	if (!r && !want && !url_index_path(&idx, c, url))
+		r = write_file_atomic(idx.buf, got, strlen(got), 0600);
 	if (!r)
 		remote_cache_trim(c);
 out:
 	strbuf_release(&host);
+	strbuf_release(&idx);
+	strbuf_release(&last);
 	return r;
 }
 

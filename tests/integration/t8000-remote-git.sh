@@ -96,7 +96,11 @@ test_expect_success 'an HTTP file without a pin is floating and refused; --allow
 	test_expect_code 1 hoist render work/extra --allow-remote "$S" 2>err &&
 	test_grep "is a floating input" err &&
 	hoist render work/extra --allow-remote "$S" --allow-floating >out &&
-	test_grep "namespace: extra" out
+	test_grep "namespace: extra" out &&
+	wc -l <"$SRV/log" >n.before &&
+	hoist render work/extra --allow-remote "$S" --allow-floating --offline >out2 &&
+	test_cmp out out2 &&
+	wc -l <"$SRV/log" >n.after && test_cmp n.before n.after
 '
 
 test_expect_success 'hoist lock pins the tag to its commit and the file to its sha256' '
