@@ -139,6 +139,10 @@ static void build_meta(struct strbuf *sb, const struct objset *set,
 				json_kv(sb, "commit", p->resolved, true);
 				json_kv(sb, "kind", "git", true);
 				json_kv(sb, "ref", p->ref, true);
+			} else if (p->kind == REMOTE_CHART) {
+				json_kv(sb, "digest", p->resolved, true);
+				json_kv(sb, "kind", "chart", true);
+				json_kv(sb, "ref", p->ref, true);
 			} else {
 				json_kv(sb, "digest", p->resolved, true);
 				json_kv(sb, "kind", "http", true);

@@ -67,6 +67,12 @@ static const struct cfg_field app_fields[] = {
 	  "Helm charts: values as `--set KEY=VALUE` gives them (KEY may be a.b[0].c; values typed as --set types them), applied after the values files"),
 	F("environments", CFG_STRLIST, struct config_app, environments, NULL, false, NULL, NULL,
 	  "the environments this app is published to; empty means all"),
+	F("repo", CFG_STR, struct config_app, repo, NULL, false, NULL, NULL,
+	  "Helm: a chart repository URL (its index.yaml) the chart comes from, with chart and version; path then holds only values files (docs/remote.md)"),
+	F("chart", CFG_STR, struct config_app, chart, NULL, false, NULL, NULL,
+	  "Helm: the chart's name in repo"),
+	F("version", CFG_STR, struct config_app, version, NULL, false, NULL, NULL,
+	  "Helm: the chart version in repo, exact (1.2.3) or a semver range (~1.2, a floating input hoist.lock pins)"),
 };
 static const struct cfg_schema app_schema = { "apps[]", sizeof(struct config_app), app_fields,
 					      ARRAY_SIZE(app_fields) };

@@ -26,6 +26,9 @@ struct config_app {
 	char *namespace;    /* helm: NULL means "default" */
 	struct cfg_strlist set; /* helm: --set lines, "key=value" */
 	struct cfg_strlist environments; /* empty: every environment */
+	char *repo;    /* helm: a chart repository URL (index.yaml), with chart and version */
+	char *chart;   /* helm: the chart's name in `repo` */
+	char *version; /* helm: an exact version or a semver range */
 };
 
 struct config_env {

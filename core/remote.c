@@ -657,7 +657,7 @@ out:
 
 static const char *kind_name(enum remote_kind k)
 {
-	return k == REMOTE_GIT ? "git" : "http";
+	return k == REMOTE_GIT ? "git" : k == REMOTE_HTTP ? "http" : "chart";
 }
 
 void remote_ctx_add_pin(struct remote_ctx *c, enum remote_kind kind, const char *url,
@@ -720,6 +720,10 @@ void remote_lock_format(struct strbuf *out, const struct remote_pin *pins, size_
 			strbuf_addstr(out, "\n  ref: ");
 			add_yaml_str(out, v[i].ref);
 			strbuf_addf(out, "\n  commit: %s\n", v[i].resolved);
+		} else if (v[i].kind == REMOTE_CHART) {
+			strbuf_addstr(out, "\n  ref: ");
+			add_yaml_str(out, v[i].ref);
+			strbuf_addf(out, "\n  digest: %s\n", v[i].resolved);
 		} else {
 			strbuf_addf(out, "\n  digest: %s\n", v[i].resolved);
 		}
@@ -806,8 +810,9 @@ int remote_lock_parse(struct remote_pin **out, size_t *n, const char *buf, size_
 		}
 		kind = doc_get_str(e, "kind", NULL);
 		url = doc_get_str(e, "url", NULL);
-		if (!kind || (strcmp(kind, "git") && strcmp(kind, "http")) || !url || !*url) {
-			r = err_set(ERR_INVALID, "%s: a source needs kind (git or http) and url",
+		if (!kind || (strcmp(kind, "git") && strcmp(kind, "http") && strcmp(kind, "chart")) ||
+		    !url || !*url) {
+			r = err_set(ERR_INVALID, "%s: a source needs kind (git, http or chart) and url",
 				    doc_where(e, where, sizeof(where)));
 			goto out;
 		}
@@ -820,6 +825,16 @@ int remote_lock_parse(struct remote_pin **out, size_t *n, const char *buf, size_
 				goto out;
 			}
 			p->kind = REMOTE_GIT;
+		} else if (!strcmp(kind, "chart")) {
+			ref = doc_get_str(e, "ref", NULL);
+			res = doc_get_str(e, "digest", NULL);
+			if (!ref || !strchr(ref, '@') || !res || strncmp(res, "sha256:", 7) ||
+			    !is_hex(res + 7, 64) || doc_map_get(e, "commit")) {
+				r = err_set(ERR_INVALID, "%s: a chart source needs ref: NAME@VERSION and digest: sha256:<64 hex>",
+					    doc_where(e, where, sizeof(where)));
+				goto out;
+			}
+			p->kind = REMOTE_CHART;
 		} else {
 			ref = "";
 			res = doc_get_str(e, "digest", NULL);

@@ -34,14 +34,18 @@ struct src_tree;
 struct config;
 struct repo;
 
-enum remote_kind { REMOTE_GIT, REMOTE_HTTP };
+enum remote_kind {
+	REMOTE_GIT,   /* a Git repository at a ref: pinned by commit */
+	REMOTE_HTTP,  /* an HTTP(S) file: pinned by sha256 */
+	REMOTE_CHART, /* a chart of a Helm repository, ref "NAME@VERSION": pinned by the archive's sha256 */
+};
 
 /* One remote input, as recorded in hoist.lock and the artifact's hoist.json. */
 struct remote_pin {
 	enum remote_kind kind;
-	char *url;      /* git: the repository URL fetched; http: the file URL */
-	char *ref;      /* git: the ref asked for ("" for the default branch); http: "" */
-	char *resolved; /* git: the 40-hex commit; http: "sha256:<hex>" */
+	char *url;      /* git: the repository URL fetched; http: the file URL; chart: the repository */
+	char *ref;      /* git: the ref asked for ("" for the default branch); http: ""; chart: NAME@VERSION */
+	char *resolved; /* git: the 40-hex commit; http, chart: "sha256:<hex>" */
 };
 
 struct remote_list {

@@ -31,6 +31,12 @@ struct render_opts {
 	char *const *sets;          /* --set lines, after the values files */
 	size_t nsets;
 	/*
+	 * A chart from a Helm repository (hoist.yaml repo/chart/version): the
+	 * chart comes from there through `remote`, values files from the app
+	 * folder.  NULL chart_name: the chart is the app folder.
+	 */
+	const char *chart_repo, *chart_name, *chart_version;
+	/*
 	 * Rendering for an artifact: time-dependent functions see `now_sec`
 	 * (the commit time) and random ones draw from `secret` (the
 	 * publisher's key; NULL makes them fail).  See struct helm_ctx.

@@ -3,7 +3,8 @@
  * kustomize Git URLs (a pushed kustomization names them), hoist.lock (a
  * pushed file) and netrc text.
  *
- * The first byte picks the parser (0: URL, 1: lock, 2: netrc); the rest is
+ * The first byte picks the parser (0: URL, 1: lock, 2: netrc, 3: a Helm
+ * repository's index.yaml, with a constraint or a digest); the rest is
  * its input.  Errors are fine; crashes, leaks and sanitizer reports are
  * not.  A lock that parses must format and parse back to the same text.
  */
@@ -11,6 +12,7 @@
 #include "core/err.h"
 #include "core/remote.h"
 #include "core/strbuf.h"
+#include "render/helm/chart-repo.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -42,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!size)
 		return 0;
 	strbuf_add(&in, data + 1, size - 1);
-	switch (data[0] % 3) {
+	switch (data[0] % 4) {
 	case 0:
 		if (strlen(in.buf) == in.len)
 			one_url(in.buf);
@@ -73,6 +75,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			remote_cred_find(&c, "git.example:443");
 		}
 		remote_ctx_release(&c);
+		break;
+	}
+	case 3: {
+		static const char *const cons[] = { "1.2.3", "~1.2", ">=1.0 <2 || 3.x", "^0", "*" };
+		struct helm_index_entry e;
+		size_t i;
+
+		for (i = 0; i < ARRAY_SIZE(cons); i++) {
+			if (!helm_index_select(in.buf, in.len, "fuzz/index.yaml", "mychart", cons[i],
+					       NULL, &e)) {
+				if (!e.version || !e.url)
+					abort();
+				helm_index_entry_release(&e);
+			}
+			err_clear();
+		}
+		if (!helm_index_select(in.buf, in.len, "fuzz/index.yaml", "mychart", "1.0.0",
+				       "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+				       &e))
+			helm_index_entry_release(&e);
 		break;
 	}
 	}

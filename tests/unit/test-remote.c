@@ -10,6 +10,7 @@
 #include "core/err.h"
 #include "core/remote.h"
 #include "core/strbuf.h"
+#include "render/helm/chart-repo.h"
 
 struct url_case {
 	const char *in, *clone, *host, *path, *ref;
@@ -220,6 +221,42 @@ static void netrc_gives_credentials_per_host(void **state)
 	remote_ctx_release(&c);
 }
 
+static void helm_index_picks_the_highest_allowed_version(void **state)
+{
+	static const char idx[] =
+		"apiVersion: v1\nentries:\n  c:\n"
+		"  - {version: 1.2.3, digest: aa, urls: [c-1.2.3.tgz]}\n"
+		"  - {version: 1.3.0, digest: bb, urls: [\"https://cdn.example/c-1.3.0.tgz\"]}\n"
+		"  - {version: 1.2.10, digest: cc, urls: [c-1.2.10.tgz]}\n"
+		"  - {version: 1.4.0-rc.1, digest: dd, urls: [c-1.4.0-rc.1.tgz]}\n";
+	struct helm_index_entry e;
+
+	(void)state;
+	assert_int_equal(helm_index_select(idx, strlen(idx), "index.yaml", "c", "~1.2", NULL, &e), 0);
+	assert_string_equal(e.version, "1.2.10"); /* 1.2.10 > 1.2.3: semver, not text */
+	assert_string_equal(e.digest, "cc");
+	helm_index_entry_release(&e);
+	assert_int_equal(helm_index_select(idx, strlen(idx), "index.yaml", "c", ">=1.0", NULL, &e), 0);
+	assert_string_equal(e.version, "1.3.0"); /* a prerelease only when asked for */
+	assert_string_equal(e.url, "https://cdn.example/c-1.3.0.tgz");
+	helm_index_entry_release(&e);
+	assert_int_equal(helm_index_select(idx, strlen(idx), "index.yaml", "c", "1.2.3", NULL, &e), 0);
+	assert_string_equal(e.url, "c-1.2.3.tgz");
+	helm_index_entry_release(&e);
+	assert_int_equal(helm_index_select(idx, strlen(idx), "index.yaml", "c", "~1.2", "sha256:bb", &e), 0);
+	assert_string_equal(e.version, "1.3.0"); /* the lock's digest wins over the range */
+	helm_index_entry_release(&e);
+	assert_int_equal(helm_index_select(idx, strlen(idx), "index.yaml", "c", "2.x", NULL, &e),
+			 ERR_NOTFOUND);
+	assert_int_equal(helm_index_select(idx, strlen(idx), "index.yaml", "nope", "1.2.3", NULL, &e),
+			 ERR_NOTFOUND);
+	assert_true(helm_semver_is_exact("1.2.3"));
+	assert_true(helm_semver_is_exact("v1.2.3-rc.1"));
+	assert_false(helm_semver_is_exact("~1.2"));
+	assert_false(helm_semver_is_exact("1.2"));
+	assert_false(helm_semver_is_exact(">=1.2.3"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -232,6 +269,7 @@ int main(void)
 		cmocka_unit_test(lock_round_trips_sorted),
 		cmocka_unit_test(lock_refuses_bad_pins_with_position),
 		cmocka_unit_test(netrc_gives_credentials_per_host),
+		cmocka_unit_test(helm_index_picks_the_highest_allowed_version),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,195 @@
+#!/bin/bash
+# Charts from a Helm chart repository (docs/remote.md): an index.yaml and
+# chart archives this test builds with tar, served over HTTP on 127.0.0.1;
+# hoist.yaml apps with repo:, chart: and version: (exact, and a semver range
+# pinned by hoist.lock).  Published through the hook and `hoist ci`, the
+# manifests are what the Helm oracle renders from the same archive with the
+# same values; the artifact records the pin; the cache serves the charts
+# once the server is gone; a tampered archive, a floating range without a
+# lock and an oversized archive are refused with nothing published.
+. "$(dirname "$0")/../lib.sh"
+
+start_registry R
+export HOIST_RETRY_MAX=1
+export HOIST_CACHE_DIR="$TRASH/cache"
+start_remoteserver H
+H=$REMOTE_H
+SRV="$TRASH/remote-H"
+REPO="http://$H/charts"
+
+tags() {
+	curl -s "http://$REGISTRY_R/v2/acme/$1/tags/list" |
+		python3 -c "import json,sys; d=json.load(sys.stdin); print(' '.join(sorted(t for t in (d.get('tags') or []) if not t.startswith('hoist-history-') and not t.endswith('.sig'))))"
+}
+all_tags() { for a in web ranged; do echo "$a: $(tags $a)"; done; }
+
+# The oracle, built as tests/conformance/helm.sh builds it; without Go or
+# the shared tools the byte comparison is skipped (and says so).
+ORACLE=${HELM_ORACLE:-}
+shared="$TEST_TOP/../shared"
+if [ -z "$ORACLE" ] && [ -f "$shared/tools/helm-oracle/main.go" ] && command -v go >/dev/null; then
+	ORACLE=$HOIST_BUILD/helm-oracle/helm-oracle
+	if [ ! -x "$ORACLE" ] || [ "$shared/tools/helm-oracle/main.go" -nt "$ORACLE" ]; then
+		mkdir -p "$HOIST_BUILD/helm-oracle"
+		(cd "$shared/tools/helm-oracle" && GO111MODULE=off GOPATH=/usr/share/gocode \
+			GOCACHE="$HOIST_BUILD/helm-oracle/gocache" go build -o "$ORACLE" .) >/dev/null 2>&1 || ORACLE=
+	fi
+fi
+[ -n "$ORACLE" ] || echo "# the Helm oracle is not available: byte comparisons skipped"
+# oracle_cmp ARCHIVE RELEASE VALUES MANIFESTS: the oracle's objects for the
+# archive, printed canonically (one object: no order to differ in), are the
+# artifact's; and `hoist template` on the archive prints the oracle's bytes.
+oracle_cmp() {
+	[ -z "$ORACLE" ] && return 0
+	rm -rf "$4.d" && mkdir -p "$4.d" &&
+	"$ORACLE" template "$2" "$1" -f "$3" --include-crds --skip-tests >"$4.d/oracle.yaml" &&
+	hoist template "$2" "$1" -f "$3" --include-crds --skip-tests >"$4.tmpl" &&
+	test_cmp "$4.d/oracle.yaml" "$4.tmpl" &&
+	hoist render "$4.d" >"$4.want" &&
+	test_cmp "$4.want" "$4"
+}
+
+# chart VERSION MSG: builds mychart-VERSION.tgz into the repository.
+chart() {
+	rm -rf build-chart && mkdir -p build-chart/mychart/templates &&
+	printf "apiVersion: v2\nname: mychart\nversion: %s\nappVersion: \"9.9\"\n" "$1" >build-chart/mychart/Chart.yaml &&
+	printf "msg: %s\nreplicas: 1\n" "$2" >build-chart/mychart/values.yaml &&
+	cat >build-chart/mychart/templates/cm.yaml <<-\EOF &&
+	apiVersion: v1
+	kind: ConfigMap
+	metadata:
+	  name: {{ .Release.Name }}-{{ .Chart.Name }}
+	  labels:
+	    chart: {{ .Chart.Name }}-{{ .Chart.Version }}
+	data:
+	  msg: {{ .Values.msg | quote }}
+	  replicas: {{ .Values.replicas | quote }}
+	EOF
+	tar --sort=name --mtime=@0 --owner=0 --group=0 -czf "$SRV/files/charts/mychart-$1.tgz" -C build-chart mychart
+}
+
+index() {
+	python3 - "$SRV/files/charts" <<-\EOF
+	import hashlib, os, sys
+	d = sys.argv[1]
+	out = ["apiVersion: v1", "entries:", "  mychart:"]
+	for f in sorted(os.listdir(d)):
+	    if not f.endswith(".tgz"):
+	        continue
+	    v = f[len("mychart-"):-len(".tgz")]
+	    h = hashlib.sha256(open(os.path.join(d, f), "rb").read()).hexdigest()
+	    out += ["  - name: mychart", "    version: " + v, "    digest: " + h, "    urls: [" + f + "]"]
+	open(os.path.join(d, "index.yaml"), "w").write("\n".join(out) + "\n")
+	EOF
+}
+
+test_expect_success 'setup: a chart repository with mychart 1.2.3, 1.2.5 and 1.3.0' '
+	mkdir -p "$SRV/files/charts" &&
+	chart 1.2.3 one && chart 1.2.5 two && chart 1.3.0 three && index &&
+	test_grep "version: 1.2.5" "$SRV/files/charts/index.yaml"
+'
+
+test_expect_success 'setup: apps naming the chart at 1.2.3 and at ~1.2' '
+	git init -q --bare server.git && hoist hook install server.git 2>/dev/null &&
+	git clone -q server.git work 2>/dev/null &&
+	mkdir -p work/web work/ranged &&
+	printf "msg: prod\n" >work/web/values.yaml &&
+	printf "replicas: 2\n" >work/ranged/values.yaml &&
+	cat >work/hoist.yaml <<-EOF &&
+	apiVersion: hoist.dev/v1alpha1
+	kind: Project
+	registry: $REGISTRY_R/acme
+	remoteSources: {allow: ["$H"]}
+	apps:
+	  - {name: web, path: web, repo: "$REPO", chart: mychart, version: "1.2.3", values: [values.yaml]}
+	  - {name: ranged, path: ranged, repo: "$REPO/", chart: mychart, version: "~1.2", values: [values.yaml]}
+	environments: [{name: dev, branch: main}]
+	EOF
+	git -C work add . && git -C work commit -qm one
+'
+
+test_expect_success 'a semver range without a lock is floating and refused' '
+	test_expect_code 1 hoist publish --repo work --dry-run 2>err &&
+	test_grep "chart mychart version .~1.2. is a floating range (it resolved to 1.2.5 today)" err &&
+	hoist publish --repo work --dry-run --allow-floating >out &&
+	test_grep "^ranged dev 1 objects" out
+'
+
+test_expect_success 'hoist lock pins each chart to its archive sha256' '
+	(cd work && hoist lock 2>/dev/null) &&
+	test_grep "ref: \"mychart@1.2.3\"" work/hoist.lock &&
+	test_grep "ref: \"mychart@~1.2\"" work/hoist.lock &&
+	test_grep "digest: sha256:$(sha256sum "$SRV/files/charts/mychart-1.2.3.tgz" | cut -d" " -f1)" work/hoist.lock &&
+	test_grep "digest: sha256:$(sha256sum "$SRV/files/charts/mychart-1.2.5.tgz" | cut -d" " -f1)" work/hoist.lock &&
+	git -C work add hoist.lock && git -C work commit -qm lock
+'
+
+test_expect_success 'a push publishes both through the hook, as the Helm oracle renders the archives' '
+	git -C work push -q origin main 2>push.err &&
+	test_grep "remote: hoist: web rendered (1 objects)" push.err &&
+	test_grep "remote: hoist: ranged rendered (1 objects)" push.err &&
+	hoist pull "$REGISTRY_R/acme/web:dev" -o pw &&
+	test_grep "msg: prod" pw/manifests.yaml && test_grep "chart: mychart-1.2.3" pw/manifests.yaml &&
+	oracle_cmp "$SRV/files/charts/mychart-1.2.3.tgz" web work/web/values.yaml pw/manifests.yaml &&
+	hoist pull "$REGISTRY_R/acme/ranged:dev" -o pr &&
+	test_grep "chart: mychart-1.2.5" pr/manifests.yaml && test_grep "replicas: \"2\"" pr/manifests.yaml &&
+	oracle_cmp "$SRV/files/charts/mychart-1.2.5.tgz" ranged work/ranged/values.yaml pr/manifests.yaml &&
+	d=$(sha256sum "$SRV/files/charts/mychart-1.2.3.tgz" | cut -d" " -f1) &&
+	test_grep "\"remoteSources\":\[{\"digest\":\"sha256:$d\",\"kind\":\"chart\",\"ref\":\"mychart@1.2.3\",\"url\":\"$REPO\"}\]" pw/hoist.json
+'
+
+test_expect_success 'hoist ci publishes the same digests' '
+	hoist ci --repo work --rev "$(git -C work rev-parse HEAD)" --ref refs/heads/main >ci.out 2>/dev/null &&
+	test "$(grep -c " unchanged$" ci.out)" = 2
+'
+
+test_expect_success 'with the server stopped, the charts come from the cache' '
+	stop_remoteserver H &&
+	hoist publish --repo work --dry-run >dry.out &&
+	test_grep "^web dev 1 objects" dry.out && test_grep "^ranged dev 1 objects" dry.out
+'
+
+test_expect_success 'setup: the server again' '
+	REMOTE_PORT=${H#127.0.0.1:} start_remoteserver H
+'
+test_cleanup "kill \$(cat '$SRV/pid') 2>/dev/null"
+
+test_expect_success 'refused: an archive that is not the one the index names (tampered)' '
+	cp "$SRV/files/charts/mychart-1.2.3.tgz" good.tgz &&
+	chart 1.2.3 evil &&
+	all_tags >tags.before &&
+	git -C work rm -q hoist.lock && git -C work commit -qm nolock &&
+	test_expect_code 1 env HOIST_CACHE_DIR="$TRASH/cache2" hoist publish --repo work --allow-floating 2>err &&
+	test_grep "chart mychart 1.2.3: the archive $REPO/mychart-1.2.3.tgz does not have the digest the repository.s index gives .*refusing a tampered chart" err &&
+	git -C work reset -q --hard HEAD~1 &&
+	test_expect_code 1 env HOIST_CACHE_DIR="$TRASH/cache2" hoist publish --repo work 2>err &&
+	test_grep "is pinned (lock mismatch: the content changed" err &&
+	all_tags >tags.after && test_cmp tags.before tags.after &&
+	cp good.tgz "$SRV/files/charts/mychart-1.2.3.tgz"
+'
+
+test_expect_success 'refused: an archive larger than HOIST_REMOTE_MAX_BYTES' '
+	all_tags >tags.before &&
+	test_expect_code 1 env HOIST_CACHE_DIR="$TRASH/cache3" HOIST_REMOTE_MAX_BYTES=200 \
+		hoist publish --repo work 2>err &&
+	test_grep "larger than 200 bytes (HOIST_REMOTE_MAX_BYTES)" err &&
+	all_tags >tags.after && test_cmp tags.before tags.after
+'
+
+test_expect_success 'refused: a chart repository on a host that is not allowed' '
+	sed -i "s/remoteSources: {allow: \[\"$H\"\]}/remoteSources: {allow: [charts.example.com]}/" work/hoist.yaml &&
+	git -C work commit -qam disallow &&
+	test_expect_code 1 env HOIST_CACHE_DIR="$TRASH/cache4" hoist publish --repo work --dry-run 2>err &&
+	test_grep "remote host .$H. is not allowed" err &&
+	git -C work reset -q --hard HEAD~1
+'
+
+test_expect_success 'an OCI chart is refused clearly, not rendered' '
+	sed -i "s|repo: \"$REPO\", chart: mychart|chart: \"oci://$H/charts/mychart\"|" work/hoist.yaml &&
+	git -C work commit -qam oci &&
+	test_expect_code 1 hoist publish --repo work --dry-run 2>err &&
+	test_grep "OCI charts are not supported yet" err &&
+	git -C work reset -q --hard HEAD~1
+'
+
+test_done
