@@ -168,6 +168,7 @@ static int fetch_ref(struct remote_ctx *c, git_repository *repo, const char *url
 		     enum ref_kind *kind)
 {
 	git_remote *rem = NULL;
+	git_remote_create_options ro = GIT_REMOTE_CREATE_OPTIONS_INIT;
 	git_remote_connect_options co = GIT_REMOTE_CONNECT_OPTIONS_INIT;
 	git_fetch_options fo = GIT_FETCH_OPTIONS_INIT;
 	const git_remote_head **heads;
@@ -183,7 +184,13 @@ static int fetch_ref(struct remote_ctx *c, git_repository *repo, const char *url
 	/* A hook's time budget (http_set_deadline) bounds the fetch too. */
 	if (http_deadline() && http_deadline() < fs.deadline)
 		fs.deadline = http_deadline();
-	if (git_remote_create_anonymous(&rem, repo, url)) {
+	/*
+	 * No insteadOf rewriting: a user's or the system's git config must not
+	 * send the fetch to a URL the allow-list never saw.
+	 */
+	ro.repository = repo;
+	ro.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	if (git_remote_create_with_opts(&rem, url, &ro)) {
 		r = git_fail(ERR_INVALID, what, url);
 		goto out;
 	}
