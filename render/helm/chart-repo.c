@@ -17,6 +17,8 @@
 #include "core/err.h"
 #include "core/remote.h"
 #include "core/strbuf.h"
+#include "render/helm/chart.h"
+#include "render/helm/value.h"
 
 #define INDEX_MAX (32u << 20)
 
@@ -194,5 +196,102 @@ out:
 	strbuf_release(&url);
 	strbuf_release(&want);
 	strbuf_release(&base);
+	return r;
+}
+
+static const struct chart_file *find_file(const struct chart_file *f, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(f[i].name, name))
+			return &f[i];
+	return NULL;
+}
+
+/* Whether charts/ already holds a subchart named `name` (a folder, or NAME-*.tgz). */
+static bool vendored(const struct chart_file *f, size_t n, const char *name)
+{
+	size_t i, nl = strlen(name);
+
+	for (i = 0; i < n; i++) {
+		const char *p = f[i].name;
+		if (strncmp(p, "charts/", 7) || strncmp(p + 7, name, nl))
+			continue;
+		if (p[7 + nl] == '/' || (p[7 + nl] == '-' && strstr(p + 7 + nl, ".tgz")))
+			return true;
+	}
+	return false;
+}
+
+int helm_fetch_remote_deps(struct helm_ctx *c, struct chart_file **files, size_t *n,
+			   size_t *cap, const char *where)
+{
+	const struct chart_file *cy = find_file(*files, *n, "Chart.yaml");
+	const struct chart_file *cl = find_file(*files, *n, "Chart.lock");
+	struct doc_stream *lock = NULL;
+	struct chart_meta *meta;
+	struct strbuf tgz = STRBUF_INIT, name = STRBUF_INIT, what = STRBUF_INIT;
+	size_t i, k;
+	int r = 0;
+
+	if (!cy)
+		return 0; /* chart_load_files says what is missing */
+	meta = hctx_alloc(c, sizeof(*meta));
+	if (!meta)
+		return ERR_TOOBIG;
+	r = chart_meta_parse(c, meta, cy->data, cy->len, "Chart.yaml");
+	if (r)
+		return r;
+	if (cl && (r = doc_parse(&lock, cl->data, cl->len, "Chart.lock", NULL)))
+		return r;
+	for (i = 0; !r && i < meta->ndeps; i++) {
+		const struct chart_dep *d = meta->deps[i];
+		const char *version = d->version ? d->version : "";
+		const struct doc_node *deps;
+
+		if (!d->name || !d->repository || vendored(*files, *n, d->name))
+			continue;
+		if (!strncmp(d->repository, "oci://", 6)) {
+			r = err_set(ERR_INVALID, "%s/Chart.yaml: dependency %s: OCI repositories (%s) are not supported yet (NEEDSWORK); vendor it in charts/",
+				    where, d->name, d->repository);
+			break;
+		}
+		if (strncmp(d->repository, "https://", 8) && strncmp(d->repository, "http://", 7))
+			continue; /* file:// and @alias: local, as helm template sees them */
+		/* Chart.lock pins the version `helm dependency update` resolved. */
+		deps = lock && lock->ndocs ? doc_map_get(lock->docs[0], "dependencies") : NULL;
+		for (k = 0; deps && deps->kind == DOC_SEQ && k < deps->n; k++) {
+			const char *ln = doc_get_str(deps->kids[k], "name", NULL);
+			const char *lv = doc_get_str(deps->kids[k], "version", NULL);
+			if (ln && lv && !strcmp(ln, d->name)) {
+				version = lv;
+				break;
+			}
+		}
+		strbuf_reset(&what);
+		strbuf_addf(&what, "%s/Chart.yaml: dependency %s", where, d->name);
+		strbuf_reset(&tgz);
+		r = helm_repo_chart(&tgz, c->remote, d->repository, d->name, version, what.buf);
+		if (r)
+			break;
+		strbuf_reset(&name);
+		strbuf_addf(&name, "charts/%s-remote.tgz", d->name);
+		{
+			size_t len = tgz.len;
+			char *data = chart_mem_take(c, &tgz);
+			char *nm = hctx_strndup(c, name.buf, name.len);
+
+			if (!data || !nm) {
+				r = ERR_TOOBIG;
+				break;
+			}
+			r = chart_file_push(c, files, n, cap, nm, data, len);
+		}
+	}
+	doc_stream_free(lock);
+	strbuf_release(&tgz);
+	strbuf_release(&name);
+	strbuf_release(&what);
 	return r;
 }

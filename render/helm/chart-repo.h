@@ -37,6 +37,18 @@ void helm_index_entry_release(struct helm_index_entry *e);
 int helm_repo_chart(struct strbuf *tgz, struct remote_ctx *c, const char *repo, const char *name,
 		    const char *constraint, const char *what);
 
+/*
+ * `helm dependency build` for a chart's files: every Chart.yaml dependency
+ * whose repository is http(s):// and which charts/ lacks is fetched with
+ * helm_repo_chart (at the version Chart.lock gives, else Chart.yaml's
+ * constraint) and added as charts/NAME-VERSION.tgz.  `where` names the
+ * chart in messages.
+ */
+struct helm_ctx;
+struct chart_file;
+int helm_fetch_remote_deps(struct helm_ctx *c, struct chart_file **files, size_t *n,
+			   size_t *cap, const char *where);
+
 /* Whether `version` satisfies `constraint` (*ok); ERR_INVALID for a bad constraint. */
 int helm_semver_matches(const char *constraint, const char *version, bool *ok);
 /* Compares two versions (-1, 0, 1); ERR_INVALID when one does not parse. */

@@ -85,6 +85,7 @@ int render_helm(struct objset *out, struct render_result *res, struct src_tree *
 	o.now_sec = opts->now_sec;
 	o.secret = opts->secret;
 	o.secret_len = opts->secret_len;
+	o.remote = opts->remote;
 	files = xcalloc(opts->nvalues + 1, sizeof(*files));
 	for (i = 0; i < opts->nvalues && !r; i++) {
 		enum src_type ty;

@@ -21,7 +21,7 @@ tags() {
 	curl -s "http://$REGISTRY_R/v2/acme/$1/tags/list" |
 		python3 -c "import json,sys; d=json.load(sys.stdin); print(' '.join(sorted(t for t in (d.get('tags') or []) if not t.startswith('hoist-history-') and not t.endswith('.sig'))))"
 }
-all_tags() { for a in web ranged; do echo "$a: $(tags $a)"; done; }
+all_tags() { for a in web ranged umbrella; do echo "$a: $(tags $a)"; done; }
 
 # The oracle, built as tests/conformance/helm.sh builds it; without Go or
 # the shared tools the byte comparison is skipped (and says so).
@@ -92,7 +92,11 @@ test_expect_success 'setup: a chart repository with mychart 1.2.3, 1.2.5 and 1.3
 test_expect_success 'setup: apps naming the chart at 1.2.3 and at ~1.2' '
 	git init -q --bare server.git && hoist hook install server.git 2>/dev/null &&
 	git clone -q server.git work 2>/dev/null &&
-	mkdir -p work/web work/ranged &&
+	mkdir -p work/web work/ranged work/umbrella/templates &&
+	printf "apiVersion: v2\nname: umbrella\nversion: 0.1.0\ndependencies:\n- name: mychart\n  version: \"~1.2\"\n  repository: \"$REPO\"\n" >work/umbrella/Chart.yaml &&
+	printf "dependencies:\n- name: mychart\n  repository: \"$REPO\"\n  version: 1.2.3\ndigest: sha256:0000000000000000000000000000000000000000000000000000000000000000\ngenerated: \"2026-01-02T03:04:05Z\"\n" >work/umbrella/Chart.lock &&
+	printf "mychart:\n  msg: from-parent\n" >work/umbrella/values.yaml &&
+	printf "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: {{ .Release.Name }}-own}\n" >work/umbrella/templates/own.yaml &&
 	printf "msg: prod\n" >work/web/values.yaml &&
 	printf "replicas: 2\n" >work/ranged/values.yaml &&
 	cat >work/hoist.yaml <<-EOF &&
@@ -103,6 +107,7 @@ test_expect_success 'setup: apps naming the chart at 1.2.3 and at ~1.2' '
 	apps:
 	  - {name: web, path: web, repo: "$REPO", chart: mychart, version: "1.2.3", values: [values.yaml]}
 	  - {name: ranged, path: ranged, repo: "$REPO/", chart: mychart, version: "~1.2", values: [values.yaml]}
+	  - {name: umbrella, path: umbrella}
 	environments: [{name: dev, branch: main}]
 	EOF
 	git -C work add . && git -C work commit -qm one
@@ -138,15 +143,31 @@ test_expect_success 'a push publishes both through the hook, as the Helm oracle 
 	test_grep "\"remoteSources\":\[{\"digest\":\"sha256:$d\",\"kind\":\"chart\",\"ref\":\"mychart@1.2.3\",\"url\":\"$REPO\"}\]" pw/hoist.json
 '
 
+test_expect_success 'a chart dependency from a repository is fetched at the version Chart.lock gives' '
+	hoist pull "$REGISTRY_R/acme/umbrella:dev" -o pu &&
+	test_grep "name: umbrella-mychart" pu/manifests.yaml &&
+	test_grep "chart: mychart-1.2.3" pu/manifests.yaml &&
+	test_grep "msg: from-parent" pu/manifests.yaml &&
+	d=$(sha256sum "$SRV/files/charts/mychart-1.2.3.tgz" | cut -d" " -f1) &&
+	test_grep "\"digest\":\"sha256:$d\",\"kind\":\"chart\",\"ref\":\"mychart@1.2.3\"" pu/hoist.json &&
+	if [ -n "$ORACLE" ]; then
+		cp -r work/umbrella vendored && mkdir -p vendored/charts &&
+		cp "$SRV/files/charts/mychart-1.2.3.tgz" vendored/charts/ &&
+		mkdir -p pu.d && "$ORACLE" template umbrella vendored --include-crds --skip-tests >pu.d/oracle.yaml &&
+		hoist render pu.d >pu.want && test_cmp pu.want pu/manifests.yaml
+	fi
+'
+
 test_expect_success 'hoist ci publishes the same digests' '
 	hoist ci --repo work --rev "$(git -C work rev-parse HEAD)" --ref refs/heads/main >ci.out 2>/dev/null &&
-	test "$(grep -c " unchanged$" ci.out)" = 2
+	test "$(grep -c " unchanged$" ci.out)" = 3
 '
 
 test_expect_success 'with the server stopped, the charts come from the cache' '
 	stop_remoteserver H &&
 	hoist publish --repo work --dry-run >dry.out &&
-	test_grep "^web dev 1 objects" dry.out && test_grep "^ranged dev 1 objects" dry.out
+	test_grep "^web dev 1 objects" dry.out && test_grep "^ranged dev 1 objects" dry.out &&
+	test_grep "^umbrella dev 2 objects" dry.out
 '
 
 test_expect_success 'setup: the server again' '
