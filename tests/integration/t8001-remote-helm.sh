@@ -158,6 +158,27 @@ test_expect_success 'a chart dependency from a repository is fetched at the vers
 	fi
 '
 
+test_expect_success 'kustomize helmCharts: with repo: pulls the chart; the same as the chart vendored in charts/' '
+	mkdir -p kust vendored-kust/charts &&
+	cat >kust/kustomization.yaml <<-EOF &&
+	helmCharts:
+	- name: mychart
+	  repo: $REPO
+	  version: 1.2.3
+	  releaseName: k
+	  valuesInline: {msg: inline}
+	EOF
+	hoist render kust --allow-remote "$H" >kust.out &&
+	test_grep "name: k-mychart" kust.out && test_grep "msg: inline" kust.out &&
+	tar -xzf "$SRV/files/charts/mychart-1.2.3.tgz" -C vendored-kust/charts &&
+	sed "/repo:/d" kust/kustomization.yaml >vendored-kust/kustomization.yaml &&
+	hoist render vendored-kust >vendored-kust.out &&
+	test_cmp vendored-kust.out kust.out &&
+	printf "helmCharts:\n- {name: mychart, repo: \"$REPO\", releaseName: k}\n" >kust/kustomization.yaml &&
+	test_expect_code 1 hoist render kust --allow-remote "$H" 2>err &&
+	test_grep "chart mychart version .\*. is a floating range (it resolved to 1.3.0 today)" err
+'
+
 test_expect_success 'hoist ci publishes the same digests' '
 	hoist ci --repo work --rev "$(git -C work rev-parse HEAD)" --ref refs/heads/main >ci.out 2>/dev/null &&
 	test "$(grep -c " unchanged$" ci.out)" = 3
