@@ -38,28 +38,42 @@ static int read_tree(void *arg, const char *path, struct strbuf *out)
 static int remote_chart_tree(struct src_tree **out, const struct render_opts *opts,
 			     struct src_tree *t, const char *path)
 {
-	struct strbuf tgz = STRBUF_INIT;
+	struct strbuf tgz = STRBUF_INIT, repo = STRBUF_INIT, name = STRBUF_INIT;
 	char where[512];
 	int r;
 
 	*out = NULL;
 	src_tree_where(t, path, where, sizeof(where));
-	if (opts->chart_name && !strncmp(opts->chart_name, "oci://", 6))
-		return err_set(ERR_INVALID, "%s: chart %s: OCI charts are not supported yet (NEEDSWORK); vendor the chart, or use a repository with repo:",
-			       where, opts->chart_name);
-	if (!opts->chart_repo || !opts->chart_name || !opts->chart_version)
+	if (opts->chart_name && !strncmp(opts->chart_name, "oci://", 6)) {
+		/* chart: oci://HOST/REPO/NAME: the repository is all but the last segment. */
+		const char *slash = strrchr(opts->chart_name, '/');
+
+		if (opts->chart_repo || !opts->chart_version || slash - opts->chart_name < 7)
+			return err_set(ERR_INVALID, "%s: an OCI chart is chart: oci://HOST/REPO/NAME with version:, and no repo:",
+				       where);
+		strbuf_add(&repo, opts->chart_name, (size_t)(slash - opts->chart_name));
+		strbuf_addstr(&name, slash + 1);
+	} else if (!opts->chart_repo || !opts->chart_name || !opts->chart_version) {
 		return err_set(ERR_INVALID, "%s: a chart from a repository needs repo, chart and version",
 			       where);
-	if (!opts->remote)
-		return err_set(ERR_INVALID, "%s: chart %s of %s: remote sources are not available here",
-			       where, opts->chart_name, opts->chart_repo);
-	r = helm_repo_chart(&tgz, opts->remote, opts->chart_repo, opts->chart_name,
-			    opts->chart_version, where);
+	} else {
+		strbuf_addstr(&repo, opts->chart_repo);
+		strbuf_addstr(&name, opts->chart_name);
+	}
+	if (!opts->remote) {
+		r = err_set(ERR_INVALID, "%s: chart %s of %s: remote sources are not available here",
+			    where, name.buf, repo.buf);
+		goto out;
+	}
+	r = helm_repo_chart(&tgz, opts->remote, repo.buf, name.buf, opts->chart_version, where);
 	if (!r)
-		r = src_tree_open_mem(out, opts->chart_repo);
+		r = src_tree_open_mem(out, repo.buf);
 	if (!r)
 		r = src_tree_mem_add(*out, "chart.tgz", tgz.buf, tgz.len);
+out:
 	strbuf_release(&tgz);
+	strbuf_release(&repo);
+	strbuf_release(&name);
 	return r;
 }
 

@@ -143,9 +143,6 @@ static int pull_chart(struct kbuild *b, struct helm_ctx *c, const struct doc_nod
 
 	*out = NULL;
 	doc_where(e, where, sizeof(where));
-	if (!strncmp(repo, "oci://", 6))
-		return err_set(ERR_INVALID, "%s: helmCharts %s: OCI repositories are not supported yet (NEEDSWORK); vendor the chart",
-			       where, name);
 	r = helm_repo_chart(&tgz, b->opts->remote, repo, name,
 			    version && *version ? version : "*", where);
 	if (!r)

@@ -184,6 +184,42 @@ test_expect_success 'hoist ci publishes the same digests' '
 	test "$(grep -c " unchanged$" ci.out)" = 3
 '
 
+# push_oci_chart TGZ VERSION: the archive into the test registry as Helm
+# pushes a chart (OCI manifest, Helm's config and chart content media types),
+# with curl: the registry's own API, not hoist's client.
+push_oci_chart() {
+	reg=$REGISTRY_R && repo=charts/mychart &&
+	printf "{\"apiVersion\":\"v2\",\"name\":\"mychart\",\"version\":\"%s\"}" "$2" >oci-config.json &&
+	for f in oci-config.json "$1"; do
+		loc=$(curl -si -X POST "http://$reg/v2/$repo/blobs/uploads/" | tr -d "\r" | sed -n "s/^[Ll]ocation: //p") &&
+		case "$loc" in /*) loc="http://$reg$loc" ;; esac &&
+		d=$(sha256sum "$f" | cut -d" " -f1) &&
+		curl -sf -X PUT -H "Content-Type: application/octet-stream" --data-binary "@$f" "$loc&digest=sha256:$d" >/dev/null || return 1
+	done &&
+	cd_=$(sha256sum oci-config.json | cut -d" " -f1) && cs=$(wc -c <oci-config.json) &&
+	ld=$(sha256sum "$1" | cut -d" " -f1) && ls_=$(wc -c <"$1") &&
+	printf "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{\"mediaType\":\"application/vnd.cncf.helm.config.v1+json\",\"digest\":\"sha256:%s\",\"size\":%s},\"layers\":[{\"mediaType\":\"application/vnd.cncf.helm.chart.content.v1.tar+gzip\",\"digest\":\"sha256:%s\",\"size\":%s}]}" \
+		"$cd_" "$cs" "$ld" "$ls_" >oci-manifest.json &&
+	curl -sf -X PUT -H "Content-Type: application/vnd.oci.image.manifest.v1+json" \
+		--data-binary @oci-manifest.json "http://$reg/v2/$repo/manifests/$2" >/dev/null
+}
+
+test_expect_success 'a chart in an OCI registry (Helm media types): chart: oci://HOST/REPO/NAME' '
+	push_oci_chart "$SRV/files/charts/mychart-1.2.3.tgz" 1.2.3 &&
+	sed -i "s|remoteSources: {allow: \[\"$H\"\]}|remoteSources: {allow: [\"$H\", \"$REGISTRY_R\"]}|" work/hoist.yaml &&
+	printf "  - {name: ociweb, path: web, chart: \"oci://$REGISTRY_R/charts/mychart\", version: \"1.2.3\", values: [values.yaml]}\n" >>work/hoist.yaml &&
+	sed -i "/^environments:/{h;d};\${p;x}" work/hoist.yaml &&
+	(cd work && hoist lock 2>/dev/null) &&
+	test_grep "url: \"oci://$REGISTRY_R/charts\"" work/hoist.lock &&
+	git -C work add -A && git -C work commit -qm oci && git -C work push -q origin main 2>push-oci.err &&
+	test_grep "remote: hoist: ociweb rendered (1 objects)" push-oci.err &&
+	hoist pull "$REGISTRY_R/acme/ociweb:dev" -o po &&
+	test_grep "name: ociweb-mychart" po/manifests.yaml &&
+	oracle_cmp "$SRV/files/charts/mychart-1.2.3.tgz" ociweb work/web/values.yaml po/manifests.yaml &&
+	d=$(sha256sum "$SRV/files/charts/mychart-1.2.3.tgz" | cut -d" " -f1) &&
+	test_grep "\"digest\":\"sha256:$d\",\"kind\":\"chart\",\"ref\":\"mychart@1.2.3\",\"url\":\"oci://$REGISTRY_R/charts\"" po/hoist.json
+'
+
 test_expect_success 'with the server stopped, the charts come from the cache' '
 	stop_remoteserver H &&
 	hoist publish --repo work --dry-run >dry.out &&
@@ -219,18 +255,18 @@ test_expect_success 'refused: an archive larger than HOIST_REMOTE_MAX_BYTES' '
 '
 
 test_expect_success 'refused: a chart repository on a host that is not allowed' '
-	sed -i "s/remoteSources: {allow: \[\"$H\"\]}/remoteSources: {allow: [charts.example.com]}/" work/hoist.yaml &&
+	sed -i "s/^remoteSources:.*/remoteSources: {allow: [charts.example.com]}/" work/hoist.yaml &&
 	git -C work commit -qam disallow &&
 	test_expect_code 1 env HOIST_CACHE_DIR="$TRASH/cache4" hoist publish --repo work --dry-run 2>err &&
 	test_grep "remote host .$H. is not allowed" err &&
 	git -C work reset -q --hard HEAD~1
 '
 
-test_expect_success 'an OCI chart is refused clearly, not rendered' '
-	sed -i "s|repo: \"$REPO\", chart: mychart|chart: \"oci://$H/charts/mychart\"|" work/hoist.yaml &&
-	git -C work commit -qam oci &&
-	test_expect_code 1 hoist publish --repo work --dry-run 2>err &&
-	test_grep "OCI charts are not supported yet" err &&
+test_expect_success 'an OCI chart needs an exact version' '
+	sed -i "s|chart: \"oci://$REGISTRY_R/charts/mychart\", version: \"1.2.3\"|chart: \"oci://$REGISTRY_R/charts/mychart\", version: \"~1.2\"|" work/hoist.yaml &&
+	git -C work commit -qam oci-range &&
+	test_expect_code 1 hoist publish --repo work --dry-run --allow-floating 2>err &&
+	test_grep "an OCI chart needs an exact version, not .~1.2." err &&
 	git -C work reset -q --hard HEAD~1
 '
 
