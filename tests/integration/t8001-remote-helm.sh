@@ -154,8 +154,12 @@ test_expect_success 'a chart dependency from a repository is fetched at the vers
 		cp -r work/umbrella vendored && mkdir -p vendored/charts &&
 		cp "$SRV/files/charts/mychart-1.2.3.tgz" vendored/charts/ &&
 		mkdir -p pu.d && "$ORACLE" template umbrella vendored --include-crds --skip-tests >pu.d/oracle.yaml &&
-		hoist render pu.d >pu.want && test_cmp pu.want pu/manifests.yaml
-	fi
+		hoist render pu.d >pu.want && test_cmp pu.want pu/manifests.yaml &&
+		hoist template umbrella work/umbrella --allow-remote "$H" >tmpl.out &&
+		test_cmp pu.d/oracle.yaml tmpl.out
+	fi &&
+	test_expect_code 1 hoist template umbrella work/umbrella 2>err &&
+	test_grep "missing in charts/ directory: mychart" err
 '
 
 test_expect_success 'kustomize helmCharts: with repo: pulls the chart; the same as the chart vendored in charts/' '
