@@ -66,6 +66,7 @@ static const struct cmd *const commands[] = {
 	&cmd_sign_entry,
 	&cmd_verify_entry,
 	&cmd_publish_entry,
+	&cmd_lock_entry,
 	&cmd_promote_entry,
 	&cmd_history_entry,
 	&cmd_rollback_entry,

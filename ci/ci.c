@@ -8,6 +8,7 @@
 #include "render/diff.h"
 #include "core/cmd.h"
 #include "core/err.h"
+#include "core/remote.h"
 #include "core/repo.h"
 #include "core/strbuf.h"
 #include <errno.h>
@@ -355,7 +356,8 @@ static bool rev_exists(const char *repo, const char *rev)
 /* The PR diff: into `diff`, or a note saying why there is none. */
 static void pr_diff(struct strbuf *diff, size_t *nchanged, const char **base_out,
 		    struct strbuf *note, const struct ci_context *ctx, const char *repo,
-		    const char *env, const struct publish_result *res)
+		    const char *env, const struct publish_result *res,
+		    const struct remote_flags *rf)
 {
 	const char *base = NULL;
 
@@ -374,7 +376,7 @@ static void pr_diff(struct strbuf *diff, size_t *nchanged, const char **base_out
 	*base_out = base;
 	if (!env && res->n)
 		env = res->items[0].env;
-	if (diff_revisions(diff, repo, base, res->sha, env, NULL, nchanged)) {
+	if (diff_revisions(diff, repo, base, res->sha, env, NULL, nchanged, rf)) {
 		strbuf_addf(note, "No rendered diff against `%s`: %s", base, err_msg());
 		fprintf(stderr, "hoist: warning: no diff against %s: %s\n", base, err_msg());
 		strbuf_reset(diff);
@@ -390,6 +392,8 @@ struct ci_args {
 	const char *repo, *env, *rev, *ref, *dotenv, *summary;
 	bool dry_run;
 	struct promote_opts po;
+	struct opt_list allow_remote;
+	bool offline, allow_floating;
 };
 
 #define A struct ci_args
@@ -416,6 +420,7 @@ static const struct opt ci_options[] = {
 	  .help = "ci promote: refuse an artifact this public key did not sign" },
 	{ "approve", OPT_FIELD(A, po.approve),
 	  .help = "ci promote: approve the promotion (the job's own gate is the approval)" },
+	REMOTE_OPTIONS(A),
 	{ NULL },
 };
 #undef A
@@ -432,6 +437,7 @@ const struct cmd cmd_ci_entry = {
 	"ci", cmd_ci,
 	"ci [--repo DIR] [--env NAME] [--dry-run] [--rev SHA] [--ref REF] [--dotenv FILE]"
 	" [--summary FILE]\n"
+	"ci [--allow-remote PATTERN]... [--offline] [--allow-floating]\n"
 	"ci promote APP --to ENV [--from ENV] [--approve] [--key PUB] [--repo DIR] [--rev SHA]",
 	"publish from a CI job (GitHub Actions, GitLab CI): outputs, summary, PR diffs",
 	ci_options,
@@ -515,10 +521,15 @@ int cmd_ci(int argc, char **argv)
 	bool have_ctx = false, published = false;
 	int r;
 
-	if (n >= 1 && !strcmp(argv[0], "promote"))
-		return ci_promote(&a, n - 1, argv + 1);
-	if (n != 0 || a.po.to || a.po.from || a.po.key || a.po.approve)
+	if (n >= 1 && !strcmp(argv[0], "promote")) {
+		r = ci_promote(&a, n - 1, argv + 1);
+		opts_release(ci_options, &a);
+		return r;
+	}
+	if (n != 0 || a.po.to || a.po.from || a.po.key || a.po.approve) {
+		opts_release(ci_options, &a);
 		return cmd_usage(cmd_ci_entry.usage);
+	}
 	repo = a.repo ? a.repo : ".";
 	env = a.env;
 	rev = a.rev;
@@ -560,6 +571,9 @@ int cmd_ci(int argc, char **argv)
 	po.ref = ctx.ref;
 	po.env = env;
 	po.dry_run = dry_run;
+	po.allow_remote = a.allow_remote.v;
+	po.offline = a.offline;
+	po.allow_floating = a.allow_floating;
 	po.actor = "ci";
 	/*
 	 * The source recorded in artifacts comes from hoist.yaml only, never
@@ -574,8 +588,10 @@ int cmd_ci(int argc, char **argv)
 		printf("%s %s %s\n", res.items[i].reference, res.items[i].digest,
 		       status_name(res.items[i].status));
 
-	if (ctx.is_pr)
-		pr_diff(&diff, &nchanged, &diff_base, &note, &ctx, repo, env, &res);
+	if (ctx.is_pr) {
+		struct remote_flags rf = { a.allow_remote.v, a.offline, a.allow_floating };
+		pr_diff(&diff, &nchanged, &diff_base, &note, &ctx, repo, env, &res, &rf);
+	}
 	ci_summary(&summary, &ctx, &res, dry_run, diff_base, diff_base ? &diff : NULL, nchanged,
 		   note.len ? note.buf : NULL);
 
@@ -618,5 +634,7 @@ out:
 	strbuf_release(&note);
 	strbuf_release(&summary);
 	strbuf_release(&outputs);
-	return cmd_finish_stdout(r ? cmd_fail() : 0);
+	r = cmd_finish_stdout(r ? cmd_fail() : 0);
+	opts_release(ci_options, &a);
+	return r;
 }

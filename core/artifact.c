@@ -9,6 +9,7 @@
  */
 #include "compat.h"
 #include "artifact.h"
+#include "remote.h"
 #include "digest.h"
 #include "doc.h"
 #include "err.h"
@@ -127,6 +128,29 @@ static void build_meta(struct strbuf *sb, const struct objset *set,
 			strbuf_addch(sb, ',');
 	}
 	strbuf_addstr(sb, "],");
+	/* Provenance of remote inputs, only when there were any (older artifacts keep their bytes). */
+	if (m->npins) {
+		strbuf_addstr(sb, "\"remoteSources\":[");
+		for (i = 0; i < m->npins; i++) {
+			const struct remote_pin *p = &m->pins[i];
+			strbuf_addch(sb, '{');
+			if (p->kind == REMOTE_GIT) {
+				json_kv(sb, "commit", p->resolved, true);
+				json_kv(sb, "kind", "git", true);
+				json_kv(sb, "ref", p->ref, true);
+			} else if (p->kind == REMOTE_CHART) {
+				json_kv(sb, "digest", p->resolved, true);
+				json_kv(sb, "kind", "chart", true);
+				json_kv(sb, "ref", p->ref, true);
+			} else {
+				json_kv(sb, "digest", p->resolved, true);
+				json_kv(sb, "kind", "http", true);
+			}
+			json_kv(sb, "url", p->url, false);
+			strbuf_addstr(sb, i + 1 < m->npins ? "}," : "}");
+		}
+		strbuf_addstr(sb, "],");
+	}
 	json_kv(sb, "revision", m->revision, true);
 	json_kv(sb, "source", m->source, true);
 	json_kv(sb, "version", m->version, false);

@@ -18,6 +18,7 @@
 
 struct strbuf;
 struct objset;
+struct remote_pin;
 
 #define ARTIFACT_MEDIA_CONFIG "application/vnd.cncf.flux.config.v1+json"
 #define ARTIFACT_MEDIA_LAYER "application/vnd.cncf.flux.content.v1.tar+gzip"
@@ -31,6 +32,9 @@ struct artifact_meta {
 	const char *revision; /* "<branch>@sha1:<sha>", may be NULL */
 	const char *created;  /* RFC 3339; NULL means 1970-01-01T00:00:00Z */
 	const char *engine;   /* "plain", "kustomize", "helm" */
+	/* The remote inputs the render used (core/remote.h), recorded as "remoteSources". */
+	const struct remote_pin *pins;
+	size_t npins;
 };
 
 /* Packs the objects into `out` (the .tar.gz bytes). */

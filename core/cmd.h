@@ -207,6 +207,7 @@ int cmd_verify(int argc, char **argv);
 int cmd_promote(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_rollback(int argc, char **argv);
+int cmd_lock(int argc, char **argv);
 
 /* Their entries. */
 extern const struct cmd cmd_render_entry;
@@ -226,5 +227,6 @@ extern const struct cmd cmd_promote_entry;
 extern const struct cmd cmd_history_entry;
 extern const struct cmd cmd_status_entry;
 extern const struct cmd cmd_rollback_entry;
+extern const struct cmd cmd_lock_entry;
 
 #endif

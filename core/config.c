@@ -21,6 +21,7 @@ enum cfg_type {
 	CFG_LIST,    /* a sequence of objects */
 	CFG_NAMED,   /* a mapping of name -> object, stored as a list with .name set */
 	CFG_SETMAP,  /* a mapping of key -> scalar, stored as Helm --set lines "key=value" */
+	CFG_OBJ,     /* one nested object, stored inline */
 };
 
 struct cfg_schema;
@@ -66,6 +67,12 @@ static const struct cfg_field app_fields[] = {
 	  "Helm charts: values as `--set KEY=VALUE` gives them (KEY may be a.b[0].c; values typed as --set types them), applied after the values files"),
 	F("environments", CFG_STRLIST, struct config_app, environments, NULL, false, NULL, NULL,
 	  "the environments this app is published to; empty means all"),
+	F("repo", CFG_STR, struct config_app, repo, NULL, false, NULL, NULL,
+	  "Helm: a chart repository URL (its index.yaml) the chart comes from, with chart and version; path then holds only values files (docs/remote.md)"),
+	F("chart", CFG_STR, struct config_app, chart, NULL, false, NULL, NULL,
+	  "Helm: the chart's name in repo"),
+	F("version", CFG_STR, struct config_app, version, NULL, false, NULL, NULL,
+	  "Helm: the chart version in repo, exact (1.2.3) or a semver range (~1.2, a floating input hoist.lock pins)"),
 };
 static const struct cfg_schema app_schema = { "apps[]", sizeof(struct config_app), app_fields,
 					      ARRAY_SIZE(app_fields) };
@@ -100,6 +107,29 @@ static const struct cfg_field cluster_fields[] = {
 static const struct cfg_schema cluster_schema = { "clusters.NAME", sizeof(struct config_cluster),
 						  cluster_fields, ARRAY_SIZE(cluster_fields) };
 
+static const struct cfg_field cred_fields[] = {
+	F("host", CFG_STR, struct config_cred, host, NULL, true, NULL, NULL,
+	  "the host (HOST or HOST:PORT) these credentials are sent to, and no other"),
+	F("usernameEnv", CFG_STR, struct config_cred, username_env, NULL, false, NULL, NULL,
+	  "the environment variable holding the user name"),
+	F("passwordEnv", CFG_STR, struct config_cred, password_env, NULL, true, NULL, NULL,
+	  "the environment variable holding the password or token"),
+};
+static const struct cfg_schema cred_schema = { "remoteSources.credentials[]",
+					       sizeof(struct config_cred), cred_fields,
+					       ARRAY_SIZE(cred_fields) };
+
+static const struct cfg_field remote_fields[] = {
+	F("allow", CFG_STRLIST, struct config_remote, allow, NULL, false, NULL, NULL,
+	  "hosts remote inputs may come from: HOST, HOST:PORT, or file (file:// repositories); a Git server's `git config hoist.allowRemote` caps it"),
+	F("netrcFile", CFG_STR, struct config_remote, netrc_file, NULL, false, NULL, NULL,
+	  "a netrc-style file on the publishing machine (never in the repository) with credentials for Git and HTTP hosts; HOIST_NETRC overrides it"),
+	F("credentials", CFG_LIST, struct config_remote, credentials, NULL, false, NULL,
+	  &cred_schema, "credentials for Git and HTTP hosts, taken from environment variables"),
+};
+static const struct cfg_schema remote_schema = { "remoteSources", sizeof(struct config_remote),
+						 remote_fields, ARRAY_SIZE(remote_fields) };
+
 static const struct cfg_field top_fields[] = {
 	F("apiVersion", CFG_STR, struct config, api_version, NULL, true, NULL, NULL,
 	  "hoist.dev/v1alpha1"),
@@ -126,6 +156,8 @@ static const struct cfg_field top_fields[] = {
 	  "post-receive queues the work and returns at once; a detached worker publishes it"),
 	F("hookTimeout", CFG_STR, struct config, hook_timeout, "10s", false, NULL, NULL,
 	  "how long post-receive may publish before it queues the rest for the background worker (1s to 10m); the server's `git config hoist.hookTimeout` wins"),
+	F("remoteSources", CFG_OBJ, struct config, remote, NULL, false, NULL, &remote_schema,
+	  "remote inputs (Git and HTTP bases of kustomizations): docs/remote.md"),
 };
 static const struct cfg_schema top_schema = { "", sizeof(struct config), top_fields,
 					      ARRAY_SIZE(top_fields) };
@@ -238,6 +270,8 @@ static int parse_field(void *base, const struct cfg_field *f, const struct doc_n
 		strbuf_release(&line);
 		return 0;
 	}
+	case CFG_OBJ:
+		return parse_obj(FIELD(base, f, char), f->sub, v, NULL);
 	case CFG_NAMED: {
 		struct cfg_list *l = FIELD(base, f, struct cfg_list);
 		if (v->kind != DOC_MAP)
@@ -326,6 +360,9 @@ static void release_obj(void *base, const struct cfg_schema *sch)
 			free(l->v);
 			break;
 		}
+		case CFG_OBJ:
+			release_obj(FIELD(base, f, char), f->sub);
+			break;
 		case CFG_LIST:
 		case CFG_NAMED: {
 			struct cfg_list *l = FIELD(base, f, struct cfg_list);
@@ -677,6 +714,7 @@ static const char *type_name(const struct cfg_field *f)
 	case CFG_LIST: return "list";
 	case CFG_NAMED: return "map";
 	case CFG_SETMAP: return "map of values";
+	case CFG_OBJ: return "object";
 	}
 	return "?";
 }
@@ -699,7 +737,7 @@ static void describe(struct strbuf *out, const struct cfg_schema *sch, const cha
 		if (f->sub) {
 			struct strbuf p = STRBUF_INIT;
 			strbuf_addf(&p, "%s%s%s", prefix, f->key,
-				    f->type == CFG_NAMED ? ".NAME." : "[].");
+				    f->type == CFG_NAMED ? ".NAME." : f->type == CFG_OBJ ? "." : "[].");
 			describe(out, f->sub, p.buf, md);
 			strbuf_release(&p);
 		}
@@ -736,7 +774,7 @@ static void describe_roff(struct strbuf *out, const struct cfg_schema *sch, cons
 		config_roff_escaped(out, f->help);
 		strbuf_addch(out, '\n');
 		if (f->sub) {
-			strbuf_addstr(&key, f->type == CFG_NAMED ? ".NAME." : "[].");
+			strbuf_addstr(&key, f->type == CFG_NAMED ? ".NAME." : f->type == CFG_OBJ ? "." : "[].");
 			describe_roff(out, f->sub, key.buf);
 		}
 		strbuf_release(&key);

@@ -26,6 +26,9 @@ struct config_app {
 	char *namespace;    /* helm: NULL means "default" */
 	struct cfg_strlist set; /* helm: --set lines, "key=value" */
 	struct cfg_strlist environments; /* empty: every environment */
+	char *repo;    /* helm: a chart repository URL (index.yaml), with chart and version */
+	char *chart;   /* helm: the chart's name in `repo` */
+	char *version; /* helm: an exact version or a semver range */
 };
 
 struct config_env {
@@ -50,6 +53,20 @@ struct cfg_list {
 	size_t n;
 };
 
+/* remoteSources.credentials[]: a host's credentials, read from the environment. */
+struct config_cred {
+	char *host;
+	char *username_env;
+	char *password_env;
+};
+
+/* remoteSources: sources outside the commit (docs/remote.md). */
+struct config_remote {
+	struct cfg_strlist allow; /* HOST, HOST:PORT or file */
+	char *netrc_file;         /* on the publishing machine, never in the repository */
+	struct cfg_list credentials; /* struct config_cred */
+};
+
 struct config {
 	char *api_version;
 	char *kind;
@@ -64,6 +81,7 @@ struct config {
 	char *render_secret_file; /* on the publishing machine, for Helm's random functions */
 	bool hook_async;
 	char *hook_timeout; /* a duration; the default "10s" is filled in by the parser */
+	struct config_remote remote; /* remoteSources */
 	char *file; /* where it was read from, for messages */
 };
 

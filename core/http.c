@@ -291,7 +291,7 @@ static int http_once(struct http_response *res, const struct http_request *req,
 	curl_easy_setopt(h, CURLOPT_URL, req->url);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, proto);
 	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, proto);
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, req->no_redirects ? 0L : 1L);
 	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	if (left < INT64_MAX) {

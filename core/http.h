@@ -35,6 +35,12 @@ struct http_request {
 	size_t limit;   /* response body ceiling in bytes; 0 means 1 MiB */
 	bool allow_plain; /* http:// allowed (loopback or --insecure) */
 	/*
+	 * A 3xx is returned as it is (its Location header in `headers`) instead
+	 * of followed: for callers that check every hop (core/remote-http.c
+	 * re-checks each against its allow-list).
+	 */
+	bool no_redirects;
+	/*
 	 * Transient failures (no connection, 5xx, 429) are retried with
 	 * exponential backoff when set.  Leave it off for requests that must
 	 * not be repeated blindly (an upload session's final PUT).

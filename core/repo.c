@@ -211,6 +211,30 @@ int repo_config_get(struct repo *r, const char *key, struct strbuf *out)
 	return rc;
 }
 
+static int add_config_value(const git_config_entry *e, void *payload)
+{
+	struct strbuf *out = payload;
+
+	strbuf_addf(out, "%s\n", e->value ? e->value : "");
+	return 0;
+}
+
+int repo_config_get_all(struct repo *r, const char *key, struct strbuf *out)
+{
+	git_config *cfg = NULL;
+	int e, rc = 0;
+
+	if (git_repository_config_snapshot(&cfg, r->git))
+		return repo_error(ERR_GENERIC, "reading git config");
+	e = git_config_get_multivar_foreach(cfg, key, NULL, add_config_value, out);
+	if (e == GIT_ENOTFOUND)
+		rc = ERR_NOTFOUND;
+	else if (e)
+		rc = repo_error(ERR_INVALID, key);
+	git_config_free(cfg);
+	return rc;
+}
+
 int repo_descends_from(struct repo *r, const char *commit, const char *ancestor, bool *out)
 {
 	git_oid c, a;

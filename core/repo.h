@@ -50,6 +50,8 @@ struct strbuf;
  * files under it), e.g. "hoist.hookTimeout"; ERR_NOTFOUND when unset.
  */
 int repo_config_get(struct repo *r, const char *key, struct strbuf *out);
+/* Every value of a multi-valued key, one per line ("v1\nv2\n"); ERR_NOTFOUND when unset. */
+int repo_config_get_all(struct repo *r, const char *key, struct strbuf *out);
 
 /*
  * Whether `commit` descends from `ancestor` (both full hex ids); a commit

@@ -16,6 +16,7 @@
 #include "core/objset.h"
 #include "core/oci.h"
 #include "core/oci-ref.h"
+#include "core/remote.h"
 #include "core/repo.h"
 #include "core/sign.h"
 #include "core/src-tree.h"
@@ -222,6 +223,7 @@ out:
 struct commit_ctx {
 	const struct publish_opts *o;
 	const struct config *cfg;
+	struct remote_ctx *remote;
 	struct src_tree *tree;
 	struct repo *rp; /* borrowed from tree; libgit2 handles are not thread-safe: */
 	pthread_mutex_t rp_lock; /* held around every use from an upload thread */
@@ -325,13 +327,20 @@ static int publish_prepare(struct publish_result *res, struct commit_ctx *cx,
 	ro.secret = secret.len ? (const unsigned char *)secret.buf : NULL;
 	ro.secret_len = secret.len;
 	cx->tree->log = o->changed ? &log : NULL;
+	remote_ctx_reset(cx->remote, cx->tree);
+	ro.remote = cx->remote;
 	r = render_app(&set, &rr, cx->tree, path.buf, &ro);
 	cx->tree->log = NULL;
 	if (r) {
 		err_prefix(r, "app %s", app->name);
 		goto out;
 	}
-	if (o->changed && !app_changed(o->changed, &log))
+	/*
+	 * Remote pins are inputs: hoist.lock was read through the tree (so a
+	 * changed pin shows in the log), and an input without a pin may have
+	 * changed anywhere, so such an app always publishes.
+	 */
+	if (o->changed && !app_changed(o->changed, &log) && !cx->remote->used_floating)
 		goto out; /* nothing this app reads changed: not published */
 	publish_version(&version, cx->ref, cx->commit.time, cx->commit.sha);
 	meta.app = app->name;
@@ -341,6 +350,8 @@ static int publish_prepare(struct publish_result *res, struct commit_ctx *cx,
 	meta.revision = cx->revision.buf;
 	meta.created = cx->created;
 	meta.engine = render_engine_name(rr.engine);
+	meta.pins = cx->remote->pins;
+	meta.npins = cx->remote->npins;
 	r = artifact_pack(&p->tgz, &set, &meta);
 	if (!r)
 		r = objset_emit(&set, &manifests);
@@ -649,6 +660,7 @@ int publish_run(struct publish_result *res, const struct publish_opts *opts)
 	struct publish_opts o = *opts;
 	struct commit_ctx cx;
 	struct config cfg;
+	struct remote_ctx rc = { 0 };
 	struct repo *rp = NULL; /* borrowed from cx.tree */
 	struct strbuf ref = STRBUF_INIT, what = STRBUF_INIT;
 	const struct config_env *envs[MAX_ENVS];
@@ -692,6 +704,14 @@ int publish_run(struct publish_result *res, const struct publish_opts *opts)
 	if (r)
 		goto out;
 	have_cfg = true;
+	{
+		struct remote_flags rf = { o.allow_remote, o.offline, o.allow_floating };
+
+		r = remote_ctx_init_flags(&rc, &cfg, &rf, o.repo);
+		if (r)
+			goto out;
+		cx.remote = &rc;
+	}
 	if (o.env) {
 		envs[0] = config_env_find(&cfg, o.env);
 		if (!envs[0]) {
@@ -781,6 +801,7 @@ out:
 	src_tree_free(cx.tree);
 	strbuf_release(&cx.revision);
 	strbuf_release(&ref);
+	remote_ctx_release(&rc);
 	if (have_cfg)
 		config_release(&cfg);
 	return r;
@@ -802,6 +823,8 @@ struct publish_args {
 	const char *repo, *rev, *ref, *env, *color;
 	struct opt_list apps;
 	bool dry_run, insecure, json;
+	struct opt_list allow_remote;
+	bool offline, allow_floating;
 };
 
 #define A struct publish_args
@@ -824,6 +847,7 @@ static const struct opt publish_options[] = {
 	{ "color", OPT_FIELD(A, color), .arg = "WHEN", .def = "auto",
 	  .complete = COMPLETE_WORDS, .words = "auto always never",
 	  .help = "colour the status column: auto (on a terminal), always or never" },
+	REMOTE_OPTIONS(A),
 	{ NULL },
 };
 #undef A
@@ -840,7 +864,8 @@ static const char *const publish_examples[] = {
 const struct cmd cmd_publish_entry = {
 	"publish", cmd_publish,
 	"publish [--repo DIR] [--rev REV] [--ref REF] [--env NAME] [--app NAME]... [--dry-run]\n"
-	"publish [--insecure] [--json] [--color WHEN]",
+	"publish [--insecure] [--json] [--color WHEN] [--allow-remote PATTERN]... [--offline]\n"
+	"publish [--allow-floating]",
 	"render, pack and push the apps of hoist.yaml for a commit",
 	publish_options,
 	.description =
@@ -894,6 +919,9 @@ int cmd_publish(int argc, char **argv)
 	po.apps = a.apps.v;
 	po.dry_run = a.dry_run;
 	po.insecure = a.insecure;
+	po.allow_remote = a.allow_remote.v;
+	po.offline = a.offline;
+	po.allow_floating = a.allow_floating;
 	po.actor = "publish";
 	r = publish_run(&res, &po);
 	for (i = 0; i < res.n; i++) {

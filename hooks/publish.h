@@ -82,6 +82,14 @@ struct publish_opts {
 	 * Work cut short fails with ERR_RETRY, for the caller to queue.
 	 */
 	int64_t deadline;
+	/*
+	 * Remote sources (core/remote.h): hosts allowed besides hoist.yaml's
+	 * remoteSources.allow (NULL-terminated; the repository's `git config
+	 * hoist.allowRemote` caps hoist.yaml's list), the cache only, and
+	 * inputs hoist.lock does not pin.
+	 */
+	const char *const *allow_remote;
+	bool offline, allow_floating;
 };
 
 int publish_run(struct publish_result *res, const struct publish_opts *opts);

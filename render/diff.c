@@ -9,6 +9,7 @@
 #include "core/doc.h"
 #include "core/err.h"
 #include "core/objset.h"
+#include "core/remote.h"
 #include "core/repo.h"
 #include "core/src-tree.h"
 #include "core/strbuf.h"
@@ -396,7 +397,8 @@ out:
 
 /* Renders `path` of `t`; a folder missing at this revision is an empty set. */
 static int render_side(struct objset *set, struct src_tree *t, const char *rev,
-		       const struct config_app *app, const char *path, const char *env)
+		       const struct config_app *app, const char *path, const char *env,
+		       struct remote_ctx *rc)
 {
 	struct render_opts ro = { 0 };
 	struct render_result res;
@@ -423,6 +425,8 @@ static int render_side(struct objset *set, struct src_tree *t, const char *rev,
 		strbuf_release(&secret);
 		return 0;
 	}
+	remote_ctx_reset(rc, t);
+	ro.remote = rc;
 	if (!r)
 		r = render_app(set, &res, t, path, &ro);
 	strbuf_release(&secret);
@@ -467,9 +471,11 @@ static bool app_wanted(const char *name, const char *const *apps)
 }
 
 int diff_revisions(struct strbuf *out, const char *repo, const char *rev_a, const char *rev_b,
-		   const char *env, const char *const *apps, size_t *nchanged)
+		   const char *env, const char *const *apps, size_t *nchanged,
+		   const struct remote_flags *rf)
 {
 	struct src_tree *ta = NULL, *tb = NULL;
+	struct remote_ctx rc = { 0 };
 	struct config cfg;
 	bool have_cfg = false;
 	const struct config_env *e = NULL;
@@ -488,6 +494,9 @@ int diff_revisions(struct strbuf *out, const char *repo, const char *rev_a, cons
 	if (r)
 		goto out;
 	have_cfg = true;
+	r = remote_ctx_init_flags(&rc, &cfg, rf, repo);
+	if (r)
+		goto out;
 	if (env) {
 		e = config_env_find(&cfg, env);
 		if (!e) {
@@ -511,9 +520,9 @@ int diff_revisions(struct strbuf *out, const char *repo, const char *rev_a, cons
 			continue;
 		strbuf_reset(&path);
 		config_expand(&path, app->path, e ? e->name : NULL);
-		r = render_side(&sa, ta, rev_a, app, path.buf, e ? e->name : NULL);
+		r = render_side(&sa, ta, rev_a, app, path.buf, e ? e->name : NULL, &rc);
 		if (!r)
-			r = render_side(&sb, tb, rev_b, app, path.buf, e ? e->name : NULL);
+			r = render_side(&sb, tb, rev_b, app, path.buf, e ? e->name : NULL, &rc);
 		if (!r)
 			r = diff_objsets(out, app->name, &sa, &sb, &count);
 		objset_release(&sa);
@@ -524,6 +533,7 @@ int diff_revisions(struct strbuf *out, const char *repo, const char *rev_a, cons
 out:
 	if (nchanged)
 		*nchanged = count;
+	remote_ctx_release(&rc);
 	if (have_cfg)
 		config_release(&cfg);
 	if (ta)
@@ -538,6 +548,8 @@ struct diff_args {
 	const char *repo, *env, *color;
 	struct opt_list apps;
 	bool exit_code;
+	struct opt_list allow_remote;
+	bool offline, allow_floating;
 };
 
 #define A struct diff_args
@@ -553,6 +565,7 @@ static const struct opt diff_options[] = {
 	{ "color", OPT_FIELD(A, color), .arg = "WHEN", .def = "auto",
 	  .complete = COMPLETE_WORDS, .words = "auto always never",
 	  .help = "colour the diff: auto (on a terminal), always or never" },
+	REMOTE_OPTIONS(A),
 	{ NULL },
 };
 #undef A
@@ -566,7 +579,8 @@ static const char *const diff_examples[] = {
 
 const struct cmd cmd_diff_entry = {
 	"diff", cmd_diff,
-	"diff REV_A REV_B [--repo DIR] [--app NAME]... [--env NAME] [--exit-code] [--color WHEN]",
+	"diff REV_A REV_B [--repo DIR] [--app NAME]... [--env NAME] [--exit-code] [--color WHEN]\n"
+	"diff REV_A REV_B [--allow-remote PATTERN]... [--offline] [--allow-floating]",
 	"show how the rendered objects of every app differ between two revisions",
 	diff_options,
 	.description =
@@ -628,8 +642,11 @@ int cmd_diff(int argc, char **argv)
 		opts_release(diff_options, &a);
 		return cmd_usage(cmd_diff_entry.usage);
 	}
-	r = diff_revisions(&out, a.repo, pos[0], pos[1], a.env, (const char *const *)a.apps.v,
-			   &nchanged);
+	{
+		struct remote_flags rf = { a.allow_remote.v, a.offline, a.allow_floating };
+		r = diff_revisions(&out, a.repo, pos[0], pos[1], a.env,
+				   (const char *const *)a.apps.v, &nchanged, &rf);
+	}
 	opts_release(diff_options, &a);
 	if (r) {
 		strbuf_release(&out);

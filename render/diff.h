@@ -52,8 +52,11 @@ int diff_unified(struct strbuf *out, const char *a, size_t alen, const char *b, 
  * revision.  *nchanged (may be NULL) receives the number of objects added,
  * removed or changed.
  */
+struct remote_flags;
+/* `rf`: remote sources (core/remote.h) as the command's options allow them; may be NULL. */
 int diff_revisions(struct strbuf *out, const char *repo, const char *rev_a, const char *rev_b,
-		   const char *env, const char *const *apps, size_t *nchanged);
+		   const char *env, const char *const *apps, size_t *nchanged,
+		   const struct remote_flags *rf);
 
 int cmd_diff(int argc, char **argv);
 

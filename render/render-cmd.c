@@ -7,12 +7,15 @@
 #include "core/cmd.h"
 #include "core/err.h"
 #include "core/objset.h"
+#include "core/remote.h"
 #include "core/src-tree.h"
 #include "core/strbuf.h"
 #include "core/term.h"
 
 struct render_args {
 	const char *ref, *repo, *engine;
+	struct opt_list allow_remote;
+	bool offline, allow_floating;
 };
 
 #define A struct render_args
@@ -24,6 +27,7 @@ static const struct opt render_options[] = {
 	{ "engine", OPT_FIELD(A, engine), .arg = "ENGINE", .def = "auto",
 	  .complete = COMPLETE_WORDS, .words = "auto plain kustomize helm",
 	  .help = "force an engine: auto, plain, kustomize or helm" },
+	REMOTE_OPTIONS(A),
 	{ NULL },
 };
 #undef A
@@ -33,6 +37,8 @@ static const char *const render_examples[] = {
 	"hoist render apps/podinfo --ref main~1\tthe same folder as it was one commit ago",
 	"hoist render infra/overlays/prod | kubectl apply --dry-run=server -f -\t"
 	"check the rendered objects against a cluster",
+	"hoist render apps/web --allow-remote github.com\ta kustomization whose base is on GitHub "
+	"(pinned by hoist.lock)",
 	NULL,
 };
 
@@ -48,7 +54,10 @@ const struct cmd cmd_render_entry = {
 		".yaml, .yml and .json file below PATH, dot-files skipped).\n\n"
 		"Without --ref, PATH is a folder on disk, read inside its Git work tree so\n"
 		"overlays reach ../base.  With --ref, PATH is relative to the root of the\n"
-		"repository at --repo and is read from that revision's tree.",
+		"repository at --repo and is read from that revision's tree.\n\n"
+		"Remote resources and components (Git and HTTP URLs) are fetched only from\n"
+		"hosts --allow-remote names, at the commits hoist.lock pins, through the\n"
+		"cache in $HOIST_CACHE_DIR (docs/remote.md).",
 	.examples = render_examples,
 	.see_also = "docs/cli.md, docs/kustomize.md, docs/yaml.md",
 	.args = { COMPLETE_DIR },
@@ -63,18 +72,30 @@ int cmd_render(int argc, char **argv)
 	struct strbuf out = STRBUF_INIT, secret = STRBUF_INIT;
 	struct source src = SOURCE_INIT;
 	struct progress prog;
+	struct remote_ctx rc;
 	char **pos;
 	int n, r;
 
 	n = opts_parse(argc, argv, render_options, &a, &pos);
-	if (n != 1)
+	if (n != 1) {
+		opts_release(render_options, &a);
 		return cmd_usage(cmd_render_entry.usage);
-	if (a.engine && render_engine_parse(a.engine, &ro.engine))
+	}
+	if (a.engine && render_engine_parse(a.engine, &ro.engine)) {
+		opts_release(render_options, &a);
 		return cmd_fail();
+	}
 	/* A large tree takes a moment: count the files read, on a terminal, past 1,000. */
 	progress_start_count(&prog, "reading manifests", "files", 1000);
 	ro.progress = &prog;
-	r = source_open(&src, pos[0], a.ref, a.repo);
+	r = remote_ctx_init(&rc, NULL, a.allow_remote.v, a.allow_remote.n, a.offline,
+			    a.allow_floating);
+	if (!r)
+		r = source_open(&src, pos[0], a.ref, a.repo);
+	if (!r) {
+		remote_ctx_reset(&rc, src.tree);
+		ro.remote = &rc;
+	}
 	if (!r) {
 		/* Rendered as for an artifact: the clock is the commit's (or SOURCE_DATE_EPOCH). */
 		const char *sde = getenv("SOURCE_DATE_EPOCH");
@@ -97,6 +118,8 @@ int cmd_render(int argc, char **argv)
 		cmd_write_stdout(out.buf, out.len);
 	objset_release(&set);
 	source_release(&src);
+	remote_ctx_release(&rc);
+	opts_release(render_options, &a);
 	strbuf_release(&out);
 	strbuf_release(&secret);
 	return cmd_finish_stdout(r ? cmd_fail() : 0);

@@ -86,6 +86,9 @@ int render_app(struct objset *out, struct render_result *res, struct src_tree *t
 	memset(res, 0, sizeof(*res));
 	if (!o.max_total)
 		o.max_total = 512u << 20;
+	/* A chart from a repository is Helm's, whatever the app folder holds. */
+	if (o.engine == RENDER_AUTO && (o.chart_name || o.chart_repo))
+		o.engine = RENDER_HELM;
 	if (o.engine == RENDER_AUTO) {
 		r = render_detect(t, path, &o.engine);
 		if (r)

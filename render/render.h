@@ -13,6 +13,7 @@
 
 struct src_tree;
 struct objset;
+struct remote_ctx;
 
 enum render_engine { RENDER_AUTO = 0, RENDER_PLAIN, RENDER_KUSTOMIZE, RENDER_HELM };
 
@@ -30,6 +31,12 @@ struct render_opts {
 	char *const *sets;          /* --set lines, after the values files */
 	size_t nsets;
 	/*
+	 * A chart from a Helm repository (hoist.yaml repo/chart/version): the
+	 * chart comes from there through `remote`, values files from the app
+	 * folder.  NULL chart_name: the chart is the app folder.
+	 */
+	const char *chart_repo, *chart_name, *chart_version;
+	/*
 	 * Rendering for an artifact: time-dependent functions see `now_sec`
 	 * (the commit time) and random ones draw from `secret` (the
 	 * publisher's key; NULL makes them fail).  See struct helm_ctx.
@@ -38,6 +45,12 @@ struct render_opts {
 	int64_t now_sec;
 	const unsigned char *secret;
 	size_t secret_len;
+	/*
+	 * Remote inputs (core/remote.h): allow-list, lock, cache; NULL refuses
+	 * every remote `resources:`/`components:` entry.  The pins of what was
+	 * used are left in it.
+	 */
+	struct remote_ctx *remote;
 	/* Counts the files read (core/term.h), for `hoist render` on a terminal; may be NULL. */
 	struct progress *progress;
 };

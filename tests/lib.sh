@@ -281,3 +281,34 @@ wait_until() {
 now_ms() {
 	echo $(( $(date +%s%N) / 1000000 ))
 }
+
+# start_remoteserver NAME [--redirect URL]...: tests/remoteserver.py on
+# 127.0.0.1 serving $TRASH/remote-NAME/git (Git's smart HTTP through the
+# real git http-backend) and $TRASH/remote-NAME/files; sets REMOTE_<NAME> to
+# host:port.  Requests are logged to $TRASH/remote-NAME/log.
+start_remoteserver() {
+	_name=$1
+	shift
+	_dir="$TRASH/remote-$_name"
+	mkdir -p "$_dir/git" "$_dir/files"
+	: >"$_dir/log"
+	rm -f "$_dir/ready"
+	_port=${REMOTE_PORT:-$(free_port)}
+	python3 "$TEST_TOP/tests/remoteserver.py" --root "$_dir" --port "$_port" \
+		--ready "$_dir/ready" --log "$_dir/log" "$@" >"$_dir/stderr" 2>&1 &
+	echo $! >"$_dir/pid"
+	test_cleanup "kill \$(cat '$_dir/pid') 2>/dev/null"
+	eval "REMOTE_$_name=127.0.0.1:$_port"
+	_i=0
+	while [ ! -e "$_dir/ready" ] && [ $_i -lt 300 ]; do sleep 0.1; _i=$((_i + 1)); done
+	[ -e "$_dir/ready" ] || { cat "$_dir/stderr" >&2; return 1; }
+}
+
+stop_remoteserver() {
+	kill "$(cat "$TRASH/remote-$1/pid")" 2>/dev/null
+	_i=0
+	while [ $_i -lt 50 ] && kill -0 "$(cat "$TRASH/remote-$1/pid")" 2>/dev/null; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+}

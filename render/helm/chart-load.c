@@ -6,6 +6,7 @@
  */
 #include "core/compat.h"
 #include "render/helm/chart.h"
+#include "render/helm/chart-repo.h"
 #include "render/helm/helm-yaml.h"
 #include "render/helm/value.h"
 #include "core/err.h"
@@ -153,12 +154,22 @@ int chart_load(struct helm_ctx *c, struct chart **out, struct src_tree *t, const
 		r = helm_ignore_parse(c, (struct helm_ignore **)&w.ig, body.buf, body.len);
 	if (!r)
 		r = walk_dir(&w, path, "");
+	/* `helm dependency build`, for dependencies charts/ lacks: from their repositories. */
+	if (!r && c->remote)
+		r = helm_fetch_remote_deps(c, &w.files, &w.n, &w.cap,
+					   src_tree_where(t, path, where, sizeof(where)));
 	if (!r)
 		r = chart_load_files(c, out, w.files, w.n, 0);
 out:
 	strbuf_release(&p);
 	strbuf_release(&body);
 	return r;
+}
+
+int chart_file_push(struct helm_ctx *c, struct chart_file **files, size_t *n, size_t *cap,
+		    const char *name, const char *data, size_t len)
+{
+	return push_file(c, files, n, cap, name, data, len);
 }
 
 struct subgroup {

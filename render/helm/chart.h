@@ -81,6 +81,9 @@ struct chart {
  * "validation: ...", "error unpacking subchart X in Y: ...".
  */
 int chart_load(struct helm_ctx *c, struct chart **out, struct src_tree *t, const char *path);
+/* Appends a file to a chart's file list (bounded by CHART_MAX_FILES). */
+int chart_file_push(struct helm_ctx *c, struct chart_file **files, size_t *n, size_t *cap,
+		    const char *name, const char *data, size_t len);
 /* Loads a chart from a list of files as Helm's loader.LoadFiles does. */
 int chart_load_files(struct helm_ctx *c, struct chart **out, struct chart_file *files,
 		     size_t n, unsigned depth);

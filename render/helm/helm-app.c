@@ -7,6 +7,7 @@
  * incremental publishing sees every file a render read.
  */
 #include "core/compat.h"
+#include "render/helm/chart-repo.h"
 #include "render/render.h"
 #include "render/helm/helm.h"
 #include "core/config.h"
@@ -33,10 +34,54 @@ static int read_tree(void *arg, const char *path, struct strbuf *out)
 	return r;
 }
 
+/* An in-memory tree holding the app's remote chart as "chart.tgz". */
+static int remote_chart_tree(struct src_tree **out, const struct render_opts *opts,
+			     struct src_tree *t, const char *path)
+{
+	struct strbuf tgz = STRBUF_INIT, repo = STRBUF_INIT, name = STRBUF_INIT;
+	char where[512];
+	int r;
+
+	*out = NULL;
+	src_tree_where(t, path, where, sizeof(where));
+	if (opts->chart_name && !strncmp(opts->chart_name, "oci://", 6)) {
+		/* chart: oci://HOST/REPO/NAME: the repository is all but the last segment. */
+		const char *slash = strrchr(opts->chart_name, '/');
+
+		if (opts->chart_repo || !opts->chart_version || slash - opts->chart_name < 7)
+			return err_set(ERR_INVALID, "%s: an OCI chart is chart: oci://HOST/REPO/NAME with version:, and no repo:",
+				       where);
+		strbuf_add(&repo, opts->chart_name, (size_t)(slash - opts->chart_name));
+		strbuf_addstr(&name, slash + 1);
+	} else if (!opts->chart_repo || !opts->chart_name || !opts->chart_version) {
+		return err_set(ERR_INVALID, "%s: a chart from a repository needs repo, chart and version",
+			       where);
+	} else {
+		strbuf_addstr(&repo, opts->chart_repo);
+		strbuf_addstr(&name, opts->chart_name);
+	}
+	if (!opts->remote) {
+		r = err_set(ERR_INVALID, "%s: chart %s of %s: remote sources are not available here",
+			    where, name.buf, repo.buf);
+		goto out;
+	}
+	r = helm_repo_chart(&tgz, opts->remote, repo.buf, name.buf, opts->chart_version, where);
+	if (!r)
+		r = src_tree_open_mem(out, repo.buf);
+	if (!r)
+		r = src_tree_mem_add(*out, "chart.tgz", tgz.buf, tgz.len);
+out:
+	strbuf_release(&tgz);
+	strbuf_release(&repo);
+	strbuf_release(&name);
+	return r;
+}
+
 int render_helm(struct objset *out, struct render_result *res, struct src_tree *t,
 		const char *path, const struct render_opts *opts)
 {
 	struct helm_opts o;
+	struct src_tree *ct = NULL;
 	struct app_reader ar = { t, path };
 	struct strbuf sb = STRBUF_INIT, p = STRBUF_INIT, name = STRBUF_INIT;
 	const char **files = NULL;
@@ -54,6 +99,7 @@ int render_helm(struct objset *out, struct render_result *res, struct src_tree *
 	o.now_sec = opts->now_sec;
 	o.secret = opts->secret;
 	o.secret_len = opts->secret_len;
+	o.remote = opts->remote;
 	files = xcalloc(opts->nvalues + 1, sizeof(*files));
 	for (i = 0; i < opts->nvalues && !r; i++) {
 		enum src_type ty;
@@ -76,7 +122,15 @@ int render_helm(struct objset *out, struct render_result *res, struct src_tree *
 	o.values.nsets = opts->nsets;
 	o.values.read = read_tree;
 	o.values.read_arg = &ar;
-	r = helm_render(&sb, t, path, &o, &hint);
+	if (opts->chart_name || opts->chart_repo) {
+		/* The chart from its repository, into a tree of its own; values stay the app's. */
+		r = remote_chart_tree(&ct, opts, t, path);
+		if (r)
+			goto out;
+		r = helm_render(&sb, ct, "chart.tgz", &o, &hint);
+	} else {
+		r = helm_render(&sb, t, path, &o, &hint);
+	}
 	if (r) {
 		err_prefix(r, "%s", src_tree_where(t, path, where, sizeof(where)));
 		goto out;
@@ -84,6 +138,7 @@ int render_helm(struct objset *out, struct render_result *res, struct src_tree *
 	res->keep_order = true; /* Helm's install order is the output order */
 	r = objset_add_yaml(out, sb.buf, sb.len, src_tree_where(t, path, where, sizeof(where)));
 out:
+	src_tree_free(ct);
 	for (i = 0; i < nfiles; i++)
 		free((char *)files[i]);
 	free(files);
@@ -101,6 +156,9 @@ void render_opts_for_app(struct render_opts *o, const struct config_app *app)
 	o->nvalues = app->values.n;
 	o->sets = app->set.v;
 	o->nsets = app->set.n;
+	o->chart_repo = app->repo;
+	o->chart_name = app->chart;
+	o->chart_version = app->version;
 }
 
 int render_secret_load(struct strbuf *out, const struct config *cfg)

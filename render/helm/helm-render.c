@@ -337,6 +337,7 @@ int helm_render(struct strbuf *out, struct src_tree *t, const char *path,
 	ctx.max_steps = o->max_steps;
 	ctx.max_depth = o->max_depth;
 	ctx.max_output = o->max_output;
+	ctx.remote = o->remote;
 
 	r = helm_values_merge(&ctx, &user, &o->values);
 	if (r)

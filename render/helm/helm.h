@@ -46,6 +46,9 @@ struct helm_opts {
 	const unsigned char *secret;
 	size_t secret_len;
 
+	/* Remote chart dependencies (struct helm_ctx's `remote`); may be NULL. */
+	struct remote_ctx *remote;
+
 	/* Limits against hostile charts (0: struct helm_ctx's defaults). */
 	size_t max_alloc, max_steps, max_depth, max_output;
 };

@@ -12,6 +12,7 @@
 #include "render/helm/re.h"
 #include "render/helm/sprig.h"
 #include "render/helm/sprig-fns.h"
+#include "render/helm/chart-repo.h"
 
 #define SEMVER_RE                                                              \
 	"v?([0-9]+)(\\.[0-9]+)?(\\.[0-9]+)?"                                   \
@@ -645,4 +646,57 @@ SPRIG_FN(sf_semver)
 	if (!h->pre || !h->meta || !h->orig)
 		return ERR_TOOBIG;
 	return sprig_ret(out, hv_obj(c, &semver_class, h));
+}
+
+int helm_semver_matches(const char *constraint, const char *version, bool *ok)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct semver v;
+	const char *e;
+	int r;
+
+	*ok = false;
+	if (semver_parse(&v, version, strlen(version), &e))
+		return 0; /* not a version: never matches */
+	r = constraint_check(constraint, &v, &err);
+	semver_release(&v);
+	if (r < 0) {
+		r = err_set(ERR_INVALID, "%s", err.len ? err.buf : "improper constraint");
+		strbuf_release(&err);
+		return r;
+	}
+	strbuf_release(&err);
+	*ok = r == 1;
+	return 0;
+}
+
+int helm_semver_compare(const char *a, const char *b, int *out)
+{
+	struct semver x, y;
+	const char *e;
+
+	if (semver_parse(&x, a, strlen(a), &e))
+		return err_set(ERR_INVALID, "%s: %s", a, e);
+	if (semver_parse(&y, b, strlen(b), &e)) {
+		semver_release(&x);
+		return err_set(ERR_INVALID, "%s: %s", b, e);
+	}
+	*out = semver_cmp(&x, &y);
+	semver_release(&x);
+	semver_release(&y);
+	return 0;
+}
+
+bool helm_semver_is_exact(const char *s)
+{
+	struct semver v;
+	const char *e;
+
+	if (semver_parse(&v, s, strlen(s), &e))
+		return false;
+	semver_release(&v);
+	/* A full version: three numbers, as written (not "1.2" or "~1.2.3"). */
+	return strspn(s, "v0123456789.-+abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") ==
+		       strlen(s) &&
+	       strchr(s, '.') && strchr(strchr(s, '.') + 1, '.');
 }

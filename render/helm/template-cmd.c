@@ -9,6 +9,7 @@
 #include "render/helm/value.h"
 #include "core/arena.h"
 #include "core/cmd.h"
+#include "core/remote.h"
 #include "core/err.h"
 #include "core/src-tree.h"
 #include "core/strbuf.h"
@@ -134,6 +135,8 @@ struct template_args {
 	const char *ns, *kube, *name_tpl, *ignored;
 	bool include_crds, skip_tests, no_hooks, is_upgrade, skip_schema, release_name_flag;
 	bool generate, noop;
+	struct opt_list allow_remote;
+	bool offline, allow_floating;
 };
 
 #define A struct template_args
@@ -183,6 +186,7 @@ static const struct opt template_options[] = {
 	  .help = "accepted; no effect on what is printed" },
 	{ "timeout", OPT_FIELD(A, ignored), .arg = "DURATION",
 	  .help = "accepted; no effect on what is printed" },
+	REMOTE_OPTIONS(A),
 	{ NULL },
 };
 #undef A
@@ -192,6 +196,8 @@ static const char *const template_examples[] = {
 	"what `helm template web ./charts/web -f values-prod.yaml -n web` prints",
 	"hoist template ./charts/web --set image.tag=1.2.3 -s templates/deployment.yaml	"
 	"one template's manifests with one value changed",
+	"hoist template ./charts/umbrella --allow-remote charts.example.com	"
+	"fetch the dependencies charts/ lacks, as helm dependency build would",
 	NULL,
 };
 
@@ -204,7 +210,10 @@ const struct cmd cmd_template_entry = {
 		"with Helm 3's semantics (values coalescing, subcharts, hooks, install order)\n"
 		"and prints exactly what helm prints, so a pipeline can swap it in.  Random\n"
 		"and clock functions behave as in Helm here; in artifacts (render, publish)\n"
-		"they are pinned (docs/helm.md).",
+		"they are pinned (docs/helm.md).\n\n"
+		"With --allow-remote (or --offline), Chart.yaml dependencies that charts/\n"
+		"lacks are fetched from their http(s) or oci:// repositories through the\n"
+		"cache (docs/remote.md); without it they must be in charts/, as for helm.",
 	.examples = template_examples,
 	.see_also = "docs/helm.md",
 	.args = { COMPLETE_DIR },
@@ -213,6 +222,7 @@ const struct cmd cmd_template_entry = {
 int cmd_template(int argc, char **argv)
 {
 	struct template_args a = { 0 };
+	struct remote_ctx rc = { 0 };
 	struct helm_opts o;
 	struct strbuf out = STRBUF_INIT;
 	struct src_tree *t = NULL;
@@ -278,6 +288,13 @@ int cmd_template(int argc, char **argv)
 	o.values.set_literals = a.set_literals.v;
 	o.values.nset_literals = a.set_literals.n;
 	o.values.read = read_local;
+	/* A drop-in for helm: remote dependencies only when asked for. */
+	r = remote_ctx_init(&rc, NULL, a.allow_remote.v, a.allow_remote.n, a.offline,
+			    a.allow_floating);
+	if (r)
+		goto fail;
+	if (a.allow_remote.n || a.offline)
+		o.remote = &rc;
 	r = open_chart(chart, &t, &path);
 	if (!r)
 		r = helm_render(&out, t, path, &o, &hint);
@@ -288,6 +305,7 @@ fail:
 		fprintf(stderr, "Error: %s%s\n", err_msg(),
 			hint ? "\n\nUse --debug flag to render out invalid YAML" : "");
 	src_tree_free(t);
+	remote_ctx_release(&rc);
 	free(path);
 	free(gen_name);
 	strbuf_release(&out);

@@ -145,6 +145,13 @@ struct helm_ctx {
 	size_t secret_len;
 	uint64_t drbg_calls; /* random draws so far: the DRBG's per-call personalisation */
 
+	/*
+	 * Remote sources (core/remote.h): Chart.yaml dependencies from chart
+	 * repositories are fetched through it (render/helm/chart-repo.c); NULL:
+	 * they must be in charts/.
+	 */
+	struct remote_ctx *remote;
+
 	void *engine; /* the template set, for include/tpl/template */
 	void *chart;  /* the chart side's state, for .Files, lookup, ... */
 

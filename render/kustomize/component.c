@@ -55,6 +55,10 @@ int kust_components(struct kbuild *b, struct kresmap *m, const char *dir,
 		const struct doc_node *e = list->kids[i];
 		enum src_type ty;
 
+		if (kust_is_remote(e)) {
+			r = kust_remote_entry(b, e, "components", m, KUST_COMPONENT);
+			continue;
+		}
 		r = kust_entry_path(b, dir, e, "components", &path, &ty);
 		if (r)
 			break;

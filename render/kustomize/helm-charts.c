@@ -15,10 +15,15 @@
  * time when rendering for an artifact), `namespace`, `nameTemplate`,
  * `includeCRDs`, `skipTests`, `skipHooks`, `apiVersions` and
  * `kubeVersion` are the `helm template` flags of the same meaning.
- * A chart that is not there is an error: hoist never pulls `repo:` charts.
+ * A chart that is not there is pulled from `repo:` (a Helm chart
+ * repository's index.yaml, at `version:`; none is the latest, a floating
+ * input) through the remote layer (docs/remote.md), as kustomize has helm
+ * pull it; without a repository, or without remote sources, it is an error.
  */
 #include "core/compat.h"
 #include "render/kustomize/kust.h"
+#include "render/helm/chart.h"
+#include "render/helm/chart-repo.h"
 #include "render/helm/helm.h"
 #include "render/helm/helm-yaml.h"
 #include "render/helm/value.h"
@@ -122,8 +127,41 @@ static int read_rel(void *arg, const char *path, struct strbuf *out)
 }
 
 /* valuesFile merged with valuesInline, as one map of values. */
+/*
+ * Pulls chart `name` from the entry's `repo:` into a tree of its own, the
+ * chart's files under "chart/".
+ */
+static int pull_chart(struct kbuild *b, struct helm_ctx *c, const struct doc_node *e,
+		      const char *name, struct src_tree **out)
+{
+	const char *repo = str_field(e, "repo"), *version = str_field(e, "version");
+	struct strbuf tgz = STRBUF_INIT, p = STRBUF_INIT;
+	struct chart_file *files = NULL;
+	size_t n = 0, i;
+	char where[256];
+	int r;
+
+	*out = NULL;
+	doc_where(e, where, sizeof(where));
+	r = helm_repo_chart(&tgz, b->opts->remote, repo, name,
+			    version && *version ? version : "*", where);
+	if (!r)
+		r = chart_archive_files(c, &files, &n, tgz.buf, tgz.len, repo);
+	if (!r)
+		r = src_tree_open_mem(out, repo);
+	for (i = 0; !r && i < n; i++) {
+		strbuf_reset(&p);
+		strbuf_addf(&p, "chart/%s", files[i].name);
+		r = src_tree_mem_add(*out, p.buf, files[i].data, files[i].len);
+	}
+	strbuf_release(&tgz);
+	strbuf_release(&p);
+	return r;
+}
+
 static int chart_values(struct kbuild *b, struct helm_ctx *c, const char *dir,
-			const char *chart, const struct doc_node *e, struct hv **out)
+			const char *chart, const struct doc_node *e, struct hv **out,
+			struct src_tree *ct)
 {
 	const char *file = str_field(e, "valuesFile"), *merge = str_field(e, "valuesMerge");
 	const struct doc_node *inl = doc_map_get(e, "valuesInline");
@@ -142,10 +180,13 @@ static int chart_values(struct kbuild *b, struct helm_ctx *c, const char *dir,
 		r = src_path_join(&p, dir, file);
 	else
 		r = src_path_join(&p, chart, "values.yaml");
+	/* valuesFile is the kustomization's; the default is the chart's own (maybe pulled). */
+	if (file || !ct)
+		ct = b->tree;
 	if (!r)
-		r = src_tree_stat(b->tree, p.buf, &ty);
+		r = src_tree_stat(ct, p.buf, &ty);
 	if (!r && ty == SRC_FILE && strcmp(merge, "replace")) {
-		r = src_tree_read(b->tree, p.buf, &data, doc_limits_default.max_bytes);
+		r = src_tree_read(ct, p.buf, &data, doc_limits_default.max_bytes);
 		if (!r)
 			r = doc_parse(&s, data.buf, data.len, p.buf, NULL);
 		if (!r && s->ndocs && s->docs[0]->kind == DOC_MAP)
@@ -183,6 +224,7 @@ static int inflate(struct kbuild *b, struct kresmap *m, const char *dir, const c
 	const struct doc_node *addl = doc_map_get(e, "additionalValuesFiles");
 	const struct doc_node *apis = doc_map_get(e, "apiVersions");
 	const struct render_opts *ro = b->opts;
+	struct src_tree *pulled = NULL;
 	struct helm_ctx c;
 	struct helm_opts o;
 	struct kreader kr = { b->tree, dir };
@@ -207,13 +249,19 @@ static int inflate(struct kbuild *b, struct kresmap *m, const char *dir, const c
 	strbuf_reset(&gen);
 	if (!r)
 		r = src_tree_stat(b->tree, chart.buf, &ty);
+	if (!r && ty != SRC_DIR && str_field(e, "repo") && ro && ro->remote) {
+		r = pull_chart(b, &c, e, name, &pulled);
+		strbuf_reset(&chart);
+		strbuf_addstr(&chart, "chart");
+		ty = SRC_DIR;
+	}
 	if (!r && ty != SRC_DIR)
 		r = err_set(ERR_NOTFOUND,
-			    "%s: helmCharts: no chart '%s' at %s (hoist inflates local charts only; it does not pull from repo %s)",
+			    "%s: helmCharts: no chart '%s' at %s (and no repo: to pull it from%s)",
 			    doc_where(e, where, sizeof(where)), name, chart.buf,
-			    str_field(e, "repo") ? str_field(e, "repo") : "(none)");
+			    str_field(e, "repo") ? ", or remote sources are not available here" : "");
 	if (!r)
-		r = chart_values(b, &c, dir, chart.buf, e, &vals);
+		r = chart_values(b, &c, dir, chart.buf, e, &vals, pulled);
 	if (r)
 		goto out;
 	if (!rel || !*rel) {
@@ -254,7 +302,8 @@ static int inflate(struct kbuild *b, struct kresmap *m, const char *dir, const c
 		o.secret = ro->secret;
 		o.secret_len = ro->secret_len;
 	}
-	r = helm_render(&out, b->tree, chart.buf, &o, &hint);
+	o.remote = ro ? ro->remote : NULL;
+	r = helm_render(&out, pulled ? pulled : b->tree, chart.buf, &o, &hint);
 	if (r) {
 		err_prefix(r, "%s: helmCharts %s", *dir ? dir : ".", name);
 		goto out;
@@ -278,6 +327,8 @@ out:
 	strbuf_release(&chart);
 	strbuf_release(&out);
 	strbuf_release(&gen);
+	src_tree_free(pulled);
+	chart_mem_release(c.chart);
 	arena_free(c.arena);
 	return r;
 }

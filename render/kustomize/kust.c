@@ -15,6 +15,7 @@
 #include "core/doc.h"
 #include "core/err.h"
 #include "core/objset.h"
+#include "core/remote.h"
 #include "core/src-tree.h"
 #include "core/strbuf.h"
 
@@ -192,17 +193,16 @@ static int check_fields(const struct doc_node *k)
 }
 
 /* Adds every object of a YAML file (Lists flattened) to `m`, cloned into the build. */
-static int add_file(struct kbuild *b, struct kresmap *m, const char *path)
+/* The objects of one file's bytes; `path` names it (a path, or a URL). */
+static int add_file_data(struct kbuild *b, struct kresmap *m, const char *path,
+			 const struct strbuf *data)
 {
-	struct strbuf data = STRBUF_INIT;
 	struct doc_stream *s = NULL;
 	char where[256];
 	size_t i, k;
 	int r;
 
-	r = src_tree_read(b->tree, path, &data, doc_limits_default.max_bytes);
-	if (!r)
-		r = doc_parse(&s, data.buf, data.len, path, NULL);
+	r = doc_parse(&s, data->buf, data->len, path, NULL);
 	for (i = 0; !r && i < s->ndocs; i++) {
 		struct doc_node *d = s->docs[i];
 		const struct doc_node *items = doc_map_get(d, "items");
@@ -227,6 +227,17 @@ static int add_file(struct kbuild *b, struct kresmap *m, const char *path)
 		kresmap_add(m, doc_clone(b->arena, d), path);
 	}
 	doc_stream_free(s);
+	return r;
+}
+
+static int add_file(struct kbuild *b, struct kresmap *m, const char *path)
+{
+	struct strbuf data = STRBUF_INIT;
+	int r;
+
+	r = src_tree_read(b->tree, path, &data, doc_limits_default.max_bytes);
+	if (!r)
+		r = add_file_data(b, m, path, &data);
 	strbuf_release(&data);
 	return r;
 }
@@ -269,9 +280,8 @@ int kust_entry_path(struct kbuild *b, const char *dir, const struct doc_node *e,
 	if (e->kind != DOC_SCALAR)
 		return err_set(ERR_INVALID, "%s: %s entries must be paths",
 			       doc_where(e, where, sizeof(where)), field);
-	if (strstr(e->str, "://") || !strncmp(e->str, "github.com/", 11) ||
-	    !strncmp(e->str, "git@", 4))
-		return err_set(ERR_INVALID, "%s: remote %s entry '%s': hoist renders only what the repository holds",
+	if (kust_is_remote(e))
+		return err_set(ERR_INVALID, "%s: remote %s entry '%s': remote sources are not available here",
 			       doc_where(e, where, sizeof(where)), field, e->str);
 	strbuf_reset(path);
 	r = src_path_join(path, dir, e->str);
@@ -283,6 +293,81 @@ int kust_entry_path(struct kbuild *b, const char *dir, const struct doc_node *e,
 		return err_set(ERR_NOTFOUND, "%s: %s entry '%s' not found",
 			       doc_where(e, where, sizeof(where)), field, e->str);
 	return 0;
+}
+
+bool kust_is_remote(const struct doc_node *e)
+{
+	enum remote_kind kind;
+
+	return e->kind == DOC_SCALAR && remote_is_url(e->str, &kind);
+}
+
+int kust_remote_entry(struct kbuild *b, const struct doc_node *e, const char *field,
+		      struct kresmap *m, enum kust_role role)
+{
+	struct remote_ctx *c = b->opts ? b->opts->remote : NULL;
+	struct remote_git_url u = { 0 };
+	struct src_tree *saved = b->tree, *t = NULL;
+	struct strbuf data = STRBUF_INIT;
+	enum remote_kind kind;
+	enum src_type ty;
+	char where[256];
+	int r;
+
+	doc_where(e, where, sizeof(where));
+	if (!c)
+		return err_set(ERR_INVALID, "%s: remote %s entry '%s': remote sources are not available here",
+			       where, field, e->str);
+	remote_is_url(e->str, &kind);
+	if (kind == REMOTE_HTTP) {
+		if (role == KUST_COMPONENT) {
+			r = err_set(ERR_INVALID, "%s: component '%s' must be a directory", where, e->str);
+			goto out;
+		}
+		r = remote_http_get(&data, c, e->str, where);
+		if (!r) {
+			struct kresmap sub = { 0 };
+			r = add_file_data(b, &sub, e->str, &data);
+			if (!r)
+				r = append_all(m, &sub);
+			kresmap_release(&sub);
+		}
+		goto out;
+	}
+	r = remote_git_url_parse(&u, e->str);
+	if (r) {
+		err_prefix(r, "%s", where);
+		goto out;
+	}
+	r = remote_git_open(&t, c, &u, where);
+	if (r)
+		goto out;
+	r = src_tree_stat(t, u.path, &ty);
+	if (!r && ty != SRC_DIR)
+		r = err_set(ERR_NOTFOUND, "%s: '%s' is not a folder of %s", where, *u.path ? u.path : ".",
+			    u.clone_url);
+	if (r)
+		goto out;
+	/* The base builds from its own tree; its relative paths stay inside it. */
+	b->tree = t;
+	if (role == KUST_COMPONENT) {
+		r = kust_build_component(b, u.path, m);
+	} else {
+		struct kresmap sub = { 0 };
+		r = kust_build_dir(b, u.path, &sub);
+		if (!r)
+			r = append_all(m, &sub);
+		kresmap_release(&sub);
+	}
+	b->tree = saved;
+	if (r)
+		err_prefix(r, "%s: %s", where, e->str);
+out:
+	b->tree = saved;
+	src_tree_free(t);
+	remote_git_url_release(&u);
+	strbuf_release(&data);
+	return r;
 }
 
 static int add_resources(struct kbuild *b, struct kresmap *m, const char *dir,
@@ -302,6 +387,10 @@ static int add_resources(struct kbuild *b, struct kresmap *m, const char *dir,
 		const struct doc_node *e = list->kids[i];
 		enum src_type ty;
 
+		if (kust_is_remote(e)) {
+			r = kust_remote_entry(b, e, field, m, KUST_RESOURCE);
+			continue;
+		}
 		r = kust_entry_path(b, dir, e, field, &path, &ty);
 		if (!r && ty == SRC_FILE)
 			r = kust_file_in_root(dir, path.buf);
@@ -533,15 +622,21 @@ static int build_into(struct kbuild *b, const char *dir, struct kresmap *out,
 	size_t i, nsnap;
 	int r;
 
+	/* Folders are named with their tree: a remote base has a tree of its own. */
+	strbuf_addf(&path, "%p:%s", (void *)b->tree, dir);
 	for (i = 0; i < b->nstack; i++)
-		if (!strcmp(b->stack[i], dir))
+		if (!strcmp(b->stack[i], path.buf)) {
+			strbuf_release(&path);
 			return err_set(ERR_INVALID, "%s: kustomization cycle (it includes itself)",
 				       *dir ? dir : ".");
-	if (b->nstack >= MAX_DEPTH)
+		}
+	if (b->nstack >= MAX_DEPTH) {
+		strbuf_release(&path);
 		return err_set(ERR_TOOBIG, "%s: kustomizations nested deeper than %d", dir,
 			       MAX_DEPTH);
+	}
 	ALLOC_GROW(b->stack, b->nstack + 1, b->stack_alloc);
-	b->stack[b->nstack++] = xstrdup(dir);
+	b->stack[b->nstack++] = strbuf_detach(&path, NULL);
 
 	r = parse_kustomization(b, dir, &path, &st);
 	if (r)

@@ -150,7 +150,7 @@ void kres_set_ns(struct kbuild *b, struct kres *r, const char *ns);
 
 /*
  * Resolves a `resources:`/`components:` entry of `dir`: a local path that
- * exists (remote URLs are refused).  `path` gets it, `ty` its type.
+ * exists (remote URLs go to kust_remote_entry).  `path` gets it, `ty` its type.
  */
 enum src_type;
 int kust_entry_path(struct kbuild *b, const char *dir, const struct doc_node *e,
@@ -208,6 +208,15 @@ int kust_components(struct kbuild *b, struct kresmap *m, const char *dir,
  * the top), never a Kustomization there.
  */
 int kust_check_kind(const struct doc_node *k, enum kust_role role);
+/*
+ * kust.c: remote `resources:`/`components:` entries (core/remote.h): a Git
+ * base or component is built from its repository's tree at the pinned
+ * commit, an HTTP file's objects are added.  Refused when the render has no
+ * remote context.
+ */
+bool kust_is_remote(const struct doc_node *e);
+int kust_remote_entry(struct kbuild *b, const struct doc_node *e, const char *field,
+		      struct kresmap *m, enum kust_role role);
 /* kust.c: builds the component in `dir` on `m` (which is kept on failure). */
 int kust_build_component(struct kbuild *b, const char *dir, struct kresmap *m);
 

@@ -62,6 +62,56 @@ static void default_subjects(struct kbuild *b, struct kres *r, const char *ns)
 	}
 }
 
+struct id_key {
+	char *key; /* apiVersion, kind, namespace, name, NUL-separated into one string with \x01 */
+	size_t i;
+};
+
+static int id_key_cmp(const void *a, const void *b)
+{
+	const struct id_key *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+/*
+ * kustomize's NamespaceTransformer checks that every resource's id (group,
+ * version, kind, namespace, name) is still unique afterwards: two objects
+ * of different namespaces that the transformer moves into one collide, and
+ * the build fails.  Sorted keys keep this O(n log n) for large builds.
+ */
+static int namespace_conflicts(const struct kresmap *m)
+{
+	struct id_key *v = xcalloc(m->n ? m->n : 1, sizeof(*v));
+	struct strbuf k = STRBUF_INIT;
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < m->n; i++) {
+		strbuf_reset(&k);
+		strbuf_addf(&k, "%s\x01%s\x01%s\x01%s", kres_api_version(&m->v[i]), kres_kind(&m->v[i]),
+			    kres_ns(&m->v[i]), kres_name(&m->v[i]));
+		v[i].key = xstrdup(k.buf);
+		v[i].i = i;
+	}
+	qsort(v, m->n, sizeof(*v), id_key_cmp);
+	for (i = 1; i < m->n; i++)
+		if (!strcmp(v[i - 1].key, v[i].key)) {
+			const struct kres *a = &m->v[v[i - 1].i], *c = &m->v[v[i].i];
+			r = err_set(ERR_INVALID,
+				    "namespace transformation produces ID conflict: %s %s/%s (from %s and %s)",
+				    kres_kind(a), kres_ns(a), kres_name(a), a->origin ? a->origin : "?",
+				    c->origin ? c->origin : "?");
+			break;
+		}
+	for (i = 0; i < m->n; i++)
+		free(v[i].key);
+	free(v);
+	strbuf_release(&k);
+	return r;
+}
+
 int kust_namespace(struct kbuild *b, struct kresmap *m, const char *ns)
 {
 	size_t i, k;
@@ -96,7 +146,7 @@ int kust_namespace(struct kbuild *b, struct kresmap *m, const char *ns)
 				return r;
 		}
 	}
-	return 0;
+	return namespace_conflicts(m);
 }
 
 /* --- prefix and suffix ------------------------------------------------------------- */
