@@ -85,3 +85,24 @@ tk=$(best kubectl kustomize "$work/overlay")
 printf '\nkustomize overlay: %s Deployments + %s Services + a generated ConfigMap, best of %s\n' "$N" "$N" "$RUNS"
 printf '%-28s %10.3f s\n' "hoist render" "$th" "kubectl kustomize" "$tk"
 printf 'native engine vs kubectl kustomize: %.1fx faster (output identical: %s)\n' "$(echo "$tk / $th" | bc -l)" "$same"
+
+# The real-world figure: every real overlay of ../shared/corpus (projects'
+# own kustomizations, start-up bound), each rendered by both tools; the
+# median of the per-kustomization best times.
+corpus=${HOIST_CORPUS:-$top/../shared/corpus}/kustomize/real
+if [ -f "$corpus/cases.txt" ]; then
+	: >"$work/real"
+	while read -r c; do
+		[ -n "$c" ] || continue
+		"$B/hoist" render "$corpus/$c" >/dev/null 2>&1 || continue
+		kubectl kustomize "$corpus/$c" >/dev/null 2>&1 || continue
+		echo "$(best "$B/hoist" render "$corpus/$c") $(best kubectl kustomize "$corpus/$c")" >>"$work/real"
+	done <"$corpus/cases.txt"
+	sort -n -k1 "$work/real" | awk '{h[NR] = $1} END {printf "%d %.1f\n", NR, NR ? 1000 * h[int((NR + 1) / 2)] : 0}' >"$work/mh"
+	sort -n -k2 "$work/real" | awk '{k[NR] = $2} END {printf "%.1f\n", NR ? 1000 * k[int((NR + 1) / 2)] : 0}' >"$work/mk"
+	read -r nreal mh <"$work/mh"
+	read -r mk <"$work/mk"
+	printf '\nreal overlays (%s from ../shared/corpus): median per kustomization, best of %s\n' "$nreal" "$RUNS"
+	printf '%-28s %10s ms\n' "hoist render" "$mh" "kubectl kustomize" "$mk"
+	[ "$nreal" -gt 0 ] && printf 'native engine vs kubectl kustomize: %.1fx faster\n' "$(echo "$mk / $mh" | bc -l)"
+fi
