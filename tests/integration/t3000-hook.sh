@@ -125,6 +125,12 @@ test_expect_success 'an older commit never moves the environment tag back' '
 	dev_before=$(digest_of web dev) &&
 	old=$(git -C work rev-parse HEAD~1) &&
 	older=$(git -C work rev-parse HEAD~2) &&
+	# A worker detached by the pushes above may still be finishing its last
+	# pass: let it end first, or it takes the job below (and reports to its
+	# own log).
+	i=0 && until flock -n server.git/hoist-spool/.worker true; do
+		i=$((i + 1)); test $i -lt 600 || exit 1; sleep 0.1
+	done &&
 	(cd server.git && printf "ref refs/heads/main\nold %s\nnew %s\n" $older $old >hoist-spool/00000000000000000001000000000-000001.job) &&
 	GIT_DIR=server.git hoist hook retry 2>old.err &&
 	test_grep "holds a newer commit" old.err &&
