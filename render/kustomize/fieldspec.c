@@ -89,8 +89,25 @@ static int step(struct walk *w, struct doc_node *node, size_t i)
 		}
 		return 0;
 	}
-	if (node->kind != DOC_MAP)
-		return 0;
+	if (node->kind != DOC_MAP) {
+		/*
+		 * kustomize's field-spec filter refuses a scalar where the path
+		 * goes on (an item of a list, or a value the path runs through):
+		 * "expected sequence or mapping node".  Skipping it would render
+		 * what kustomize refuses.
+		 */
+		const char *kind = doc_get_str(w->r->node, "kind", NULL);
+		const char *name = doc_get_str(w->r->node, "metadata", "name", NULL);
+		struct strbuf rest = STRBUF_INIT;
+
+		for (size_t j = i; j < w->nsegs; j++)
+			strbuf_addf(&rest, "%s%s", j > i ? "/" : "", w->segs[j]);
+		err_set(ERR_INVALID, "%s %s: a field spec goes on through %s, but %s holds a scalar (kustomize: expected sequence or mapping node)",
+			kind ? kind : "?", name ? name : "?", rest.buf,
+			i ? w->segs[i - 1] : "the object");
+		strbuf_release(&rest);
+		return ERR_INVALID;
+	}
 	if (i == w->nsegs - 1) {
 		if (!doc_map_get(node, w->segs[i]) && !w->create)
 			return 0;

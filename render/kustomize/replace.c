@@ -638,12 +638,19 @@ static int apply_paths(struct kbuild *b, struct kres *res, const struct doc_node
 			else
 				r = path_get(b->arena, &res->node, parts, nparts, true, value->kind,
 					     &slot);
-			/* The getter returns the node itself: a non-empty collection is set item by item. */
+			/*
+			 * The getter returns the node itself: a non-empty sequence is
+			 * set item by item; anything else, a non-empty mapping too, is
+			 * replaced whole (kustomize's VisitElements visits a mapping as
+			 * one element).
+			 */
 			if (!r && slot && (*slot)->kind == DOC_SEQ && (*slot)->n) {
 				for (k = 0; !r && k < (*slot)->n; k++)
 					r = set_target(b->arena, o, &(*slot)->kids[k], value);
-			} else if (!r && slot && (*slot)->kind == DOC_MAP && (*slot)->n) {
-				r = err_set(ERR_INVALID, "%s: replacing a non-empty mapping with create: true is not supported by hoist's kustomize engine yet",
+			} else if (!r && slot && (*slot)->kind == DOC_MAP && (*slot)->n &&
+				   value->kind == DOC_SEQ) {
+				/* kustomize pours the list's items into the mapping as keys and values (and panics on an odd count). */
+				r = err_set(ERR_INVALID, "%s: a list replacing a non-empty mapping with create: true is refused (kustomize turns its items into keys and values)",
 					    fp);
 			} else if (!r && slot) {
 				r = set_target(b->arena, o, slot, value);
@@ -653,8 +660,19 @@ static int apply_paths(struct kbuild *b, struct kres *res, const struct doc_node
 			if (!r && !s.n)
 				r = err_set(ERR_INVALID, "unable to find field \"%s\" in replacement target",
 					    fp);
-			for (k = 0; !r && k < s.n; k++)
-				r = set_target(b->arena, o, s.v[k], value);
+			for (k = 0; !r && k < s.n; k++) {
+				/*
+				 * A mapping given a scalar or a list: kustomize keeps the
+				 * mapping and pours the value's items into it (a scalar
+				 * empties it, a list becomes keys and values).  Refused
+				 * rather than guessed.
+				 */
+				if ((*s.v[k])->kind == DOC_MAP && value->kind != DOC_MAP)
+					r = err_set(ERR_INVALID, "%s: replacing a mapping with a %s is refused (kustomize keeps the mapping and pours the value into it)",
+						    fp, value->kind == DOC_SEQ ? "list" : "scalar");
+				else
+					r = set_target(b->arena, o, s.v[k], value);
+			}
 		}
 		free(s.v);
 		parts_free(parts, nparts);
