@@ -133,7 +133,8 @@ test_expect_success 'with a session: no CSRF token or a foreign Origin is still 
 	test_cmp want code &&
 	curl -sS -o r.html -w "%{http_code}\n" -H "Cookie: $C" -X POST -d "csrf=$(cat csrf)0" "$U/app/web/sync" >code &&
 	test_cmp want code &&
-	curl -sS -o /dev/null -w "%{http_code}\n" -H "Cookie: $(cat cookie | sed "s/.$/0/")" -X POST \
+	# A tampered cookie: its last character changed (to 1 if it was 0, else to 0).
+	curl -sS -o /dev/null -w "%{http_code}\n" -H "Cookie: $(sed "s/0\$/1/;t;s/.\$/0/" cookie)" -X POST \
 		-d "csrf=$(cat csrf)" "$U/app/web/sync" >code &&
 	test_cmp want code &&
 	! grep -q "sync from the web page" agent.log
