@@ -316,26 +316,7 @@ static void stream_start(struct drift *d, struct stream *s)
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, s);
 	curl_easy_setopt(h, CURLOPT_PRIVATE, s);
 	curl_easy_setopt(h, CURLOPT_FAILONERROR, 1L);
-	if (c->ca.len) {
-		struct curl_blob b = { c->ca.buf, c->ca.len, CURL_BLOB_NOCOPY };
-		curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &b);
-	}
-	if (c->cert.len) {
-		struct curl_blob cb = { c->cert.buf, c->cert.len, CURL_BLOB_NOCOPY };
-		struct curl_blob kb = { c->key.buf, c->key.len, CURL_BLOB_NOCOPY };
-		curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &cb);
-		curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
-		curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &kb);
-		curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
-	}
-	if (c->insecure) {
-		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
-	}
-	if (c->username) {
-		curl_easy_setopt(h, CURLOPT_USERNAME, c->username);
-		curl_easy_setopt(h, CURLOPT_PASSWORD, c->password ? c->password : "");
-	}
+	kube_conf_apply(c, h);
 	s->hdrs = curl_slist_append(NULL, "Accept: application/json");
 	if (d->auth)
 		s->hdrs = curl_slist_append(s->hdrs, d->auth);

@@ -58,6 +58,33 @@ void kube_req_release(struct kube_req *r)
 	r->error = NULL;
 }
 
+/* The server's CA, the client certificate, TLS checks and basic auth, on one handle. */
+void kube_conf_apply(const struct kube_conf *c, void *handle)
+{
+	CURL *h = handle;
+
+	if (c->ca.len) {
+		struct curl_blob b = { c->ca.buf, c->ca.len, CURL_BLOB_NOCOPY };
+		curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &b);
+	}
+	if (c->cert.len) {
+		struct curl_blob cb = { c->cert.buf, c->cert.len, CURL_BLOB_NOCOPY };
+		struct curl_blob kb = { c->key.buf, c->key.len, CURL_BLOB_NOCOPY };
+		curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &cb);
+		curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
+		curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &kb);
+		curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
+	}
+	if (c->insecure) {
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (c->username) {
+		curl_easy_setopt(h, CURLOPT_USERNAME, c->username);
+		curl_easy_setopt(h, CURLOPT_PASSWORD, c->password ? c->password : "");
+	}
+}
+
 int kube_open(struct kube **out, const struct kube_conf *conf, size_t concurrency)
 {
 	struct kube *k;
@@ -174,26 +201,7 @@ static void xfer_setup(struct kube *k, struct xfer *x)
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(h, CURLOPT_PRIVATE, x);
-	if (c->ca.len) {
-		struct curl_blob b = { c->ca.buf, c->ca.len, CURL_BLOB_NOCOPY };
-		curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &b);
-	}
-	if (c->cert.len) {
-		struct curl_blob cb = { c->cert.buf, c->cert.len, CURL_BLOB_NOCOPY };
-		struct curl_blob kb = { c->key.buf, c->key.len, CURL_BLOB_NOCOPY };
-		curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &cb);
-		curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
-		curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &kb);
-		curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
-	}
-	if (c->insecure) {
-		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
-	}
-	if (c->username) {
-		curl_easy_setopt(h, CURLOPT_USERNAME, c->username);
-		curl_easy_setopt(h, CURLOPT_PASSWORD, c->password ? c->password : "");
-	}
+	kube_conf_apply(c, h);
 	curl_slist_free_all(x->hdrs);
 	x->hdrs = curl_slist_append(NULL, "Expect:");
 	strbuf_addf(&sb, "Accept: %s", r->accept ? r->accept : "application/json");

@@ -64,6 +64,12 @@ struct kube;
 
 /* A client of at most `concurrency` requests in flight.  No I/O yet. */
 int kube_open(struct kube **out, const struct kube_conf *conf, size_t concurrency);
+/*
+ * Sets what `conf` says about reaching the server (CA, client certificate,
+ * insecure-skip-tls-verify, basic auth) on a libcurl easy handle (CURL *):
+ * for requests made outside kube_do, such as the drift watches.
+ */
+void kube_conf_apply(const struct kube_conf *conf, void *handle);
 void kube_close(struct kube *k);
 
 /* One request; `path` starts with "/" and includes the query. */
