@@ -55,7 +55,7 @@ TEST_LIBS = $(shell pkg-config --libs $(TEST_PKGS))
 AGENT_CFLAGS = $(shell pkg-config --cflags $(AGENT_PKGS))
 # hoist-agent links no libgit2 (nor any libhoist.a object that needs it):
 # it idles in a small container and never touches a Git repository.  Nor
-# libarchive: it only reads artifacts (core/artifact-read.c walks the tar).
+# libarchive: it only reads artifacts (oci/artifact-read.c walks the tar).
 AGENT_LIBS = $(shell pkg-config --libs $(filter-out libgit2 libxcrypt libarchive,$(PKGS)) $(AGENT_PKGS)) -lm -lpthread
 
 # The test, conformance, bench and demo scripts run Debian's python3: a
@@ -68,7 +68,8 @@ RUN_ENV = PATH="$(PYBIN):$$PATH"
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0)
 ALL_CFLAGS += -DHOIST_VERSION='"$(VERSION)"'
 
-LIB_SRC = $(wildcard core/*.c) $(wildcard render/*.c) $(wildcard render/*/*.c) \
+LIB_SRC = $(wildcard core/*.c) $(wildcard model/*.c) $(wildcard oci/*.c) \
+	  $(wildcard source/*.c) $(wildcard render/*.c) $(wildcard render/*/*.c) \
 	  $(wildcard hooks/*.c) $(wildcard ci/*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 AGENT_SRC = $(wildcard agent/*.c)

@@ -8,7 +8,7 @@
 #include "agent/notify.h"
 #include "agent/push.h"
 #include "core/cmd.h"
-#include "core/doc.h"
+#include "model/doc.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/strbuf.h"

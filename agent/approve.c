@@ -16,7 +16,7 @@
 #include "agent/agent.h"
 #include "agent/event.h"
 #include "agent/plan.h"
-#include "core/doc.h"
+#include "model/doc.h"
 #include "core/err.h"
 #include "core/strbuf.h"
 

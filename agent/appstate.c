@@ -14,7 +14,7 @@
 #include "core/compat.h"
 #include "agent/agent.h"
 #include "agent/plan.h"
-#include "core/doc.h"
+#include "model/doc.h"
 #include "core/err.h"
 #include "core/strbuf.h"
 #include <errno.h>

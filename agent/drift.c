@@ -25,7 +25,7 @@
 #include "agent/kube.h"
 #include "agent/plan.h"
 #include "agent/watch.h"
-#include "core/doc.h"
+#include "model/doc.h"
 #include "core/err.h"
 #include "core/http.h"
 #include "core/strbuf.h"

@@ -3,7 +3,7 @@
  */
 #include "core/compat.h"
 #include "agent/health.h"
-#include "core/doc.h"
+#include "model/doc.h"
 #include "core/strbuf.h"
 #include <inttypes.h>
 

@@ -4,9 +4,9 @@
  */
 #include "core/compat.h"
 #include "agent/kube.h"
-#include "core/doc.h"
+#include "model/doc.h"
 #include "core/err.h"
-#include "core/oci-auth.h"
+#include "oci/oci-auth.h"
 #include "core/strbuf.h"
 #include <sys/stat.h>
 

@@ -7,7 +7,7 @@
  */
 #include "core/compat.h"
 #include "agent/kube.h"
-#include "core/doc.h"
+#include "model/doc.h"
 #include "core/err.h"
 #include "core/strbuf.h"
 

@@ -7,7 +7,7 @@
 #include "core/compat.h"
 #include "agent/kube.h"
 #include "agent/metrics.h"
-#include "core/doc.h"
+#include "model/doc.h"
 #include "core/err.h"
 #include "core/http.h"
 #include "core/log.h"

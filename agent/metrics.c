@@ -4,7 +4,7 @@
  */
 #include "core/compat.h"
 #include "agent/metrics.h"
-#include "core/doc.h"
+#include "model/doc.h"
 #include "core/err.h"
 #include "core/strbuf.h"
 #include <unistd.h>

@@ -5,7 +5,7 @@
 #include "core/compat.h"
 #include "agent/notify.h"
 #include "agent/event.h"
-#include "core/doc.h"
+#include "model/doc.h"
 #include "core/err.h"
 #include "core/strbuf.h"
 #include <dirent.h>

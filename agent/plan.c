@@ -4,7 +4,7 @@
  */
 #include "core/compat.h"
 #include "agent/plan.h"
-#include "core/doc.h"
+#include "model/doc.h"
 #include "core/err.h"
 #include "core/strbuf.h"
 #include <openssl/evp.h>

@@ -3,12 +3,12 @@
  */
 #include "core/compat.h"
 #include "agent/push.h"
-#include "core/artifact.h"
-#include "core/doc.h"
+#include "oci/artifact.h"
+#include "model/doc.h"
 #include "core/err.h"
-#include "core/oci.h"
-#include "core/oci-auth.h"
-#include "core/sign.h"
+#include "oci/oci.h"
+#include "oci/oci-auth.h"
+#include "oci/sign.h"
 #include "core/strbuf.h"
 #include <errno.h>
 #include <sys/stat.h>

@@ -10,7 +10,7 @@
 #include "agent/agent.h"
 #include "agent/api.h"
 #include "core/cmd.h"
-#include "core/doc.h"
+#include "model/doc.h"
 #include "core/err.h"
 #include "core/http.h"
 #include "core/strbuf.h"

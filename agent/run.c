@@ -10,10 +10,10 @@
 #include "agent/push.h"
 #include "agent/server.h"
 #include "core/cmd.h"
-#include "core/doc.h"
+#include "model/doc.h"
 #include "core/err.h"
 #include "core/log.h"
-#include "core/sign.h"
+#include "oci/sign.h"
 #include "core/strbuf.h"
 #include <errno.h>
 #include <malloc.h>

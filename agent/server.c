@@ -9,9 +9,9 @@
 #include "agent/push.h"
 #include "agent/web.h"
 #include "core/digest.h"
-#include "core/doc.h"
+#include "model/doc.h"
 #include "core/err.h"
-#include "core/oci.h"
+#include "oci/oci.h"
 #include "core/strbuf.h"
 #include <arpa/inet.h>
 #include <microhttpd.h>

@@ -11,9 +11,9 @@
 #include "agent/source.h"
 #include "core/digest.h"
 #include "core/err.h"
-#include "core/oci-ref.h"
-#include "core/oci.h"
-#include "core/sign.h"
+#include "oci/oci-ref.h"
+#include "oci/oci.h"
+#include "oci/sign.h"
 #include "core/strbuf.h"
 
 /* The reference to pull: the source as written, or its repository at the semver pick. */

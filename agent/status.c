@@ -14,7 +14,7 @@
 #include "agent/metrics.h"
 #include "agent/plan.h"
 #include "agent/notify.h"
-#include "core/doc.h"
+#include "model/doc.h"
 #include "core/err.h"
 #include "core/strbuf.h"
 #include <errno.h>

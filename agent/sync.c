@@ -38,10 +38,10 @@
 #include "agent/plan.h"
 #include "agent/source.h"
 #include "core/arena.h"
-#include "core/artifact.h"
-#include "core/doc.h"
+#include "oci/artifact.h"
+#include "model/doc.h"
 #include "core/err.h"
-#include "core/objset.h"
+#include "model/objset.h"
 #include "core/strbuf.h"
 #include <time.h>
 

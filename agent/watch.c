@@ -3,7 +3,7 @@
  */
 #include "core/compat.h"
 #include "agent/watch.h"
-#include "core/doc.h"
+#include "model/doc.h"
 #include "core/err.h"
 
 int watch_event_parse(struct watch_event *ev, const char *line, size_t len)

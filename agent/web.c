@@ -5,7 +5,7 @@
 #include "core/compat.h"
 #include "agent/web.h"
 #include "agent/api.h"
-#include "core/doc.h"
+#include "model/doc.h"
 #include "core/err.h"
 #include "core/strbuf.h"
 #include <openssl/crypto.h>

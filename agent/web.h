@@ -5,7 +5,7 @@
  * (tests/fuzz/fuzz-agent-web.c) drive exactly this code.
  *
  * The pages are rendered on the server from the JSON the API serves
- * (GET /v1/status and GET /v1/apps/APP), parsed with core/doc.h, so the
+ * (GET /v1/status and GET /v1/apps/APP), parsed with model/doc.h, so the
  * page shows exactly what the API says.  Every value that reaches the HTML
  * goes through html_esc().  The script and style sheet are constants
  * served at /static/ (the Content-Security-Policy allows no inline code).

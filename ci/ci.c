@@ -8,8 +8,8 @@
 #include "render/diff.h"
 #include "core/cmd.h"
 #include "core/err.h"
-#include "core/remote.h"
-#include "core/repo.h"
+#include "source/remote.h"
+#include "source/repo.h"
 #include "core/strbuf.h"
 #include <errno.h>
 #include <stdarg.h>

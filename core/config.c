@@ -8,9 +8,9 @@
  */
 #include "compat.h"
 #include "config.h"
-#include "doc.h"
+#include "model/doc.h"
 #include "err.h"
-#include "oci-ref.h"
+#include "oci/oci-ref.h"
 #include "strbuf.h"
 #include <fnmatch.h>
 

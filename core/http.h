@@ -36,7 +36,7 @@ struct http_request {
 	bool allow_plain; /* http:// allowed (loopback or --insecure) */
 	/*
 	 * A 3xx is returned as it is (its Location header in `headers`) instead
-	 * of followed: for callers that check every hop (core/remote-http.c
+	 * of followed: for callers that check every hop (source/remote-http.c
 	 * re-checks each against its allow-list).
 	 */
 	bool no_redirects;

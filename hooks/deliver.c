@@ -5,12 +5,12 @@
 #include "hooks/deliver.h"
 #include "core/config.h"
 #include "core/digest.h"
-#include "core/doc.h"
+#include "model/doc.h"
 #include "core/err.h"
 #include "core/http.h"
 #include "core/log.h"
-#include "core/oci-auth.h"
-#include "core/sign.h"
+#include "oci/oci-auth.h"
+#include "oci/sign.h"
 #include "core/strbuf.h"
 
 #define DELIVER_TIMEOUT_MS 10000

@@ -8,14 +8,14 @@
 #include "hooks/publish.h"
 #include "core/cmd.h"
 #include "core/config.h"
-#include "core/doc.h"
+#include "model/doc.h"
 #include "core/err.h"
-#include "core/history.h"
+#include "oci/history.h"
 #include "core/http.h"
 #include "core/json-out.h"
 #include "core/log.h"
-#include "core/oci.h"
-#include "core/oci-ref.h"
+#include "oci/oci.h"
+#include "oci/oci-ref.h"
 #include "core/strbuf.h"
 
 #define FLEET_REPLY_MAX (4u << 20) /* an agent's status: a few hundred bytes per app */

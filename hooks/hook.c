@@ -10,7 +10,7 @@
 #include "core/err.h"
 #include "core/http.h"
 #include "core/log.h"
-#include "core/repo.h"
+#include "source/repo.h"
 #include "core/strbuf.h"
 #include <dirent.h>
 #include <errno.h>

@@ -1,6 +1,6 @@
 /*
  * lock.c - `hoist lock`: pins every remote input of every app of
- * hoist.yaml in hoist.lock (core/remote.h, docs/remote.md).
+ * hoist.yaml in hoist.lock (source/remote.h, docs/remote.md).
  *
  * Renders each app for each environment it is in, from the work tree on
  * disk (what the next commit will hold), with the lock ignored so every
@@ -12,9 +12,9 @@
 #include "core/cmd.h"
 #include "core/config.h"
 #include "core/err.h"
-#include "core/objset.h"
-#include "core/remote.h"
-#include "core/src-tree.h"
+#include "model/objset.h"
+#include "source/remote.h"
+#include "source/src-tree.h"
 #include "core/strbuf.h"
 #include "render/render.h"
 

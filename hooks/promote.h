@@ -7,7 +7,7 @@
  * after the rules of hoist.yaml hold: the target's promoteFrom names the
  * source, the digest has soaked in the source long enough, approval was
  * given when required, and — when a key is configured — its signature
- * verifies.  Every move is recorded in the registry (core/history.h).
+ * verifies.  Every move is recorded in the registry (oci/history.h).
  */
 #ifndef HOIST_PROMOTE_H
 #define HOIST_PROMOTE_H

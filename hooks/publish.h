@@ -83,7 +83,7 @@ struct publish_opts {
 	 */
 	int64_t deadline;
 	/*
-	 * Remote sources (core/remote.h): hosts allowed besides hoist.yaml's
+	 * Remote sources (source/remote.h): hosts allowed besides hoist.yaml's
 	 * remoteSources.allow (NULL-terminated; the repository's `git config
 	 * hoist.allowRemote` caps hoist.yaml's list), the cache only, and
 	 * inputs hoist.lock does not pin.

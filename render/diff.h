@@ -53,7 +53,7 @@ int diff_unified(struct strbuf *out, const char *a, size_t alen, const char *b, 
  * removed or changed.
  */
 struct remote_flags;
-/* `rf`: remote sources (core/remote.h) as the command's options allow them; may be NULL. */
+/* `rf`: remote sources (source/remote.h) as the command's options allow them; may be NULL. */
 int diff_revisions(struct strbuf *out, const char *repo, const char *rev_a, const char *rev_b,
 		   const char *env, const char *const *apps, size_t *nchanged,
 		   const struct remote_flags *rf);

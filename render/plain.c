@@ -5,10 +5,10 @@
  */
 #include "core/compat.h"
 #include "render/render.h"
-#include "core/doc.h"
+#include "model/doc.h"
 #include "core/err.h"
-#include "core/objset.h"
-#include "core/src-tree.h"
+#include "model/objset.h"
+#include "source/src-tree.h"
 #include "core/strbuf.h"
 #include "core/term.h"
 

@@ -6,9 +6,9 @@
 #include "render/source.h"
 #include "core/cmd.h"
 #include "core/err.h"
-#include "core/objset.h"
-#include "core/remote.h"
-#include "core/src-tree.h"
+#include "model/objset.h"
+#include "source/remote.h"
+#include "source/src-tree.h"
 #include "core/strbuf.h"
 #include "core/term.h"
 

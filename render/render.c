@@ -4,8 +4,8 @@
 #include "core/compat.h"
 #include "render/render.h"
 #include "core/err.h"
-#include "core/objset.h"
-#include "core/src-tree.h"
+#include "model/objset.h"
+#include "source/src-tree.h"
 #include "core/strbuf.h"
 
 static const char *const engine_names[] = { "auto", "plain", "kustomize", "helm" };

@@ -46,7 +46,7 @@ struct render_opts {
 	const unsigned char *secret;
 	size_t secret_len;
 	/*
-	 * Remote inputs (core/remote.h): allow-list, lock, cache; NULL refuses
+	 * Remote inputs (source/remote.h): allow-list, lock, cache; NULL refuses
 	 * every remote `resources:`/`components:` entry.  The pins of what was
 	 * used are left in it.
 	 */

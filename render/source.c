@@ -1,7 +1,7 @@
 #include "core/compat.h"
 #include "render/source.h"
 #include "core/err.h"
-#include "core/src-tree.h"
+#include "source/src-tree.h"
 #include "core/strbuf.h"
 #include <errno.h>
 #include <limits.h>

@@ -7,7 +7,7 @@
 #define HOIST_SOURCE_H
 
 #include "core/compat.h"
-#include "core/repo.h"
+#include "source/repo.h"
 
 struct src_tree;
 

@@ -10,7 +10,7 @@
 #include "render/helm/helm-yaml.h"
 #include "render/helm/value.h"
 #include "core/err.h"
-#include "core/src-tree.h"
+#include "source/src-tree.h"
 #include "core/strbuf.h"
 #include <strings.h>
 

@@ -12,8 +12,8 @@
 #include "render/helm/helm.h"
 #include "core/config.h"
 #include "core/err.h"
-#include "core/objset.h"
-#include "core/src-tree.h"
+#include "model/objset.h"
+#include "source/src-tree.h"
 #include "core/strbuf.h"
 
 struct app_reader {

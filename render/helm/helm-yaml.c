@@ -8,7 +8,7 @@
  */
 #include "core/compat.h"
 #include "core/arena.h"
-#include "core/doc.h"
+#include "model/doc.h"
 #include "core/err.h"
 #include "core/strbuf.h"
 #include "render/helm/helm-yaml.h"

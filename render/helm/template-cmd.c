@@ -9,9 +9,9 @@
 #include "render/helm/value.h"
 #include "core/arena.h"
 #include "core/cmd.h"
-#include "core/remote.h"
+#include "source/remote.h"
 #include "core/err.h"
-#include "core/src-tree.h"
+#include "source/src-tree.h"
 #include "core/strbuf.h"
 #include <errno.h>
 #include <limits.h>

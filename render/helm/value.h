@@ -146,7 +146,7 @@ struct helm_ctx {
 	uint64_t drbg_calls; /* random draws so far: the DRBG's per-call personalisation */
 
 	/*
-	 * Remote sources (core/remote.h): Chart.yaml dependencies from chart
+	 * Remote sources (source/remote.h): Chart.yaml dependencies from chart
 	 * repositories are fetched through it (render/helm/chart-repo.c); NULL:
 	 * they must be in charts/.
 	 */

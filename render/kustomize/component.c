@@ -10,9 +10,9 @@
  */
 #include "core/compat.h"
 #include "render/kustomize/kust.h"
-#include "core/doc.h"
+#include "model/doc.h"
 #include "core/err.h"
-#include "core/src-tree.h"
+#include "source/src-tree.h"
 #include "core/strbuf.h"
 
 #define KUST_VERSION "kustomize.config.k8s.io/v1beta1"

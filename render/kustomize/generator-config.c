@@ -12,9 +12,9 @@
 #include "core/compat.h"
 #include "render/kustomize/kust.h"
 #include "core/arena.h"
-#include "core/doc.h"
+#include "model/doc.h"
 #include "core/err.h"
-#include "core/src-tree.h"
+#include "source/src-tree.h"
 #include "core/strbuf.h"
 
 /* The generator entry a config stands for: its fields less the object's own. */

@@ -13,7 +13,7 @@
 #include "render/kustomize/kust.h"
 #include "core/arena.h"
 #include "core/digest.h"
-#include "core/doc.h"
+#include "model/doc.h"
 #include "core/err.h"
 #include "core/strbuf.h"
 #include <openssl/evp.h>

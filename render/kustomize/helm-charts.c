@@ -29,9 +29,9 @@
 #include "render/helm/value.h"
 #include "render/render.h"
 #include "core/arena.h"
-#include "core/doc.h"
+#include "model/doc.h"
 #include "core/err.h"
-#include "core/src-tree.h"
+#include "source/src-tree.h"
 #include "core/strbuf.h"
 #include <time.h>
 

@@ -12,11 +12,11 @@
 #include "render/kustomize/kust.h"
 #include "render/render.h"
 #include "core/arena.h"
-#include "core/doc.h"
+#include "model/doc.h"
 #include "core/err.h"
-#include "core/objset.h"
-#include "core/remote.h"
-#include "core/src-tree.h"
+#include "model/objset.h"
+#include "source/remote.h"
+#include "source/src-tree.h"
 #include "core/strbuf.h"
 
 #define MAX_DEPTH 32

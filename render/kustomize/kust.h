@@ -21,7 +21,7 @@
 #define HOIST_KUST_H
 
 #include "core/compat.h"
-#include "core/doc.h" /* enum doc_type */
+#include "model/doc.h" /* enum doc_type */
 
 struct arena;
 struct doc_node;
@@ -209,7 +209,7 @@ int kust_components(struct kbuild *b, struct kresmap *m, const char *dir,
  */
 int kust_check_kind(const struct doc_node *k, enum kust_role role);
 /*
- * kust.c: remote `resources:`/`components:` entries (core/remote.h): a Git
+ * kust.c: remote `resources:`/`components:` entries (source/remote.h): a Git
  * base or component is built from its repository's tree at the pinned
  * commit, an HTTP file's objects are added.  Refused when the render has no
  * remote context.

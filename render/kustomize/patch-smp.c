@@ -16,7 +16,7 @@
  */
 #include "core/compat.h"
 #include "core/arena.h"
-#include "core/doc.h"
+#include "model/doc.h"
 #include "core/err.h"
 #include "render/kustomize/kpatch.h"
 

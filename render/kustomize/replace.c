@@ -15,7 +15,7 @@
 #include <regex.h>
 #include "render/kustomize/kust.h"
 #include "core/arena.h"
-#include "core/doc.h"
+#include "model/doc.h"
 #include "core/err.h"
 #include "core/strbuf.h"
 

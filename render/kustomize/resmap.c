@@ -5,9 +5,9 @@
 #include "core/compat.h"
 #include "render/kustomize/kust.h"
 #include "core/arena.h"
-#include "core/doc.h"
+#include "model/doc.h"
 #include "core/err.h"
-#include "core/src-tree.h"
+#include "source/src-tree.h"
 #include "core/strbuf.h"
 
 static void kres_release(struct kres *r)

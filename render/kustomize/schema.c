@@ -16,7 +16,7 @@
  */
 #include "core/compat.h"
 #include "render/kustomize/kust.h"
-#include "core/doc.h"
+#include "model/doc.h"
 #include "core/err.h"
 
 enum kty {

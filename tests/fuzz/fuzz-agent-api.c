@@ -14,7 +14,7 @@
 #include "agent/api.h"
 #include "agent/push.h"
 #include "core/err.h"
-#include "core/sign.h"
+#include "oci/sign.h"
 #include "core/strbuf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

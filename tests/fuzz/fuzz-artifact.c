@@ -13,7 +13,7 @@
  *         gzip CRC or a tar header checksum.
  */
 #include "core/compat.h"
-#include "core/artifact.h"
+#include "oci/artifact.h"
 #include "core/err.h"
 #include "core/strbuf.h"
 #include <archive.h>

@@ -16,7 +16,7 @@
  */
 #include "core/compat.h"
 #include "core/err.h"
-#include "core/src-tree.h"
+#include "source/src-tree.h"
 #include "core/strbuf.h"
 #include "render/helm/helm.h"
 

@@ -15,7 +15,7 @@
 #include "agent/health.h"
 #include "agent/inventory.h"
 #include "agent/kube.h"
-#include "core/doc.h"
+#include "model/doc.h"
 #include "core/err.h"
 #include "core/strbuf.h"
 

@@ -14,8 +14,8 @@
  */
 #include "core/compat.h"
 #include "core/err.h"
-#include "core/objset.h"
-#include "core/src-tree.h"
+#include "model/objset.h"
+#include "source/src-tree.h"
 #include "core/strbuf.h"
 #include "render/render.h"
 

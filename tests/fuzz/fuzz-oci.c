@@ -12,9 +12,9 @@
  */
 #include "core/compat.h"
 #include "core/err.h"
-#include "core/oci-auth.h"
-#include "core/oci-ref.h"
-#include "core/oci.h"
+#include "oci/oci-auth.h"
+#include "oci/oci-ref.h"
+#include "oci/oci.h"
 #include "core/strbuf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -10,7 +10,7 @@
  */
 #include "core/compat.h"
 #include "core/err.h"
-#include "core/remote.h"
+#include "source/remote.h"
 #include "core/strbuf.h"
 #include "render/helm/chart-repo.h"
 

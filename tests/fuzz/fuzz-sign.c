@@ -17,8 +17,8 @@
 #include "core/digest.h"
 #include "core/err.h"
 #include "core/log.h"
-#include "core/oci.h"
-#include "core/sign.h"
+#include "oci/oci.h"
+#include "oci/sign.h"
 #include "core/strbuf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

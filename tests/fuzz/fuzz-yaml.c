@@ -7,7 +7,7 @@
  * and runs the corpus in tests/fuzz/corpus/yaml/.
  */
 #include "core/compat.h"
-#include "core/doc.h"
+#include "model/doc.h"
 #include "core/err.h"
 #include "core/strbuf.h"
 

@@ -11,7 +11,7 @@
 #include "agent/inventory.h"
 #include "agent/kube.h"
 #include "agent/semver.h"
-#include "core/doc.h"
+#include "model/doc.h"
 #include "core/err.h"
 #include "core/strbuf.h"
 

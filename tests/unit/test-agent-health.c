@@ -13,7 +13,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include "agent/health.h"
-#include "core/doc.h"
+#include "model/doc.h"
 #include "core/strbuf.h"
 
 struct fixture {

@@ -12,7 +12,7 @@
 #include "agent/event.h"
 #include "agent/kevent.h"
 #include "agent/notify.h"
-#include "core/doc.h"
+#include "model/doc.h"
 #include "core/err.h"
 #include "core/strbuf.h"
 #include <dirent.h>

@@ -8,7 +8,7 @@
 #include "agent/api.h"
 #include "agent/plan.h"
 #include "agent/watch.h"
-#include "core/doc.h"
+#include "model/doc.h"
 #include "core/err.h"
 #include "core/strbuf.h"
 #include <stdarg.h>

@@ -7,12 +7,12 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include "core/arena.h"
-#include "core/artifact.h"
+#include "oci/artifact.h"
 #include "core/config.h"
-#include "core/doc.h"
+#include "model/doc.h"
 #include "core/err.h"
-#include "core/objset.h"
-#include "core/src-tree.h"
+#include "model/objset.h"
+#include "source/src-tree.h"
 #include "core/strbuf.h"
 #include <zlib.h>
 

@@ -1,6 +1,6 @@
 /*
- * Unit tests for the canonical emitter (core/yaml-emit.c), scalar
- * resolution and the Go formatting helpers (core/doc.c).
+ * Unit tests for the canonical emitter (model/yaml-emit.c), scalar
+ * resolution and the Go formatting helpers (model/doc.c).
  *
  * Every expected YAML output below was produced by kubectl kustomize
  * (kustomize v5.5.0) from the input next to it, by
@@ -12,7 +12,7 @@
 #include <setjmp.h>
 #include <math.h>
 #include <cmocka.h>
-#include "core/doc.h"
+#include "model/doc.h"
 #include "core/err.h"
 #include "core/strbuf.h"
 

@@ -8,7 +8,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include "core/arena.h"
-#include "core/doc.h"
+#include "model/doc.h"
 #include "core/err.h"
 #include "core/strbuf.h"
 #include "render/kustomize/kust.h"

@@ -9,7 +9,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include "render/kustomize/kust.h"
-#include "core/doc.h"
+#include "model/doc.h"
 #include "core/err.h"
 
 /* Splits `path` and checks the parts against the NULL-terminated list. */

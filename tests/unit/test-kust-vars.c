@@ -11,7 +11,7 @@
 #include <cmocka.h>
 #include "render/kustomize/kust.h"
 #include "core/arena.h"
-#include "core/doc.h"
+#include "model/doc.h"
 #include "core/err.h"
 #include "core/strbuf.h"
 

@@ -9,9 +9,9 @@
 #include "core/digest.h"
 #include "core/err.h"
 #include "core/http.h"
-#include "core/oci.h"
-#include "core/oci-auth.h"
-#include "core/oci-ref.h"
+#include "oci/oci.h"
+#include "oci/oci-auth.h"
+#include "oci/oci-ref.h"
 #include "core/strbuf.h"
 
 static void oci_ref_parses_registry_tag_reference(void **state)

@@ -8,7 +8,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include "core/err.h"
-#include "core/remote.h"
+#include "source/remote.h"
 #include "core/strbuf.h"
 #include "render/helm/chart-repo.h"
 

@@ -12,8 +12,8 @@
 #include <openssl/pem.h>
 #include "core/digest.h"
 #include "core/err.h"
-#include "core/oci.h"
-#include "core/sign.h"
+#include "oci/oci.h"
+#include "oci/sign.h"
 #include "core/strbuf.h"
 
 static const char *D1 = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";

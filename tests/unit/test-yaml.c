@@ -1,13 +1,13 @@
 /*
- * Unit tests for the YAML/JSON reader (core/yaml-read.c) and the document
- * model's builders and lookups (core/doc.c).
+ * Unit tests for the YAML/JSON reader (model/yaml-read.c) and the document
+ * model's builders and lookups (model/doc.c).
  */
 #include "core/compat.h"
 #include <stdarg.h>
 #include <setjmp.h>
 #include <cmocka.h>
 #include "core/arena.h"
-#include "core/doc.h"
+#include "model/doc.h"
 #include "core/err.h"
 #include "core/strbuf.h"
 
