@@ -227,6 +227,12 @@ struct commit_ctx {
 	struct src_tree *tree;
 	struct repo *rp; /* borrowed from tree; libgit2 handles are not thread-safe: */
 	pthread_mutex_t rp_lock; /* held around every use from an upload thread */
+	/*
+	 * A repository known to hold the artifacts' config blob (the same
+	 * "{}" for every app), "HOST/REPO", once one upload has finished:
+	 * later apps on that registry mount it from there.  Under rp_lock.
+	 */
+	char *config_repo;
 	struct repo_commit commit;
 	const char *ref;
 	char created[32];
@@ -411,6 +417,37 @@ out:
 	return r;
 }
 
+/* A repository of ref's registry known to hold the config blob, or NULL. */
+static char *config_source(struct commit_ctx *cx, const struct oci_ref *ref)
+{
+	size_t hl = strlen(ref->host ? ref->host : "");
+	char *from = NULL;
+
+	if (ref->kind != OCI_REF_REGISTRY)
+		return NULL;
+	pthread_mutex_lock(&cx->rp_lock);
+	if (cx->config_repo && !strncmp(cx->config_repo, ref->host, hl) &&
+	    cx->config_repo[hl] == '/' && strcmp(cx->config_repo + hl + 1, ref->repo))
+		from = xstrdup(cx->config_repo + hl + 1);
+	pthread_mutex_unlock(&cx->rp_lock);
+	return from;
+}
+
+/* ref's repository now holds the config blob: the first one is remembered. */
+static void config_known(struct commit_ctx *cx, const struct oci_ref *ref)
+{
+	if (ref->kind != OCI_REF_REGISTRY)
+		return;
+	pthread_mutex_lock(&cx->rp_lock);
+	if (!cx->config_repo)
+	{
+		struct strbuf sb = STRBUF_INIT;
+		strbuf_addf(&sb, "%s/%s", ref->host, ref->repo);
+		cx->config_repo = strbuf_detach(&sb, NULL);
+	}
+	pthread_mutex_unlock(&cx->rp_lock);
+}
+
 /*
  * The network half: push the artifact under its version tag (unless the
  * registry has it), sign it, and move the environment tag forward.  Runs
@@ -442,9 +479,14 @@ static int publish_upload(struct commit_ctx *cx, const struct publish_item *it, 
 	}
 	if (r == ERR_NOTFOUND) {
 		struct oci_push_result pr;
-		r = oci_artifact_push(&pr, store, p->tag.buf, p->tgz.buf, p->tgz.len, &p->desc);
+		char *from = config_source(cx, &ref);
+
+		r = oci_artifact_push(&pr, store, p->tag.buf, p->tgz.buf, p->tgz.len, &p->desc,
+				      from);
+		free(from);
 		if (r)
 			goto out;
+		strbuf_release(&pr.manifest);
 		if (strcmp(pr.digest, it->digest)) {
 			r = err_set(ERR_VERIFY, "%s: the registry stored %s, expected %s",
 				    it->reference, pr.digest, it->digest);
@@ -454,6 +496,7 @@ static int publish_upload(struct commit_ctx *cx, const struct publish_item *it, 
 	} else {
 		p->status = PUBLISH_UNCHANGED;
 	}
+	config_known(cx, &ref);
 	r = publish_sign(store, &ref, it->digest, cx->cfg->signing_key);
 	if (r)
 		goto out;
@@ -482,12 +525,21 @@ static int publish_upload(struct commit_ctx *cx, const struct publish_item *it, 
 		}
 	}
 	{
+		/*
+		 * The manifest is a function of the descriptor, so the move
+		 * needs not read it back (the store checks the digest).
+		 */
+		struct strbuf man = STRBUF_INIT;
 		struct history_move mv = { env->name, it->digest, o->actor ? o->actor : "publish",
-					   cx->commit.sha, it->version, NULL, 0, NULL,
+					   cx->commit.sha, it->version, NULL, 0, OCI_MEDIA_MANIFEST,
 					   env_has };
 		char from[DIGEST_STR_SIZE];
 
+		oci_manifest_build(&man, &p->desc);
+		mv.manifest = man.buf;
+		mv.manifest_len = man.len;
 		r = history_move_tag(store, &mv, from);
+		strbuf_release(&man);
 	}
 	if (!r)
 		p->status = PUBLISH_PUSHED;
@@ -796,6 +848,7 @@ out:
 	free(pend);
 	if (have_lock)
 		pthread_mutex_destroy(&cx.rp_lock);
+	free(cx.config_repo);
 	if (opts->deadline)
 		http_set_deadline(old_deadline);
 	src_tree_free(cx.tree);

@@ -34,28 +34,42 @@ int64_t history_parse_time(const char *s)
 	return (int64_t)timegm(&tm);
 }
 
-static void kv(struct strbuf *sb, const char *k, const char *v, bool comma)
+/*
+ * A record is an OCI 1.1 artifact with no blob of its own: its fields are
+ * the manifest's annotations, and its config is the empty descriptor,
+ * whose blob ("{}") every hoist artifact already has in the repository.
+ * One manifest PUT per record, one GET to read it back.  Records written
+ * before (the fields as a config blob of type HISTORY_MEDIA) still read.
+ */
+#define HISTORY_ANN "dev.hoist.history."
+#define EMPTY_MEDIA "application/vnd.oci.empty.v1+json"
+#define EMPTY_JSON "{}"
+
+static void ann(struct strbuf *sb, const char *k, const char *v, bool comma)
 {
-	strbuf_add_json_str(sb, k, strlen(k));
-	strbuf_addch(sb, ':');
+	strbuf_addf(sb, "\"" HISTORY_ANN "%s\":", k);
 	strbuf_add_json_str(sb, v ? v : "", v ? strlen(v) : 0);
 	if (comma)
 		strbuf_addch(sb, ',');
 }
 
-static void record_json(struct strbuf *sb, const struct history_move *m, const char *from,
-			const char *when, const char *previous)
+static void record_manifest(struct strbuf *sb, const struct history_move *m, const char *from,
+			    const char *when, const char *previous, const char *empty)
 {
-	strbuf_addch(sb, '{');
-	kv(sb, "actor", m->actor, true);
-	kv(sb, "commit", m->commit, true);
-	kv(sb, "environment", m->environment, true);
-	kv(sb, "from", from, true);
-	kv(sb, "previous", previous, true);
-	kv(sb, "time", when, true);
-	kv(sb, "to", m->to, true);
-	kv(sb, "version", m->version, false);
-	strbuf_addstr(sb, "}\n");
+	strbuf_addf(sb,
+		    "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"artifactType\":\"%s\","
+		    "\"config\":{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%zu},"
+		    "\"layers\":[],\"annotations\":{",
+		    OCI_MEDIA_MANIFEST, HISTORY_MEDIA, EMPTY_MEDIA, empty, strlen(EMPTY_JSON));
+	ann(sb, "actor", m->actor, true);
+	ann(sb, "commit", m->commit, true);
+	ann(sb, "environment", m->environment, true);
+	ann(sb, "from", from, true);
+	ann(sb, "previous", previous, true);
+	ann(sb, "time", when, true);
+	ann(sb, "to", m->to, true);
+	ann(sb, "version", m->version, false);
+	strbuf_addstr(sb, "}}");
 }
 
 static void history_tag(char *out, size_t size, const char *env)
@@ -65,10 +79,10 @@ static void history_tag(char *out, size_t size, const char *env)
 
 /* Appends one record on top of the current head; `self` gets its digest. */
 static int append_once(struct oci_store *s, const struct history_move *m, const char *from,
-		       const char *when, char self[DIGEST_STR_SIZE])
+		       const char *when, const char *empty, char self[DIGEST_STR_SIZE])
 {
-	struct strbuf rec = STRBUF_INIT, man = STRBUF_INIT;
-	char tag[160], head[DIGEST_STR_SIZE] = "", cdigest[DIGEST_STR_SIZE];
+	struct strbuf man = STRBUF_INIT;
+	char tag[160], head[DIGEST_STR_SIZE] = "";
 	int r;
 
 	history_tag(tag, sizeof(tag), m->environment);
@@ -79,22 +93,38 @@ static int append_once(struct oci_store *s, const struct history_move *m, const 
 	}
 	if (r)
 		goto out;
-	record_json(&rec, m, from, when, head);
-	r = oci_blob_put(s, rec.buf, rec.len, cdigest);
-	if (r)
-		goto out;
-	strbuf_addf(&man,
-		    "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"artifactType\":\"%s\","
-		    "\"config\":{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%zu},\"layers\":[],"
-		    "\"annotations\":{\"dev.hoist.history.environment\":",
-		    OCI_MEDIA_MANIFEST, HISTORY_MEDIA, HISTORY_MEDIA, cdigest, rec.len);
-	strbuf_add_json_str(&man, m->environment, strlen(m->environment));
-	strbuf_addstr(&man, "}}");
+	record_manifest(&man, m, from, when, head, empty);
 	r = oci_manifest_put(s, tag, OCI_MEDIA_MANIFEST, man.buf, man.len, self);
 out:
-	strbuf_release(&rec);
 	strbuf_release(&man);
 	return r;
+}
+
+/*
+ * Makes sure the repository has the empty blob a record's config names.
+ * `man` is the manifest the environment tag was just given: a hoist
+ * artifact's config is that very blob, so the registry holds it already
+ * and no request is needed.
+ */
+static int ensure_empty(struct oci_store *s, const struct strbuf *man, char empty[DIGEST_STR_SIZE])
+{
+	struct doc_stream *ds = NULL;
+	const char *cfg = NULL;
+	bool skipped;
+	int r;
+
+	r = digest_sha256(empty, EMPTY_JSON, strlen(EMPTY_JSON));
+	if (r)
+		return r;
+	if (!doc_parse(&ds, man->buf, man->len, "manifest", NULL) && ds->ndocs)
+		cfg = doc_get_str(ds->docs[0], "config", "digest", NULL);
+	if (cfg && !strcmp(cfg, empty)) {
+		doc_stream_free(ds);
+		return 0;
+	}
+	doc_stream_free(ds);
+	err_clear();
+	return oci_blob_ensure(s, EMPTY_JSON, strlen(EMPTY_JSON), empty, &skipped);
 }
 
 static int read_record(struct oci_store *s, const char *digest, struct history_record *out);
@@ -135,7 +165,7 @@ int history_move_tag(struct oci_store *s, const struct history_move *m,
 		     char from[DIGEST_STR_SIZE])
 {
 	struct strbuf man = STRBUF_INIT, mt = STRBUF_INIT;
-	char got[DIGEST_STR_SIZE], self[DIGEST_STR_SIZE], when[32];
+	char got[DIGEST_STR_SIZE], self[DIGEST_STR_SIZE], when[32], empty[DIGEST_STR_SIZE];
 	int r, tries;
 
 	from[0] = '\0';
@@ -154,9 +184,15 @@ int history_move_tag(struct oci_store *s, const struct history_move *m,
 	if (!strcmp(from, m->to))
 		goto out; /* already there: no move, no record */
 	if (m->manifest) {
+		/* Checked before anything is written: the tag never names other bytes. */
+		r = digest_sha256(got, m->manifest, m->manifest_len);
+		if (!r && strcmp(got, m->to))
+			r = err_set(ERR_VERIFY, "%s: the manifest given is %s, not %s",
+				    m->environment, got, m->to);
+		if (r)
+			goto out;
 		strbuf_add(&man, m->manifest, m->manifest_len);
 		strbuf_addstr(&mt, m->media_type ? m->media_type : OCI_MEDIA_MANIFEST);
-		snprintf(got, sizeof(got), "%s", m->to);
 	} else {
 		r = oci_manifest_get(s, &man, &mt, m->to, got);
 		if (r)
@@ -171,11 +207,14 @@ int history_move_tag(struct oci_store *s, const struct history_move *m,
 			    m->to);
 		goto out;
 	}
+	r = ensure_empty(s, &man, empty);
+	if (r)
+		goto record_failed;
 	history_time(when, sizeof(when), -1);
 	for (tries = 0; tries < APPEND_TRIES; tries++) {
 		bool found;
 
-		r = append_once(s, m, from, when, self);
+		r = append_once(s, m, from, when, empty, self);
 		if (r)
 			break;
 		/* A racing writer may have replaced the head we linked to. */
@@ -185,6 +224,7 @@ int history_move_tag(struct oci_store *s, const struct history_move *m,
 		log_warn("history of %s: a concurrent move replaced our record; appending it again",
 			 m->environment);
 	}
+record_failed:
 	if (r)
 		err_prefix(r, "%s moved to %s, but its history record was not written",
 			   m->environment, m->to);
@@ -200,12 +240,24 @@ static char *dup_field(const struct doc_node *root, const char *key)
 	return xstrdup(v ? v : "");
 }
 
+static char *dup_ann(const struct doc_node *root, const char *key)
+{
+	char k[64];
+	const char *v;
+
+	snprintf(k, sizeof(k), HISTORY_ANN "%s", key);
+	v = doc_get_str(root, "annotations", k, NULL);
+	return xstrdup(v ? v : "");
+}
+
 static int read_record(struct oci_store *s, const char *digest, struct history_record *out)
 {
 	struct strbuf man = STRBUF_INIT, mt = STRBUF_INIT, blob = STRBUF_INIT;
 	struct doc_stream *ds = NULL, *rs = NULL;
 	char got[DIGEST_STR_SIZE];
-	const char *cfg, *ctype;
+	const char *cfg, *ctype, *atype, *to;
+	const struct doc_node *root;
+	char *(*field)(const struct doc_node *, const char *) = dup_field;
 	int r;
 
 	memset(out, 0, sizeof(*out));
@@ -215,28 +267,36 @@ static int read_record(struct oci_store *s, const char *digest, struct history_r
 	r = doc_parse(&ds, man.buf, man.len, digest, NULL);
 	if (r)
 		goto out;
-	cfg = ds->ndocs ? doc_get_str(ds->docs[0], "config", "digest", NULL) : NULL;
-	ctype = ds->ndocs ? doc_get_str(ds->docs[0], "config", "mediaType", NULL) : NULL;
-	if (!cfg || !ctype || strcmp(ctype, HISTORY_MEDIA)) {
+	root = ds->ndocs ? ds->docs[0] : NULL;
+	cfg = root ? doc_get_str(root, "config", "digest", NULL) : NULL;
+	ctype = root ? doc_get_str(root, "config", "mediaType", NULL) : NULL;
+	atype = root ? doc_get_str(root, "artifactType", NULL) : NULL;
+	to = root ? doc_get_str(root, "annotations", HISTORY_ANN "to", NULL) : NULL;
+	if (atype && !strcmp(atype, HISTORY_MEDIA) && to) {
+		field = dup_ann; /* the fields are the annotations */
+	} else if (cfg && ctype && !strcmp(ctype, HISTORY_MEDIA)) {
+		/* A record of the first format: the fields are a config blob. */
+		r = oci_blob_get(s, &blob, cfg, 1u << 16);
+		if (r)
+			goto out;
+		r = doc_parse(&rs, blob.buf, blob.len, cfg, NULL);
+		if (r || !rs->ndocs) {
+			r = r ? r : err_set(ERR_INVALID, "%s: empty history record", digest);
+			goto out;
+		}
+		root = rs->docs[0];
+	} else {
 		r = err_set(ERR_INVALID, "%s is not a hoist history record", digest);
 		goto out;
 	}
-	r = oci_blob_get(s, &blob, cfg, 1u << 16);
-	if (r)
-		goto out;
-	r = doc_parse(&rs, blob.buf, blob.len, cfg, NULL);
-	if (r || !rs->ndocs) {
-		r = r ? r : err_set(ERR_INVALID, "%s: empty history record", digest);
-		goto out;
-	}
-	out->environment = dup_field(rs->docs[0], "environment");
-	out->actor = dup_field(rs->docs[0], "actor");
-	out->from = dup_field(rs->docs[0], "from");
-	out->to = dup_field(rs->docs[0], "to");
-	out->time = dup_field(rs->docs[0], "time");
-	out->commit = dup_field(rs->docs[0], "commit");
-	out->version = dup_field(rs->docs[0], "version");
-	out->previous = dup_field(rs->docs[0], "previous");
+	out->environment = field(root, "environment");
+	out->actor = field(root, "actor");
+	out->from = field(root, "from");
+	out->to = field(root, "to");
+	out->time = field(root, "time");
+	out->commit = field(root, "commit");
+	out->version = field(root, "version");
+	out->previous = field(root, "previous");
 	snprintf(out->self, sizeof(out->self), "%s", got);
 out:
 	doc_stream_free(ds);

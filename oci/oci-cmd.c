@@ -94,9 +94,10 @@ int cmd_push(int argc, char **argv)
 	r = oci_store_open(&store, &ref, &oo);
 	if (r)
 		goto out;
-	r = oci_artifact_push(&res, store, ref.tag, file.buf, file.len, &desc);
+	r = oci_artifact_push(&res, store, ref.tag, file.buf, file.len, &desc, NULL);
 	if (r)
 		goto out;
+	strbuf_release(&res.manifest);
 	printf("%s %s\n", pos[1], res.digest);
 out:
 	oci_store_free(store);

@@ -316,35 +316,59 @@ out:
 }
 
 int oci_artifact_push(struct oci_push_result *res, struct oci_store *s, const char *tag,
-		      const void *layer, size_t layer_len, const struct oci_artifact_desc *meta)
+		      const void *layer, size_t layer_len, const struct oci_artifact_desc *meta,
+		      const char *config_from)
 {
 	struct oci_artifact_desc d = *meta;
-	struct strbuf manifest = STRBUF_INIT;
 	const char *config = OCI_ARTIFACT_CONFIG;
+	size_t have = (size_t)-1;
 	bool skipped;
 	int r;
 
 	memset(res, 0, sizeof(*res));
+	strbuf_init(&res->manifest, 0);
 	r = oci_blob_ensure(s, layer, layer_len, d.layer_digest, &skipped);
 	if (r)
 		goto out;
 	skipped ? res->blobs_skipped++ : res->blobs_uploaded++;
 	d.layer_size = layer_len;
-	r = oci_blob_ensure(s, config, strlen(config), d.config_digest, &skipped);
+	d.config_size = strlen(config);
+	r = digest_sha256(d.config_digest, config, d.config_size);
+	if (!r)
+		r = s->ops->blob_exists(s, d.config_digest, &have);
+	if (!r && have != (size_t)-1 && have != d.config_size)
+		r = ERR_NOTFOUND; /* the wrong size: upload it again */
+	if (!r) {
+		res->blobs_skipped++;
+	} else if (r == ERR_NOTFOUND && config_from && s->ops->blob_mount &&
+		   !s->ops->blob_mount(s, d.config_digest, config_from)) {
+		res->blobs_mounted++;
+		r = 0;
+	} else if (r == ERR_NOTFOUND) {
+		/* Not mountable after all (a racing delete): upload it. */
+		r = s->ops->blob_put(s, d.config_digest, config, d.config_size);
+		if (r)
+			goto out;
+		res->blobs_uploaded++;
+	}
 	if (r)
 		goto out;
-	skipped ? res->blobs_skipped++ : res->blobs_uploaded++;
-	d.config_size = strlen(config);
 
 	/* Last: the only step that makes the tag point anywhere. */
-	oci_manifest_build(&manifest, &d);
-	r = oci_manifest_put(s, tag, OCI_MEDIA_MANIFEST, manifest.buf, manifest.len, res->digest);
+	oci_manifest_build(&res->manifest, &d);
+	r = oci_manifest_put(s, tag, OCI_MEDIA_MANIFEST, res->manifest.buf, res->manifest.len,
+			     res->digest);
 	if (r)
 		goto out;
-	log_info("pushed %s:%s (%d blobs uploaded, %d already present)", s->name, tag,
-		 res->blobs_uploaded, res->blobs_skipped);
+	if (res->blobs_mounted)
+		log_info("pushed %s:%s (%d blobs uploaded, %d mounted, %d already present)",
+			 s->name, tag, res->blobs_uploaded, res->blobs_mounted, res->blobs_skipped);
+	else
+		log_info("pushed %s:%s (%d blobs uploaded, %d already present)", s->name, tag,
+			 res->blobs_uploaded, res->blobs_skipped);
 out:
-	strbuf_release(&manifest);
+	if (r)
+		strbuf_release(&res->manifest);
 	return r;
 }
 

@@ -21,6 +21,7 @@
 
 #include "core/compat.h"
 #include "core/digest.h"
+#include "core/strbuf.h"
 
 struct strbuf;
 struct oci_ref;
@@ -132,12 +133,19 @@ int oci_manifest_parse(struct oci_artifact_desc *d, const char *media_type,
 
 struct oci_push_result {
 	char digest[DIGEST_STR_SIZE]; /* the manifest */
-	int blobs_uploaded, blobs_skipped;
+	int blobs_uploaded, blobs_skipped, blobs_mounted;
+	struct strbuf manifest; /* its bytes; the caller releases it */
 };
 
-/* Pushes layer + config, then the manifest under `tag` (the last step). */
+/*
+ * Pushes layer + config, then the manifest under `tag` (the last step).
+ * `config_from` (may be NULL) names another repository of the same
+ * registry known to hold the config blob: a repository that lacks it
+ * mounts it from there, one request instead of an upload's two.
+ */
 int oci_artifact_push(struct oci_push_result *res, struct oci_store *s, const char *tag,
-		      const void *layer, size_t layer_len, const struct oci_artifact_desc *meta);
+		      const void *layer, size_t layer_len, const struct oci_artifact_desc *meta,
+		      const char *config_from);
 
 /*
  * Fetches the manifest (by tag or digest) and its layer, verifying both;
