@@ -4,6 +4,14 @@
 # checks them with curl and the real kubectl.
 . "$(dirname "$0")/../lib.sh"
 
+# Only the Go server and curl/kubectl run here, none of hoist's C: under
+# `make asan` this would check nothing more (and builds the server's tests).
+if [ -n "${HOIST_SANITIZER:-}" ]; then
+	echo "ok 1 # skip under the sanitizer build: no C of hoist runs here"
+	echo "1..1"
+	exit 0
+fi
+
 start_apiserver A --crd-establish-delay=500ms --watch-history=50 || exit 1
 # B never gets to establish a CRD during the test: no timing involved.
 start_apiserver B --crd-establish-delay=1h --cert-kubeconfig "$TRASH/cert-kubeconfig" || exit 1
