@@ -200,7 +200,8 @@ int cmd_agent_approve(int argc, char **argv)
 		const char *h, *d;
 
 		strbuf_addf(&url, "%s/v1/apps/%s", rm.base.buf, pos[0]);
-		r = call(&res, "GET", url.buf, NULL, NULL);
+		/* With the token: under `webAuth: read` the document is not open. */
+		r = call(&res, "GET", url.buf, rm.token.len ? rm.token.buf : NULL, NULL);
 		if (r)
 			goto out;
 		if (res.status != 200) {

@@ -27,6 +27,7 @@ ns() { printf -- '---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: %s\n'
 { ns man && cm man m v1 && cm man gone v1; } >man1.yaml
 { ns man && cm man m v2 && cm man fresh v1; } >man2.yaml
 { ns man && cm man m v3 && cm man fresh v1; } >man3.yaml
+{ ns man && cm man m v4 && cm man fresh v1; } >man4.yaml
 { ns frozen && cm frozen f v1; } >frozen1.yaml
 artifact frozen 1.0.0 frozen1.yaml >frozen.digest
 A1=$(artifact auto 1.0.0 auto1.yaml)
@@ -223,6 +224,19 @@ test_expect_success 'suspend: the plan is shown, nothing is written, no approval
 	test "$(post /v1/apps/frozen/sync "{\"digest\":\"$F\",\"plan\":\"$H\"}")" = 400 &&
 	test "$(post /v1/apps/frozen/sync "")" = 409 &&
 	test_must_fail kc get namespace frozen
+'
+
+test_expect_success 'webAuth: read: approve reads the pending plan with the token' '
+	stop_agent &&
+	sed -i "s/^tokenFile:/webAuth: read\ntokenFile:/" agent.yaml &&
+	start_agent &&
+	test "$(curl -s -o /dev/null -w "%{http_code}" "http://$ADDR/v1/apps/man")" = 401 &&
+	M4=$(artifact man 4.0.0 man4.yaml) &&
+	test "$(post /v1/apps/man/sync "{\"digest\":\"$M4\"}")" = 202 &&
+	wait_until 60 sh -c "curl -sf -H \"Authorization: Bearer manual-token\" http://$ADDR/v1/apps/man | grep -q $M4" &&
+	approve man --digest "$M4" >out &&
+	test_grep "approved $M4" out &&
+	wait_until 60 cm_is man m v4
 '
 
 test_expect_success 'SIGTERM stops the agent cleanly (no sanitizer report)' '
