@@ -166,7 +166,7 @@ static int parse_kustomization(struct kbuild *b, const char *dir, struct strbuf 
 	if (!r)
 		r = canonical_keys((*st)->docs[0]);
 	if (!r)
-		r = kust_schema_check((*st)->docs[0]);
+		r = kust_schema_check((*st)->arena, (*st)->docs[0]);
 	strbuf_release(&data);
 	return r;
 }
@@ -720,17 +720,28 @@ static int sort_order(struct kbuild *b, const char *dir, bool *fifo)
 {
 	struct strbuf path = STRBUF_INIT;
 	struct doc_stream *st = NULL;
+	const struct doc_node *so;
 	const char *order;
 	int r;
 
 	*fifo = false;
 	r = parse_kustomization(b, dir, &path, &st);
-	if (!r) {
-		order = doc_get_str(st->docs[0], "sortOptions", "order", NULL);
+	/* schema.c dropped a null sortOptions; any other one must name its order. */
+	if (!r && (so = doc_map_get(st->docs[0], "sortOptions"))) {
+		order = doc_get_str(so, "order", NULL);
 		if (order && !strcmp(order, "fifo"))
 			*fifo = true;
-		else if (order && strcmp(order, "legacy"))
+		else if (!order || strcmp(order, "legacy"))
 			r = err_set(ERR_INVALID, "%s: sortOptions.order must be legacy or fifo",
+				    path.buf);
+		else if (doc_map_get(so, "legacySortOptions"))
+			/* NEEDSWORK: orderFirst/orderLast replace the legacy kind order. */
+			r = err_set(ERR_INVALID,
+				    "%s: sortOptions.legacySortOptions is not supported by hoist's kustomize engine yet",
+				    path.buf);
+		if (!r && *fifo && doc_map_get(so, "legacySortOptions"))
+			r = err_set(ERR_INVALID,
+				    "%s: sortOptions.legacySortOptions is set but the sort order is fifo, not legacy",
 				    path.buf);
 	}
 	doc_stream_free(st);

@@ -775,10 +775,10 @@ static int run_file(struct kbuild *b, struct kresmap *m, const char *dir, const 
 	d = st->ndocs ? st->docs[0] : NULL;
 	if (d && d->kind == DOC_SEQ) {
 		for (i = 0; !r && i < d->n; i++)
-			if (!(r = kust_schema_replacement(d->kids[i])))
+			if (!(r = kust_schema_replacement(st->arena, d->kids[i])))
 				r = run_one(b, m, d->kids[i]);
 	} else if (d && d->kind == DOC_MAP) {
-		r = kust_schema_replacement(st->docs[0]);
+		r = kust_schema_replacement(st->arena, st->docs[0]);
 		if (!r)
 			r = run_one(b, m, d);
 	} else {
