@@ -351,6 +351,7 @@ int helm_fetch_remote_deps(struct helm_ctx *c, struct chart_file **files, size_t
 	struct chart_meta *meta;
 	struct strbuf tgz = STRBUF_INIT, name = STRBUF_INIT, what = STRBUF_INIT;
 	size_t i, k;
+	bool lock_checked = false;
 	int r = 0;
 
 	if (!cy)
@@ -373,6 +374,13 @@ int helm_fetch_remote_deps(struct helm_ctx *c, struct chart_file **files, size_t
 		if (strncmp(d->repository, "https://", 8) && strncmp(d->repository, "http://", 7) &&
 		    strncmp(d->repository, "oci://", 6))
 			continue; /* file:// and @alias: local, as helm template sees them */
+		/* Helm builds from a Chart.lock only while it matches Chart.yaml. */
+		if (lock && lock->ndocs && !lock_checked) {
+			r = helm_lock_check(cy->data, cy->len, lock->docs[0], where);
+			if (r)
+				break;
+			lock_checked = true;
+		}
 		/* Chart.lock pins the version `helm dependency update` resolved. */
 		deps = lock && lock->ndocs ? doc_map_get(lock->docs[0], "dependencies") : NULL;
 		for (k = 0; deps && deps->kind == DOC_SEQ && k < deps->n; k++) {

@@ -83,6 +83,21 @@ index() {
 	EOF
 }
 
+# chart_lock CONSTRAINT VERSION: Chart.lock as `helm dependency update`
+# writes it for umbrella's one dependency; its digest is Helm's: sha256
+# over Go's json.Marshal of [Chart.yaml's dependencies, the lock's].
+chart_lock() {
+	python3 - "$REPO" "$1" "$2" <<-\EOF
+	import hashlib, json, sys
+	repo, want, got = sys.argv[1:]
+	req = [{"name": "mychart", "version": want, "repository": repo}]
+	lock = [{"name": "mychart", "version": got, "repository": repo}]
+	d = hashlib.sha256(json.dumps([req, lock], separators=(",", ":")).encode()).hexdigest()
+	print("dependencies:\n- name: mychart\n  repository: \"%s\"\n  version: %s\n"
+	      "digest: sha256:%s\ngenerated: \"2026-01-02T03:04:05Z\"" % (repo, got, d))
+	EOF
+}
+
 test_expect_success 'setup: a chart repository with mychart 1.2.3, 1.2.5 and 1.3.0' '
 	mkdir -p "$SRV/files/charts" &&
 	chart 1.2.3 one && chart 1.2.5 two && chart 1.3.0 three && index &&
@@ -94,7 +109,7 @@ test_expect_success 'setup: apps naming the chart at 1.2.3 and at ~1.2' '
 	git clone -q server.git work 2>/dev/null &&
 	mkdir -p work/web work/ranged work/umbrella/templates &&
 	printf "apiVersion: v2\nname: umbrella\nversion: 0.1.0\ndependencies:\n- name: mychart\n  version: \"~1.2\"\n  repository: \"$REPO\"\n" >work/umbrella/Chart.yaml &&
-	printf "dependencies:\n- name: mychart\n  repository: \"$REPO\"\n  version: 1.2.3\ndigest: sha256:0000000000000000000000000000000000000000000000000000000000000000\ngenerated: \"2026-01-02T03:04:05Z\"\n" >work/umbrella/Chart.lock &&
+	chart_lock "~1.2" 1.2.3 >work/umbrella/Chart.lock &&
 	printf "mychart:\n  msg: from-parent\n" >work/umbrella/values.yaml &&
 	printf "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: {{ .Release.Name }}-own}\n" >work/umbrella/templates/own.yaml &&
 	printf "msg: prod\n" >work/web/values.yaml &&
@@ -160,6 +175,17 @@ test_expect_success 'a chart dependency from a repository is fetched at the vers
 	fi &&
 	test_expect_code 1 hoist template umbrella work/umbrella 2>err &&
 	test_grep "missing in charts/ directory: mychart" err
+'
+
+test_expect_success 'refused: a Chart.lock out of sync with Chart.yaml (as helm dependency build)' '
+	cp -r work/umbrella stale &&
+	sed -i "s/~1.2/~1.3/" stale/Chart.yaml &&
+	test_expect_code 1 hoist template umbrella stale --allow-remote "$H" 2>err &&
+	test_grep "the lock file (Chart.lock) is out of sync with the dependencies file (Chart.yaml)" err &&
+	test_grep "run helm dependency update" err &&
+	chart_lock "~1.3" 1.3.0 >stale/Chart.lock &&
+	hoist template umbrella stale --allow-remote "$H" --allow-floating >stale.out &&
+	test_grep "chart: mychart-1.3.0" stale.out
 '
 
 test_expect_success 'kustomize helmCharts: with repo: pulls the chart; the same as the chart vendored in charts/' '
