@@ -130,6 +130,19 @@ void helm_index_entry_release(struct helm_index_entry *e)
 #define HELM_OCI_CONFIG "application/vnd.cncf.helm.config.v1+json"
 #define HELM_OCI_CHART "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
 
+/* Each hop of a registry's redirect (blobs sent to storage) must be allowed too. */
+static int oci_redirect_allowed(void *arg, const char *url)
+{
+	struct remote_ctx *c = arg;
+	struct strbuf host = STRBUF_INIT;
+	int r = remote_url_host(&host, url);
+
+	if (!r)
+		r = remote_allowed(c, host.buf, "redirect");
+	strbuf_release(&host);
+	return r;
+}
+
 /*
  * A chart stored as Helm stores it in an OCI registry: the manifest tagged
  * with the chart version ('+' written '_'), its config of Helm's config
@@ -186,7 +199,8 @@ static int oci_chart(struct strbuf *tgz, struct remote_ctx *c, const char *repo,
 	}
 	for (p = version; *p; p++)
 		strbuf_addch(&tag, *p == '+' ? '_' : *p);
-	/* NEEDSWORK: the registry client follows blob redirects without the allow-list. */
+	oo.redirect_check = oci_redirect_allowed;
+	oo.redirect_arg = c;
 	r = oci_registry_open(&st, host.buf, path.buf, &oo);
 	if (!r)
 		r = oci_manifest_get(st, &m, &mt, tag.buf, digest);
@@ -211,6 +225,10 @@ static int oci_chart(struct strbuf *tgz, struct remote_ctx *c, const char *repo,
 			    path.buf, tag.buf, HELM_OCI_CHART);
 		goto out;
 	}
+	/* The manifest names the archive's digest: a cached copy serves without a download. */
+	if (!remote_cache_get(tgz, c, layer, c->max_download))
+		goto done;
+	err_clear();
 	r = oci_blob_get(st, tgz, layer, c->max_download);
 	if (r == ERR_TOOBIG)
 		r = err_set(ERR_TOOBIG, "%s: chart %s %s is larger than %zu bytes (HOIST_REMOTE_MAX_BYTES)",
