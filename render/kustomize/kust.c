@@ -512,6 +512,9 @@ static int run_transformer_configs(struct kbuild *b, struct kresmap *m, const ch
 			struct kfieldspec *specs = NULL;
 			size_t nspecs = 0;
 
+			if ((r = kust_schema_transformer(st->arena, st->docs[d])))
+				break;
+
 			if (kind && !strcmp(kind, "ReplacementTransformer")) {
 				r = kust_replacements(b, m, dir, doc_map_get(cfg, "replacements"));
 				continue;

@@ -253,6 +253,12 @@ int kust_schema_replacement(struct arena *a, struct doc_node *n);
  * sigs.k8s.io/yaml's Unmarshal does for a typed target.
  */
 int kust_schema_config(struct arena *a, struct doc_node *n);
+/*
+ * The same for a `transformers:` config of a built-in kind (Label-,
+ * Annotations-, PrefixSuffix-, ReplacementTransformer), unknown fields
+ * allowed; kyaml read it first, so only true and false are bools.
+ */
+int kust_schema_transformer(struct arena *a, struct doc_node *n);
 
 /*
  * yaml11.c: a scalar typed as go-yaml v2 (YAML 1.1) types it, which is how

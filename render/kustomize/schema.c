@@ -199,6 +199,37 @@ static const struct kfield tconfig_fields[] = {
 };
 STRUCT(tconfig, "TransformerConfig");
 
+/*
+ * Built-in transformers' configs (`transformers:` files), as their plugin
+ * structs.  In a ReplacementTransformer the replacements' source and
+ * targets come from an embedded struct: no conversion below them.
+ */
+static const struct kfield replfield_fields[] = {
+	{ "path", T_STR }, { "source", T_STRUCT, &source, true },
+	{ "targets", T_LIST, &target, true },
+};
+STRUCT(replfield, "ReplacementField");
+
+static const struct kfield labeltr_fields[] = {
+	{ "labels", T_LMAP }, { "fieldSpecs", T_LIST, &fieldspec },
+};
+STRUCT(labeltr, "LabelTransformerPlugin");
+
+static const struct kfield annotr_fields[] = {
+	{ "annotations", T_LMAP }, { "fieldSpecs", T_LIST, &fieldspec },
+};
+STRUCT(annotr, "AnnotationsTransformerPlugin");
+
+static const struct kfield prefixtr_fields[] = {
+	{ "prefix", T_STR }, { "suffix", T_STR }, { "fieldSpecs", T_LIST, &fieldspec },
+};
+STRUCT(prefixtr, "PrefixSuffixTransformerPlugin");
+
+static const struct kfield repltr_fields[] = {
+	{ "replacements", T_LIST, &replfield },
+};
+STRUCT(repltr, "ReplacementTransformerPlugin");
+
 /* The top level: canonical_keys() in kust.c has already renamed these. */
 static const struct kfield top_fields[] = {
 	{ "metadata", T_STRUCT, &objmeta },
@@ -233,7 +264,25 @@ struct sctx {
 	 * there it is an error.
 	 */
 	bool convert;
+	/*
+	 * The document was read by kyaml (YAML 1.2) and written again before
+	 * kustomize decoded it: go-yaml v3 writes a string that YAML 1.1
+	 * reads as a bool (yes, on, y, ...) quoted, so only true and false
+	 * (in their three spellings) are bools.
+	 */
+	bool v3_bools;
 };
+
+static int resolve(const struct sctx *c, const struct doc_node *n, struct y11_value *v)
+{
+	int r = kust_y11_resolve(n, v);
+
+	if (!r && c->v3_bools && v->type == Y11_BOOL && strcmp(n->str, "true") &&
+	    strcmp(n->str, "True") && strcmp(n->str, "TRUE") && strcmp(n->str, "false") &&
+	    strcmp(n->str, "False") && strcmp(n->str, "FALSE"))
+		v->type = Y11_STR;
+	return r;
+}
 
 static const char *kind_word(const struct doc_node *n, const struct y11_value *v)
 {
@@ -311,7 +360,7 @@ static int check_scalar(struct sctx *c, struct doc_node *n, enum kty type, const
 	char text[64];
 	int r;
 
-	if ((r = kust_y11_resolve(n, &v)) || (r = json_value(n, &v)))
+	if ((r = resolve(c, n, &v)) || (r = json_value(n, &v)))
 		return r;
 	switch (type) {
 	case T_STR:
@@ -374,7 +423,7 @@ static int check_key(struct sctx *c, struct doc_node *key, bool applied, const c
 	if (key->kind != DOC_SCALAR)
 		return err_set(ERR_INVALID, "%s: invalid map key: a key must be a scalar",
 			       doc_where(key, where, sizeof(where)));
-	if ((r = kust_y11_resolve(key, &v)))
+	if ((r = resolve(c, key, &v)))
 		return r;
 	if (v.type == Y11_NULL)
 		return err_set(ERR_INVALID, "%s: %s: a map key cannot be null",
@@ -539,7 +588,7 @@ static int check(struct sctx *c, struct doc_node *n, enum kty type, const struct
 	if (type == T_ANY)
 		return check_any(c, n, field, depth);
 	if (n->kind == DOC_SCALAR) {
-		if ((r = kust_y11_resolve(n, &v)) || (r = json_value(n, &v)))
+		if ((r = resolve(c, n, &v)) || (r = json_value(n, &v)))
 			return r;
 		/* JSON null leaves a list, map or struct at its zero value. */
 		if (v.type == Y11_NULL && type != T_STR && type != T_BOOL && type != T_INT)
@@ -586,7 +635,7 @@ static int check(struct sctx *c, struct doc_node *n, enum kty type, const struct
 
 int kust_schema_check(struct arena *a, struct doc_node *k)
 {
-	struct sctx c = { a, true, false };
+	struct sctx c = { a, true, false, false };
 	size_t i, f;
 	int r;
 
@@ -611,14 +660,33 @@ int kust_schema_check(struct arena *a, struct doc_node *k)
 
 int kust_schema_replacement(struct arena *a, struct doc_node *n)
 {
-	struct sctx c = { a, false, true };
+	struct sctx c = { a, false, true, false };
 
 	return check(&c, n, T_STRUCT, &replacement, "replacements", true, 1);
 }
 
 int kust_schema_config(struct arena *a, struct doc_node *n)
 {
-	struct sctx c = { a, true, true };
+	struct sctx c = { a, true, true, false };
 
 	return check(&c, n, T_STRUCT, &tconfig, "configurations", true, 1);
+}
+
+int kust_schema_transformer(struct arena *a, struct doc_node *n)
+{
+	struct sctx c = { a, false, true, true };
+	const char *kind = n->kind == DOC_MAP ? doc_get_str(n, "kind", NULL) : NULL;
+	const struct kstruct *st = NULL;
+
+	if (!kind)
+		return 0;
+	if (!strcmp(kind, "LabelTransformer"))
+		st = &labeltr;
+	else if (!strcmp(kind, "AnnotationsTransformer"))
+		st = &annotr;
+	else if (!strcmp(kind, "PrefixSuffixTransformer"))
+		st = &prefixtr;
+	else if (!strcmp(kind, "ReplacementTransformer"))
+		st = &repltr;
+	return st ? check(&c, n, T_STRUCT, st, kind, true, 1) : 0;
 }
