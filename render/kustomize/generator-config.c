@@ -91,8 +91,11 @@ int kust_generator_configs(struct kbuild *b, struct kresmap *m, const char *dir,
 			r = kust_read(b, dir, e->str, &data);
 		if (!r)
 			r = doc_parse(&st, data.buf, data.len, path.buf, NULL);
-		for (d = 0; !r && d < st->ndocs; d++)
-			r = run_config(b, m, dir, path.buf, st->docs[d]);
+		for (d = 0; !r && d < st->ndocs; d++) {
+			r = kust_schema_transformer(st->arena, st->docs[d]);
+			if (!r)
+				r = run_config(b, m, dir, path.buf, st->docs[d]);
+		}
 		doc_stream_free(st);
 	}
 	strbuf_release(&data);

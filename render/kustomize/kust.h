@@ -254,9 +254,10 @@ int kust_schema_replacement(struct arena *a, struct doc_node *n);
  */
 int kust_schema_config(struct arena *a, struct doc_node *n);
 /*
- * The same for a `transformers:` config of a built-in kind (Label-,
- * Annotations-, PrefixSuffix-, ReplacementTransformer), unknown fields
- * allowed; kyaml read it first, so only true and false are bools.
+ * The same for a `transformers:` or `generators:` config of a built-in
+ * kind (Label-, Annotations-, PrefixSuffix-, ReplacementTransformer,
+ * ConfigMap- and SecretGenerator), unknown fields allowed; kyaml read it
+ * first, so only true and false are bools.  Other kinds are left alone.
  */
 int kust_schema_transformer(struct arena *a, struct doc_node *n);
 

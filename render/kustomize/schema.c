@@ -225,6 +225,20 @@ static const struct kfield prefixtr_fields[] = {
 };
 STRUCT(prefixtr, "PrefixSuffixTransformerPlugin");
 
+/* ConfigMapArgs and SecretArgs are embedded in their generators: no conversion. */
+#define GENERATOR_PLUGIN \
+	{ "metadata", T_STRUCT, &objmeta }, { "namespace", T_STR, NULL, true }, \
+	{ "name", T_STR, NULL, true }, { "behavior", T_STR, NULL, true }, \
+	{ "literals", T_LIST, NULL, true }, { "files", T_LIST, NULL, true }, \
+	{ "envs", T_LIST, NULL, true }, { "env", T_STR, NULL, true }, \
+	{ "options", T_STRUCT, &genopts, true }
+
+static const struct kfield cmgen_fields[] = { GENERATOR_PLUGIN };
+STRUCT(cmgen, "ConfigMapGeneratorPlugin");
+
+static const struct kfield secgen_fields[] = { GENERATOR_PLUGIN, { "type", T_STR, NULL, true } };
+STRUCT(secgen, "SecretGeneratorPlugin");
+
 static const struct kfield repltr_fields[] = {
 	{ "replacements", T_LIST, &replfield },
 };
@@ -688,5 +702,9 @@ int kust_schema_transformer(struct arena *a, struct doc_node *n)
 		st = &prefixtr;
 	else if (!strcmp(kind, "ReplacementTransformer"))
 		st = &repltr;
+	else if (!strcmp(kind, "ConfigMapGenerator"))
+		st = &cmgen;
+	else if (!strcmp(kind, "SecretGenerator"))
+		st = &secgen;
 	return st ? check(&c, n, T_STRUCT, st, kind, true, 1) : 0;
 }
