@@ -682,8 +682,9 @@ static int build_into(struct kbuild *b, const char *dir, struct kresmap *out,
 	if ((opt_str(k, "namePrefix") || opt_str(k, "nameSuffix")) &&
 	    (r = kust_prefix_suffix(b, out, opt_str(k, "namePrefix"), opt_str(k, "nameSuffix"))))
 		goto out;
-	if ((r = kust_labels(b, out, doc_map_get(k, "commonLabels"), true, true)) ||
-	    (r = run_labels(b, out, doc_map_get(k, "labels"))) ||
+	/* kustomize's label transformer runs each `labels:` entry, then commonLabels. */
+	if ((r = run_labels(b, out, doc_map_get(k, "labels"))) ||
+	    (r = kust_labels(b, out, doc_map_get(k, "commonLabels"), true, true)) ||
 	    (r = kust_annotations(b, out, doc_map_get(k, "commonAnnotations"))) ||
 	    (r = kust_patches_json6902(b, out, dir, doc_map_get(k, "patchesJson6902"))) ||
 	    (r = kust_replicas(b, out, doc_map_get(k, "replicas"))) ||

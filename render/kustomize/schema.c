@@ -423,10 +423,11 @@ static int check_scalar(struct sctx *c, struct doc_node *n, enum kty type, const
 /*
  * The keys of a map[string]string.  sigs.k8s.io/yaml turns a number or
  * bool key into its text and refuses a null one.  Labels and annotations
- * kustomize puts on objects fail later when their key's text reads back
- * as anything but a string (kustomize writes it unquoted and kyaml
+ * kustomize puts on objects fail later when that text reads back (YAML
+ * 1.2) as anything but a string (kustomize writes it unquoted and kyaml
  * re-types it: "json: unsupported type: map[interface {}]interface {}"),
- * even when it was quoted here, so those are refused up front.
+ * even when it was quoted here ("1", "true"), so those are refused up
+ * front; "yes" quoted is a string to YAML 1.2 and passes.
  */
 static int check_key(struct sctx *c, struct doc_node *key, bool applied, const char *field)
 {
@@ -443,14 +444,27 @@ static int check_key(struct sctx *c, struct doc_node *key, bool applied, const c
 		return err_set(ERR_INVALID, "%s: %s: a map key cannot be null",
 			       doc_where(key, where, sizeof(where)), field);
 	if (applied && !memchr(key->str, '\0', key->len)) {
-		struct y11_value t;
+		/*
+		 * The key's text once JSON has it (plain yes is "true"), read
+		 * back plain by kyaml's YAML 1.2 rules: a bool, number, null or
+		 * timestamp there fails (a quoted "yes" stays a string).
+		 */
+		struct doc_node tmp;
+		struct doc_value dv;
 
-		kust_y11_resolve_text(key->str, &t);
-		if (t.type != Y11_STR)
+		memset(&tmp, 0, sizeof(tmp));
+		tmp.kind = DOC_SCALAR;
+		tmp.style = DOC_STYLE_PLAIN;
+		if (v.type != Y11_STR)
+			go_text(&v, text, sizeof(text));
+		tmp.str = v.type != Y11_STR ? text : key->str;
+		tmp.len = strlen(tmp.str);
+		if (!doc_resolve(&tmp, &dv) && dv.type != DOC_T_STR)
 			return err_set(ERR_INVALID,
 				       "%s: %s: key \"%s\" reads back as a %s when kustomize puts it on an object, which it cannot write",
-				       doc_where(key, where, sizeof(where)), field, key->str,
-				       kind_word(key, &t));
+				       doc_where(key, where, sizeof(where)), field, tmp.str,
+				       dv.type == DOC_T_BOOL ? "bool" : dv.type == DOC_T_NULL ? "null" :
+				       dv.type == DOC_T_TIME ? "timestamp" : "number");
 	}
 	if (v.type != Y11_STR) {
 		go_text(&v, text, sizeof(text));
