@@ -216,6 +216,9 @@ def make_case(seed):
     # Scalars of other types: drawn from their own generator, so the rest
     # of each case stays what it was before this was added.
     mut = random.Random(seed ^ 0x5CA1A5)
+    if "commonLabels" in ov and "labels" in ov and mut.random() < 0.5:
+        # One key in both: kustomize applies labels: first, commonLabels last.
+        ov["labels"][0]["pairs"]["env"] = "from-labels"
     if mut.random() < 0.25:
         for _ in range(mut.choice([1, 1, 2])):
             retype(mut, ov)
