@@ -113,6 +113,11 @@ static int json_any(struct strbuf *sb, const struct doc_node *n, unsigned depth)
 	return 0;
 }
 
+/*
+ * NEEDSWORK: Helm decodes Chart.yaml with a typed target, so an unquoted
+ * number in a string field is Go's text of it (`version: 1.10` is "1.1");
+ * the text as written is used here, which differs only for such numbers.
+ */
 static void json_field_str(struct strbuf *sb, const char *name, const struct doc_node *dep,
 			   bool always)
 {
