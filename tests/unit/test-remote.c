@@ -263,6 +263,35 @@ static void helm_index_picks_the_highest_allowed_version(void **state)
  * (bitnami's redis, nginx and postgresql charts, Chart.lock of August 2025,
  * for these dependency lists).
  */
+static const char full_cy[] = "apiVersion: v2\n"
+		"name: app\n"
+		"version: 0.1.0\n"
+		"dependencies:\n"
+		"- name: common\n"
+		"  repository: oci://registry.example/charts\n"
+		"  version: 2.x.x\n"
+		"  condition: common.enabled\n"
+		"  tags: [a, \"b<c\"]\n"
+		"  enabled: true\n"
+		"  import-values:\n"
+		"  - child: x\n"
+		"    parent: y\n"
+		"  - data\n"
+		"  alias: c\n"
+		"- name: local\n"
+		"  repository: file://../local\n"
+		"";
+static const char full_cl[] = "dependencies:\n"
+		"- name: common\n"
+		"  repository: oci://registry.example/charts\n"
+		"  version: 2.31.4\n"
+		"- name: local\n"
+		"  repository: file://../local\n"
+		"  version: 0.1.0\n"
+		"digest: sha256:7733eeb3925648c85e9ac5046fa1a4e40d880bb60f2fabdebc99424d2e3f5aef\n"
+		"generated: \"2026-01-01T00:00:00Z\"\n"
+		"";
+
 static void chart_lock_digest_is_helms(void **state)
 {
 	static const char cy[] = "apiVersion: v2\nname: redis\nversion: 23.1.1\n"
@@ -291,6 +320,16 @@ static void chart_lock_digest_is_helms(void **state)
 	assert_int_equal(helm_lock_check(other.buf, other.len, l->docs[0], "redis"), ERR_CONFLICT);
 	assert_non_null(strstr(err_msg(), "out of sync with the dependencies file (Chart.yaml)"));
 	strbuf_release(&other);
+	doc_stream_free(y);
+	doc_stream_free(l);
+	y = l = NULL;
+	/*
+	 * Every field of a dependency, in Helm's order, with Go's escaping of
+	 * '<': the digest computed by Python's json module (escaping as Go's).
+	 */
+	assert_int_equal(doc_parse(&y, full_cy, strlen(full_cy), "Chart.yaml", NULL), 0);
+	assert_int_equal(doc_parse(&l, full_cl, strlen(full_cl), "Chart.lock", NULL), 0);
+	assert_int_equal(helm_lock_check(full_cy, strlen(full_cy), l->docs[0], "app"), 0);
 	doc_stream_free(y);
 	doc_stream_free(l);
 }
