@@ -263,6 +263,7 @@ static void helm_index_picks_the_highest_allowed_version(void **state)
  * (bitnami's redis, nginx and postgresql charts, Chart.lock of August 2025,
  * for these dependency lists).
  */
+/* A chart using every field of a dependency (see chart_lock_digest_is_helms). */
 static const char full_cy[] = "apiVersion: v2\n"
 		"name: app\n"
 		"version: 0.1.0\n"
@@ -279,8 +280,7 @@ static const char full_cy[] = "apiVersion: v2\n"
 		"  - data\n"
 		"  alias: c\n"
 		"- name: local\n"
-		"  repository: file://../local\n"
-		"";
+		"  repository: file://../local\n";
 static const char full_cl[] = "dependencies:\n"
 		"- name: common\n"
 		"  repository: oci://registry.example/charts\n"
@@ -289,8 +289,7 @@ static const char full_cl[] = "dependencies:\n"
 		"  repository: file://../local\n"
 		"  version: 0.1.0\n"
 		"digest: sha256:7733eeb3925648c85e9ac5046fa1a4e40d880bb60f2fabdebc99424d2e3f5aef\n"
-		"generated: \"2026-01-01T00:00:00Z\"\n"
-		"";
+		"generated: \"2026-01-01T00:00:00Z\"\n";
 
 static void chart_lock_digest_is_helms(void **state)
 {
