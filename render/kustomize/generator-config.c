@@ -79,6 +79,8 @@ int kust_generator_configs(struct kbuild *b, struct kresmap *m, const char *dir,
 		if (e->kind != DOC_SCALAR)
 			return err_set(ERR_INVALID, "%s: inline generator configs are not supported yet",
 				       doc_where(e, where, sizeof(where)));
+		if (!*e->str)
+			continue; /* kustomize skips an empty entry (or a null one) */
 		strbuf_reset(&data);
 		strbuf_reset(&path);
 		r = src_path_join(&path, dir, e->str);

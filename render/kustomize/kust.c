@@ -498,6 +498,8 @@ static int run_transformer_configs(struct kbuild *b, struct kresmap *m, const ch
 				    doc_where(e, where, sizeof(where)));
 			break;
 		}
+		if (!*e->str)
+			continue; /* kustomize skips an empty entry (or a null one) */
 		strbuf_reset(&data);
 		strbuf_reset(&path);
 		r = src_path_join(&path, dir, e->str);
