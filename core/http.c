@@ -513,3 +513,29 @@ void http_urlencode(struct strbuf *out, const char *s)
 		}
 	}
 }
+
+void http_location_resolve(struct strbuf *out, const char *base, const char *loc)
+{
+	const char *p;
+
+	strbuf_reset(out);
+	if (strstr(loc, "://")) {
+		strbuf_addstr(out, loc);
+	} else if (loc[0] == '/' && loc[1] == '/') {
+		p = strstr(base, "://");
+		strbuf_add(out, base, (size_t)(p - base) + 1);
+		strbuf_addstr(out, loc);
+	} else if (loc[0] == '/') {
+		p = strstr(base, "://");
+		p = p ? p + 3 + strcspn(p + 3, "/?#") : base + strlen(base);
+		strbuf_add(out, base, (size_t)(p - base));
+		strbuf_addstr(out, loc);
+	} else {
+		const char *q = base + strcspn(base, "?#");
+		p = q;
+		while (p > base && p[-1] != '/')
+			p--;
+		strbuf_add(out, base, (size_t)(p - base));
+		strbuf_addstr(out, loc);
+	}
+}

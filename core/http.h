@@ -80,6 +80,13 @@ int http_do(struct http_response *res, const struct http_request *req);
 int http_header_get(const struct http_response *res, const char *name, struct strbuf *out);
 
 /*
+ * The URL a redirect's Location names, relative to the URL it answered
+ * (absolute, scheme-relative "//host/…", absolute path, or relative path),
+ * into `out`: for callers that follow redirects themselves (no_redirects).
+ */
+void http_location_resolve(struct strbuf *out, const char *base, const char *loc);
+
+/*
  * A deadline for every request this thread makes, in http_now_ms() time
  * (0: none).  Each try is cut off when the deadline passes, connect and
  * stall timeouts shrink to fit, and no retry (or Retry-After wait) starts

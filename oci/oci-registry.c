@@ -26,7 +26,11 @@ struct oci_registry {
 	enum reg_auth auth;
 	char *token;
 	struct strbuf scopes; /* space-separated scopes the token was asked for */
+	int (*redirect_check)(void *arg, const char *url);
+	void *redirect_arg;
 };
+
+#define REG_MAX_REDIRECTS 5
 
 /* One request, as the registry code describes it. */
 struct reg_req {
@@ -137,13 +141,56 @@ out:
  * a bearer token needs a wider scope).  Any HTTP status comes back as 0 with
  * res->status set, except 401/403, which become ERR_AUTH here.
  */
+/*
+ * A redirect the client follows itself (reg->redirect_check set): the next
+ * URL into `cur`, checked.  Credentials follow only to the registry's own
+ * URLs (url_is_registry), as with libcurl following.
+ */
+static int reg_redirect(struct oci_registry *reg, const struct http_response *res,
+			struct strbuf *cur, int *hops)
+{
+	struct strbuf loc = STRBUF_INIT, next = STRBUF_INIT;
+	int r = 0;
+
+	if (++*hops > REG_MAX_REDIRECTS) {
+		r = err_set(ERR_INVALID, "registry %s: %s: more than %d redirects", reg->host,
+			    cur->buf, REG_MAX_REDIRECTS);
+		goto out;
+	}
+	if (http_header_get(res, "location", &loc)) {
+		r = err_set(ERR_INVALID, "registry %s: %s: a redirect without a Location", reg->host,
+			    cur->buf);
+		goto out;
+	}
+	http_location_resolve(&next, cur->buf, loc.buf);
+	if (strncasecmp(next.buf, "https://", 8) &&
+	    (strncasecmp(next.buf, "http://", 7) || !strncasecmp(cur->buf, "https://", 8))) {
+		r = err_set(ERR_INVALID, "registry %s: %s redirects to %s: only https, or http from http",
+			    reg->host, cur->buf, next.buf);
+		goto out;
+	}
+	r = reg->redirect_check(reg->redirect_arg, next.buf);
+	if (r) {
+		err_prefix(r, "registry %s: %s redirects to %s", reg->host, cur->buf, next.buf);
+		goto out;
+	}
+	log_debug("redirect to %s", next.buf);
+	strbuf_reset(cur);
+	strbuf_addbuf(cur, &next);
+out:
+	strbuf_release(&loc);
+	strbuf_release(&next);
+	return r;
+}
+
 static int reg_send(struct oci_registry *reg, struct http_response *res, const struct reg_req *rq)
 {
-	struct strbuf auth = STRBUF_INIT;
+	struct strbuf auth = STRBUF_INIT, cur = STRBUF_INIT;
 	struct http_request req = { 0 };
 	const char *hdrs[3];
-	int attempt, r = 0;
+	int attempt, hops = 0, r = 0;
 
+	strbuf_addstr(&cur, rq->url);
 	for (attempt = 0; attempt < 3; attempt++) {
 		size_t nh = 0;
 		bool sent_auth = false;
@@ -151,7 +198,7 @@ static int reg_send(struct oci_registry *reg, struct http_response *res, const s
 		strbuf_reset(&auth);
 		if (rq->accept_or_type)
 			hdrs[nh++] = rq->accept_or_type;
-		if (url_is_registry(reg, rq->url)) {
+		if (url_is_registry(reg, cur.buf)) {
 			if (reg->auth == AUTH_BASIC) {
 				oci_auth_basic_header(&auth, &reg->cred);
 				hdrs[nh++] = auth.buf;
@@ -164,18 +211,28 @@ static int reg_send(struct oci_registry *reg, struct http_response *res, const s
 		}
 		hdrs[nh] = NULL;
 		req.method = rq->method;
-		req.url = rq->url;
+		req.url = cur.buf;
 		req.headers = hdrs;
 		req.body = rq->body;
 		req.body_len = rq->body_len;
 		req.limit = rq->limit ? rq->limit : REG_ERROR_BODY_MAX;
-		req.allow_plain = url_allows_plain(reg, rq->url);
+		req.allow_plain = url_allows_plain(reg, cur.buf) ||
+				  (reg->redirect_check && hops && !strncasecmp(cur.buf, "http://", 7));
 		req.retry = rq->retry;
 		req.progress = rq->progress;
-		log_debug("%s %s", rq->method, rq->url);
+		req.no_redirects = reg->redirect_check != NULL;
+		log_debug("%s %s", rq->method, cur.buf);
 		r = http_do(res, &req);
 		if (r)
 			goto out;
+		if (reg->redirect_check && res->status >= 300 && res->status < 400 &&
+		    res->status != 304) {
+			r = reg_redirect(reg, res, &cur, &hops);
+			if (r)
+				goto out;
+			attempt--; /* a hop is not an authentication attempt */
+			continue;
+		}
 		if (res->status == 403) {
 			r = err_set(ERR_AUTH, "registry %s: access to %s denied (403)%s%s%s",
 				    reg->host, reg->repo, reg->cred.user ? " for user '" : "",
@@ -204,6 +261,7 @@ out:
 	if (auth.len)
 		memset(auth.buf, 0, auth.len);
 	strbuf_release(&auth);
+	strbuf_release(&cur);
 	return r;
 }
 
@@ -711,6 +769,8 @@ int oci_registry_open(struct oci_store **out, const char *host, const char *repo
 	reg->host = xstrdup(host);
 	reg->repo = xstrdup(repo);
 	reg->insecure = opts->insecure;
+	reg->redirect_check = opts->redirect_check;
+	reg->redirect_arg = opts->redirect_arg;
 	strbuf_init(&reg->scopes, 0);
 	strbuf_addf(&reg->scopes, "repository:%s:%s", repo, opts->push ? "pull,push" : "pull");
 	{

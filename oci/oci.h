@@ -71,6 +71,15 @@ struct oci_store {
 struct oci_open_opts {
 	bool insecure; /* allow plain HTTP to non-loopback registries */
 	bool push;     /* ask for push access (token scope), create a layout folder */
+	/*
+	 * When set, a registry's redirects (blob GETs sent to storage) are
+	 * followed by the client itself, at most 5, never from https to http,
+	 * and each hop's URL is passed to this first: a non-zero return (with
+	 * err_set) refuses it.  Remote sources check their allow-list here.
+	 * Without it libcurl follows them.
+	 */
+	int (*redirect_check)(void *arg, const char *url);
+	void *redirect_arg;
 };
 
 /* Opens the store a reference names (its tag or digest is not used here). */

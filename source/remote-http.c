@@ -14,32 +14,6 @@
 #define MAX_HOPS 5
 
 /* Resolves a Location header against the URL it came from. */
-static void resolve_location(struct strbuf *out, const char *base, const char *loc)
-{
-	const char *p;
-
-	strbuf_reset(out);
-	if (strstr(loc, "://")) {
-		strbuf_addstr(out, loc);
-	} else if (loc[0] == '/' && loc[1] == '/') {
-		p = strstr(base, "://");
-		strbuf_add(out, base, (size_t)(p - base) + 1);
-		strbuf_addstr(out, loc);
-	} else if (loc[0] == '/') {
-		p = strstr(base, "://");
-		p = p ? p + 3 + strcspn(p + 3, "/?#") : base + strlen(base);
-		strbuf_add(out, base, (size_t)(p - base));
-		strbuf_addstr(out, loc);
-	} else {
-		const char *q = base + strcspn(base, "?#");
-		p = q;
-		while (p > base && p[-1] != '/')
-			p--;
-		strbuf_add(out, base, (size_t)(p - base));
-		strbuf_addstr(out, loc);
-	}
-}
-
 static void add_auth_header(struct strbuf *h, const struct remote_cred *cr)
 {
 	struct oci_cred oc = { 0 };
@@ -114,7 +88,7 @@ static int fetch(struct strbuf *out, struct remote_ctx *c, const char *url, cons
 			}
 			{
 				struct strbuf next = STRBUF_INIT;
-				resolve_location(&next, cur.buf, loc.buf);
+				http_location_resolve(&next, cur.buf, loc.buf);
 				if (!strncasecmp(cur.buf, "https://", 8) && strncasecmp(next.buf, "https://", 8)) {
 					r = err_set(ERR_INVALID, "%s: %s redirects from https to %s", what,
 						    url, next.buf);

@@ -149,6 +149,9 @@ start_registry() {
 			echo "auth:"
 			echo "  htpasswd: {realm: hoist-test, path: $_auth}"
 		fi
+		# More of the registry's own configuration (REGISTRY_CONFIG_EXTRA),
+		# e.g. its redirect storage middleware.
+		[ -z "${REGISTRY_CONFIG_EXTRA:-}" ] || printf '%s\n' "$REGISTRY_CONFIG_EXTRA"
 	} >"$_dir/config.yml"
 	docker-registry serve "$_dir/config.yml" >"$_dir/log" 2>&1 &
 	echo $! >"$_dir/pid"

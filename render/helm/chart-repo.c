@@ -130,27 +130,147 @@ void helm_index_entry_release(struct helm_index_entry *e)
 #define HELM_OCI_CONFIG "application/vnd.cncf.helm.config.v1+json"
 #define HELM_OCI_CHART "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
 
-/*
- * A chart stored as Helm stores it in an OCI registry: the manifest tagged
- * with the chart version ('+' written '_'), its config of Helm's config
- * type, and one layer of Helm's chart content type, the archive.
- */
-static int oci_chart(struct strbuf *tgz, struct remote_ctx *c, const char *repo,
-		     const char *name, const char *version, const char *what)
+/* Each hop of a registry's redirect (blobs sent to storage) must be allowed too. */
+static int oci_redirect_allowed(void *arg, const char *url)
 {
-	const struct remote_pin *pin = NULL;
-	struct strbuf host = STRBUF_INIT, path = STRBUF_INIT, ref = STRBUF_INIT,
-		      tag = STRBUF_INIT, m = STRBUF_INIT, mt = STRBUF_INIT, base = STRBUF_INIT;
-	struct oci_store *st = NULL;
-	struct oci_open_opts oo = { 0 };
+	struct remote_ctx *c = arg;
+	struct strbuf host = STRBUF_INIT;
+	int r = remote_url_host(&host, url);
+
+	if (!r)
+		r = remote_allowed(c, host.buf, "redirect");
+	strbuf_release(&host);
+	return r;
+}
+
+/*
+ * The digest of the chart archive a Helm chart manifest at `tag` names
+ * (its one layer of Helm's chart content type), into `layer`.
+ */
+static int oci_chart_layer(struct oci_store *st, const char *tag, const char *what,
+			   char layer[DIGEST_STR_SIZE])
+{
+	struct strbuf m = STRBUF_INIT, mt = STRBUF_INIT;
 	struct doc_stream *ds = NULL;
 	const struct doc_node *layers;
-	const char *layer = NULL, *p, *slash;
-	char digest[DIGEST_STR_SIZE], got[DIGEST_STR_SIZE];
-	bool stale;
+	const char *cfg, *l = NULL;
+	char digest[DIGEST_STR_SIZE];
 	size_t i;
 	int r;
 
+	r = oci_manifest_get(st, &m, &mt, tag, digest);
+	if (!r)
+		r = doc_parse(&ds, m.buf, m.len, "manifest", NULL);
+	if (r)
+		goto out;
+	cfg = ds->ndocs ? doc_get_str(ds->docs[0], "config", "mediaType", NULL) : NULL;
+	if (!cfg || strcmp(cfg, HELM_OCI_CONFIG)) {
+		r = err_set(ERR_INVALID, "%s: %s:%s is not a Helm chart (config media type %s)",
+			    what, st->name, tag, HELM_OCI_CONFIG);
+		goto out;
+	}
+	layers = doc_map_get(ds->docs[0], "layers");
+	for (i = 0; layers && layers->kind == DOC_SEQ && i < layers->n; i++) {
+		const char *lt = doc_get_str(layers->kids[i], "mediaType", NULL);
+		if (lt && !strcmp(lt, HELM_OCI_CHART))
+			l = doc_get_str(layers->kids[i], "digest", NULL);
+	}
+	if (!l || !digest_is_valid(l)) {
+		r = err_set(ERR_INVALID, "%s: %s:%s has no layer of type %s", what, st->name, tag,
+			    HELM_OCI_CHART);
+		goto out;
+	}
+	snprintf(layer, DIGEST_STR_SIZE, "%s", l);
+out:
+	doc_stream_free(ds);
+	strbuf_release(&m);
+	strbuf_release(&mt);
+	return r;
+}
+
+static int cmp_version_desc(const void *a, const void *b)
+{
+	int c = 0;
+
+	helm_semver_compare(*(char *const *)b, *(char *const *)a, &c);
+	return c;
+}
+
+/*
+ * The versions among a repository's tags that `constraint` allows, highest
+ * first, as Helm's registry client lists them: a tag is a version when it
+ * is a strict semver ("1.2.3", '+' written '_', no leading "v").  *out is
+ * a NULL-terminated array of allocated strings (free each, then it).
+ */
+static int oci_chart_versions(struct oci_store *st, const char *constraint, char ***out,
+			      size_t *n)
+{
+	char **tags = NULL, **v;
+	size_t ntags = 0, i, k = 0;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	r = oci_tags_list(st, &tags, &ntags);
+	if (r)
+		return r;
+	v = xcalloc(ntags + 1, sizeof(*v));
+	for (i = 0; i < ntags; i++) {
+		char *t = xstrdup(tags[i]), *p;
+		bool ok = false;
+
+		for (p = t; *p; p++)
+			if (*p == '_')
+				*p = '+';
+		if (t[0] != 'v' && helm_semver_is_exact(t) &&
+		    (r = helm_semver_matches(constraint, t, &ok)) != 0) {
+			free(t);
+			break;
+		}
+		if (ok)
+			v[k++] = t;
+		else
+			free(t);
+	}
+	oci_tags_free(tags);
+	if (r) {
+		for (i = 0; i < k; i++)
+			free(v[i]);
+		free(v);
+		return r;
+	}
+	qsort(v, k, sizeof(*v), cmp_version_desc);
+	*out = v;
+	*n = k;
+	return 0;
+}
+
+/*
+ * A chart stored as Helm stores it in an OCI registry: the manifest tagged
+ * with the chart version ('+' written '_'), its config of Helm's config
+ * type, and one layer of Helm's chart content type, the archive.  A range
+ * (or no version: the latest) picks the highest tag it allows, as Helm
+ * does; hoist.lock pins the archive's digest.
+ */
+static int oci_chart(struct strbuf *tgz, struct remote_ctx *c, const char *repo,
+		     const char *name, const char *constraint, const char *what)
+{
+	const struct remote_pin *pin = NULL;
+	struct strbuf host = STRBUF_INIT, path = STRBUF_INIT, ref = STRBUF_INIT,
+		      tag = STRBUF_INIT, base = STRBUF_INIT;
+	struct oci_store *st = NULL;
+	struct oci_open_opts oo = { 0 };
+	char **versions = NULL;
+	size_t nversions = 0, i;
+	const char *version, *p, *slash;
+	char layer[DIGEST_STR_SIZE], got[DIGEST_STR_SIZE];
+	bool stale, exact;
+	int r;
+
+	if (!*constraint)
+		constraint = "*";
+	exact = helm_semver_is_exact(constraint);
+	version = constraint;
 	repo_base(&base, repo);
 	p = base.buf + 6;
 	slash = strchr(p, '/');
@@ -160,12 +280,7 @@ static int oci_chart(struct strbuf *tgz, struct remote_ctx *c, const char *repo,
 	}
 	strbuf_add(&host, p, (size_t)(slash - p));
 	strbuf_addf(&path, "%s/%s", slash + 1, name);
-	strbuf_addf(&ref, "%s@%s", name, version);
-	if (!helm_semver_is_exact(version)) {
-		r = err_set(ERR_INVALID, "%s: chart %s of %s: an OCI chart needs an exact version, not '%s' (NEEDSWORK: ranges over OCI tags)",
-			    what, name, base.buf, version);
-		goto out;
-	}
+	strbuf_addf(&ref, "%s@%s", name, constraint);
 	r = remote_allowed(c, host.buf, what);
 	if (!r)
 		r = remote_lock_find(c, REMOTE_CHART, base.buf, ref.buf, &pin, &stale);
@@ -173,7 +288,7 @@ static int oci_chart(struct strbuf *tgz, struct remote_ctx *c, const char *repo,
 		goto out;
 	if (stale) {
 		r = err_set(ERR_VERIFY, "%s: chart %s %s of %s is not pinned in hoist.lock (lock mismatch: run `hoist lock`)",
-			    what, name, version, base.buf);
+			    what, name, constraint, base.buf);
 		goto out;
 	}
 	if (pin && !remote_cache_get(tgz, c, pin->resolved, c->max_download))
@@ -181,36 +296,51 @@ static int oci_chart(struct strbuf *tgz, struct remote_ctx *c, const char *repo,
 	err_clear();
 	if (c->offline) {
 		r = err_set(ERR_NOTFOUND, "%s: chart %s %s of %s is not in the cache, and --offline forbids fetching it",
-			    what, name, version, base.buf);
+			    what, name, constraint, base.buf);
 		goto out;
 	}
-	for (p = version; *p; p++)
-		strbuf_addch(&tag, *p == '+' ? '_' : *p);
-	/* NEEDSWORK: the registry client follows blob redirects without the allow-list. */
+	oo.redirect_check = oci_redirect_allowed;
+	oo.redirect_arg = c;
 	r = oci_registry_open(&st, host.buf, path.buf, &oo);
-	if (!r)
-		r = oci_manifest_get(st, &m, &mt, tag.buf, digest);
-	if (!r)
-		r = doc_parse(&ds, m.buf, m.len, "manifest", NULL);
 	if (r)
 		goto out;
-	if (!ds->ndocs || !doc_get_str(ds->docs[0], "config", "mediaType", NULL) ||
-	    strcmp(doc_get_str(ds->docs[0], "config", "mediaType", NULL), HELM_OCI_CONFIG)) {
-		r = err_set(ERR_INVALID, "%s: %s/%s:%s is not a Helm chart (config media type %s)",
-			    what, host.buf, path.buf, tag.buf, HELM_OCI_CONFIG);
+	if (!exact) {
+		r = oci_chart_versions(st, constraint, &versions, &nversions);
+		if (!r && !nversions)
+			r = err_set(ERR_NOTFOUND, "%s: chart %s: no tag of oci://%s/%s is a version '%s' allows",
+				    what, name, host.buf, path.buf, constraint);
+		if (r)
+			goto out;
+		version = versions[0];
+		if (!pin && !c->allow_floating && !c->relock) {
+			r = err_set(ERR_INVALID, "%s: chart %s version '%s' is a floating range (it resolved to %s today) and hoist.lock does not pin it: run `hoist lock`, or pass --allow-floating",
+				    what, name, constraint, version);
+			goto out;
+		}
+		if (!pin)
+			c->used_floating = true;
+	}
+	for (i = 0;; i++) {
+		strbuf_reset(&tag);
+		for (p = version; *p; p++)
+			strbuf_addch(&tag, *p == '+' ? '_' : *p);
+		r = oci_chart_layer(st, tag.buf, what, layer);
+		if (r)
+			goto out;
+		/* A pinned range takes the allowed version whose archive the pin names. */
+		if (exact || !pin || !strcmp(layer, pin->resolved) || i + 1 >= nversions)
+			break;
+		version = versions[i + 1];
+	}
+	if (pin && strcmp(layer, pin->resolved)) {
+		r = err_set(ERR_VERIFY, "%s: chart %s %s of oci://%s/%s: no allowed version has the archive hoist.lock pins (%s; %s has %s): lock mismatch, run `hoist lock`",
+			    what, name, constraint, host.buf, path.buf, pin->resolved, version, layer);
 		goto out;
 	}
-	layers = doc_map_get(ds->docs[0], "layers");
-	for (i = 0; layers && layers->kind == DOC_SEQ && i < layers->n; i++) {
-		const char *lt = doc_get_str(layers->kids[i], "mediaType", NULL);
-		if (lt && !strcmp(lt, HELM_OCI_CHART))
-			layer = doc_get_str(layers->kids[i], "digest", NULL);
-	}
-	if (!layer || !digest_is_valid(layer)) {
-		r = err_set(ERR_INVALID, "%s: %s/%s:%s has no layer of type %s", what, host.buf,
-			    path.buf, tag.buf, HELM_OCI_CHART);
-		goto out;
-	}
+	/* The manifest names the archive's digest: a cached copy serves without a download. */
+	if (!remote_cache_get(tgz, c, layer, c->max_download))
+		goto done;
+	err_clear();
 	r = oci_blob_get(st, tgz, layer, c->max_download);
 	if (r == ERR_TOOBIG)
 		r = err_set(ERR_TOOBIG, "%s: chart %s %s is larger than %zu bytes (HOIST_REMOTE_MAX_BYTES)",
@@ -230,14 +360,14 @@ done:
 	}
 	remote_ctx_add_pin(c, REMOTE_CHART, base.buf, ref.buf, got);
 out:
+	for (i = 0; i < nversions; i++)
+		free(versions[i]);
+	free(versions);
 	oci_store_free(st);
-	doc_stream_free(ds);
 	strbuf_release(&host);
 	strbuf_release(&path);
 	strbuf_release(&ref);
 	strbuf_release(&tag);
-	strbuf_release(&m);
-	strbuf_release(&mt);
 	strbuf_release(&base);
 	return r;
 }
@@ -351,6 +481,7 @@ int helm_fetch_remote_deps(struct helm_ctx *c, struct chart_file **files, size_t
 	struct chart_meta *meta;
 	struct strbuf tgz = STRBUF_INIT, name = STRBUF_INIT, what = STRBUF_INIT;
 	size_t i, k;
+	bool lock_checked = false;
 	int r = 0;
 
 	if (!cy)
@@ -373,6 +504,13 @@ int helm_fetch_remote_deps(struct helm_ctx *c, struct chart_file **files, size_t
 		if (strncmp(d->repository, "https://", 8) && strncmp(d->repository, "http://", 7) &&
 		    strncmp(d->repository, "oci://", 6))
 			continue; /* file:// and @alias: local, as helm template sees them */
+		/* Helm builds from a Chart.lock only while it matches Chart.yaml. */
+		if (lock && lock->ndocs && !lock_checked) {
+			r = helm_lock_check(cy->data, cy->len, lock->docs[0], where);
+			if (r)
+				break;
+			lock_checked = true;
+		}
 		/* Chart.lock pins the version `helm dependency update` resolved. */
 		deps = lock && lock->ndocs ? doc_map_get(lock->docs[0], "dependencies") : NULL;
 		for (k = 0; deps && deps->kind == DOC_SEQ && k < deps->n; k++) {

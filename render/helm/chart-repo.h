@@ -49,6 +49,18 @@ struct chart_file;
 int helm_fetch_remote_deps(struct helm_ctx *c, struct chart_file **files, size_t *n,
 			   size_t *cap, const char *where);
 
+/*
+ * chart-lock.c: Chart.lock's `digest:` as Helm computes it (sha256 over
+ * the JSON of [Chart.yaml's dependencies, Chart.lock's dependencies]) for
+ * the two lists of dependency mappings, and the check `helm dependency
+ * build` makes: ERR_CONFLICT when Chart.lock's digest differs ("out of
+ * sync").  `lock` is Chart.lock's parsed mapping; `where` names the chart.
+ */
+struct doc_node;
+int helm_lock_digest(char out[72], const struct doc_node *req, const struct doc_node *lock);
+int helm_lock_check(const char *chart_yaml, size_t len, const struct doc_node *lock,
+		    const char *where);
+
 /* Whether `version` satisfies `constraint` (*ok); ERR_INVALID for a bad constraint. */
 int helm_semver_matches(const char *constraint, const char *version, bool *ok);
 /* Compares two versions (-1, 0, 1); ERR_INVALID when one does not parse. */

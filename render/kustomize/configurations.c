@@ -175,8 +175,11 @@ int kust_configurations(struct kbuild *b, const char *dir, const struct doc_node
 			r = kust_read(b, dir, list->kids[i]->str, &data);
 		if (!r)
 			r = doc_parse(&st, data.buf, data.len, path.buf, NULL);
-		for (d = 0; !r && d < st->ndocs; d++)
-			r = add_config(b, st->docs[d]);
+		for (d = 0; !r && d < st->ndocs; d++) {
+			r = kust_schema_config(st->arena, st->docs[d]);
+			if (!r)
+				r = add_config(b, st->docs[d]);
+		}
 		doc_stream_free(st);
 	}
 	strbuf_release(&data);

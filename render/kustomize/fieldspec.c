@@ -74,6 +74,18 @@ static bool is_null(const struct doc_node *n)
 	       (!n->len || !strcmp(n->str, "null") || !strcmp(n->str, "~"));
 }
 
+/* kyaml's IsIdxNumber: strconv.Atoi succeeds and the value is not negative. */
+static bool is_index(const char *s)
+{
+	const char *p = s + (*s == '+' || *s == '-');
+	bool zero = true;
+	size_t n = 0;
+
+	for (; *p >= '0' && *p <= '9'; p++, n++)
+		zero &= *p == '0';
+	return n && !*p && n <= 18 && (*s != '-' || zero);
+}
+
 static int step(struct walk *w, struct doc_node *node, size_t i)
 {
 	struct doc_node *next;
@@ -107,6 +119,20 @@ static int step(struct walk *w, struct doc_node *node, size_t i)
 			i ? w->segs[i - 1] : "the object");
 		strbuf_release(&rest);
 		return ERR_INVALID;
+	}
+	if (is_index(w->segs[i])) {
+		/*
+		 * kyaml reads a number as a list index, and a mapping cannot be
+		 * indexed: kustomize fails ("wrong node kind: expected
+		 * SequenceNode but got MappingNode"), created or not.
+		 */
+		const char *kind = doc_get_str(w->r->node, "kind", NULL);
+		const char *name = doc_get_str(w->r->node, "metadata", "name", NULL);
+
+		return err_set(ERR_INVALID,
+			       "%s %s: field spec path segment '%s' is a list index, but %s holds a mapping (kustomize: wrong node kind: expected SequenceNode but got MappingNode)",
+			       kind ? kind : "?", name ? name : "?", w->segs[i],
+			       i ? w->segs[i - 1] : "the object");
 	}
 	if (i == w->nsegs - 1) {
 		if (!doc_map_get(node, w->segs[i]) && !w->create)

@@ -79,6 +79,8 @@ int kust_generator_configs(struct kbuild *b, struct kresmap *m, const char *dir,
 		if (e->kind != DOC_SCALAR)
 			return err_set(ERR_INVALID, "%s: inline generator configs are not supported yet",
 				       doc_where(e, where, sizeof(where)));
+		if (!*e->str)
+			continue; /* kustomize skips an empty entry (or a null one) */
 		strbuf_reset(&data);
 		strbuf_reset(&path);
 		r = src_path_join(&path, dir, e->str);
@@ -91,8 +93,11 @@ int kust_generator_configs(struct kbuild *b, struct kresmap *m, const char *dir,
 			r = kust_read(b, dir, e->str, &data);
 		if (!r)
 			r = doc_parse(&st, data.buf, data.len, path.buf, NULL);
-		for (d = 0; !r && d < st->ndocs; d++)
-			r = run_config(b, m, dir, path.buf, st->docs[d]);
+		for (d = 0; !r && d < st->ndocs; d++) {
+			r = kust_schema_transformer(st->arena, st->docs[d]);
+			if (!r)
+				r = run_config(b, m, dir, path.buf, st->docs[d]);
+		}
 		doc_stream_free(st);
 	}
 	strbuf_release(&data);

@@ -191,8 +191,20 @@ static int chart_values(struct kbuild *b, struct helm_ctx *c, const char *dir,
 			r = doc_parse(&s, data.buf, data.len, p.buf, NULL);
 		if (!r && s->ndocs && s->docs[0]->kind == DOC_MAP)
 			fv = to_value(c, s->docs[0], 0);
-	} else if (!r && ty != SRC_FILE && file) {
-		r = err_set(ERR_NOTFOUND, "%s: valuesFile not found", p.buf);
+		/*
+		 * kustomize parses the values file to merge valuesInline into it,
+		 * and a file with no document fails there ("could not parse
+		 * values file into rnode: EOF").
+		 */
+		if (!r && !s->ndocs && inl && inl->kind == DOC_MAP && inl->n)
+			r = err_set(ERR_INVALID,
+				    "%s: could not parse values file into rnode: EOF (it has no document to merge valuesInline into)",
+				    p.buf);
+	} else if (!r && ty != SRC_FILE) {
+		/* kustomize resolves the values file (default or not) before anything else. */
+		r = err_set(ERR_NOTFOUND, file ? "%s: valuesFile not found" :
+			    "%s: not found: kustomize needs the chart's values.yaml (or a valuesFile)",
+			    p.buf);
 	}
 	/* The kustomization itself is decoded by sigs.k8s.io/yaml: YAML 1.1 (`yes` is true). */
 	if (!r && inl && inl->kind == DOC_MAP)

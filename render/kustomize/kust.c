@@ -166,7 +166,7 @@ static int parse_kustomization(struct kbuild *b, const char *dir, struct strbuf 
 	if (!r)
 		r = canonical_keys((*st)->docs[0]);
 	if (!r)
-		r = kust_schema_check((*st)->docs[0]);
+		r = kust_schema_check((*st)->arena, (*st)->docs[0]);
 	strbuf_release(&data);
 	return r;
 }
@@ -498,6 +498,8 @@ static int run_transformer_configs(struct kbuild *b, struct kresmap *m, const ch
 				    doc_where(e, where, sizeof(where)));
 			break;
 		}
+		if (!*e->str)
+			continue; /* kustomize skips an empty entry (or a null one) */
 		strbuf_reset(&data);
 		strbuf_reset(&path);
 		r = src_path_join(&path, dir, e->str);
@@ -511,6 +513,9 @@ static int run_transformer_configs(struct kbuild *b, struct kresmap *m, const ch
 			const char *field = NULL;
 			struct kfieldspec *specs = NULL;
 			size_t nspecs = 0;
+
+			if ((r = kust_schema_transformer(st->arena, st->docs[d])))
+				break;
 
 			if (kind && !strcmp(kind, "ReplacementTransformer")) {
 				r = kust_replacements(b, m, dir, doc_map_get(cfg, "replacements"));
@@ -679,8 +684,9 @@ static int build_into(struct kbuild *b, const char *dir, struct kresmap *out,
 	if ((opt_str(k, "namePrefix") || opt_str(k, "nameSuffix")) &&
 	    (r = kust_prefix_suffix(b, out, opt_str(k, "namePrefix"), opt_str(k, "nameSuffix"))))
 		goto out;
-	if ((r = kust_labels(b, out, doc_map_get(k, "commonLabels"), true, true)) ||
-	    (r = run_labels(b, out, doc_map_get(k, "labels"))) ||
+	/* kustomize's label transformer runs each `labels:` entry, then commonLabels. */
+	if ((r = run_labels(b, out, doc_map_get(k, "labels"))) ||
+	    (r = kust_labels(b, out, doc_map_get(k, "commonLabels"), true, true)) ||
 	    (r = kust_annotations(b, out, doc_map_get(k, "commonAnnotations"))) ||
 	    (r = kust_patches_json6902(b, out, dir, doc_map_get(k, "patchesJson6902"))) ||
 	    (r = kust_replicas(b, out, doc_map_get(k, "replicas"))) ||
@@ -720,17 +726,28 @@ static int sort_order(struct kbuild *b, const char *dir, bool *fifo)
 {
 	struct strbuf path = STRBUF_INIT;
 	struct doc_stream *st = NULL;
+	const struct doc_node *so;
 	const char *order;
 	int r;
 
 	*fifo = false;
 	r = parse_kustomization(b, dir, &path, &st);
-	if (!r) {
-		order = doc_get_str(st->docs[0], "sortOptions", "order", NULL);
+	/* schema.c dropped a null sortOptions; any other one must name its order. */
+	if (!r && (so = doc_map_get(st->docs[0], "sortOptions"))) {
+		order = doc_get_str(so, "order", NULL);
 		if (order && !strcmp(order, "fifo"))
 			*fifo = true;
-		else if (order && strcmp(order, "legacy"))
+		else if (!order || strcmp(order, "legacy"))
 			r = err_set(ERR_INVALID, "%s: sortOptions.order must be legacy or fifo",
+				    path.buf);
+		else if (doc_map_get(so, "legacySortOptions"))
+			/* NEEDSWORK: orderFirst/orderLast replace the legacy kind order. */
+			r = err_set(ERR_INVALID,
+				    "%s: sortOptions.legacySortOptions is not supported by hoist's kustomize engine yet",
+				    path.buf);
+		if (!r && *fifo && doc_map_get(so, "legacySortOptions"))
+			r = err_set(ERR_INVALID,
+				    "%s: sortOptions.legacySortOptions is set but the sort order is fifo, not legacy",
 				    path.buf);
 	}
 	doc_stream_free(st);

@@ -244,8 +244,43 @@ void kust_fieldpath_split(const char *path, char ***out, size_t *n);
  * strict JSON decoding does.  kust_schema_replacement does the same,
  * unknown fields allowed, for a replacement read from a file.
  */
-int kust_schema_check(struct doc_node *k);
-int kust_schema_replacement(struct doc_node *n);
+int kust_schema_check(struct arena *a, struct doc_node *k);
+int kust_schema_replacement(struct arena *a, struct doc_node *n);
+/*
+ * The same for a `configurations:` document (kustomize's TransformerConfig):
+ * unknown fields refused, and a number or bool where a string goes (other
+ * than in group, version and kind) turned into its text, as
+ * sigs.k8s.io/yaml's Unmarshal does for a typed target.
+ */
+int kust_schema_config(struct arena *a, struct doc_node *n);
+/*
+ * The same for a `transformers:` or `generators:` config of a built-in
+ * kind (Label-, Annotations-, PrefixSuffix-, ReplacementTransformer,
+ * ConfigMap- and SecretGenerator), unknown fields allowed; kyaml read it
+ * first, so only true and false are bools.  Other kinds are left alone.
+ */
+int kust_schema_transformer(struct arena *a, struct doc_node *n);
+
+/*
+ * yaml11.c: a scalar typed as go-yaml v2 (YAML 1.1) types it, which is how
+ * kustomize reads its own files (sigs.k8s.io/yaml).  kust_y11_resolve
+ * honours quoting and explicit tags, and fails with ERR_INVALID when a
+ * core tag does not fit the text ("!!int abc"); kust_y11_resolve_text
+ * resolves a plain scalar's text.  kust_go_float32_g formats as Go's
+ * strconv.FormatFloat(f, 'g', -1, 32), which sigs.k8s.io/yaml uses for a
+ * float going where a string is expected.
+ */
+enum y11_type { Y11_STR, Y11_NULL, Y11_BOOL, Y11_INT, Y11_UINT, Y11_FLOAT };
+struct y11_value {
+	enum y11_type type;
+	bool b;
+	int64_t i;
+	uint64_t u;
+	double f;
+};
+int kust_y11_resolve(const struct doc_node *n, struct y11_value *out);
+int kust_y11_resolve_text(const char *in, struct y11_value *out);
+void kust_go_float32_g(double f, char *buf, size_t size);
 /* Drops objects annotated config.kubernetes.io/local-config (any value but "false"; at the top, last). */
 void kust_drop_local_config(struct kresmap *m);
 /* patch.c: whether a label selector ("a=b,c in (d),!e") matches `labels`. */

@@ -13,6 +13,8 @@
  * a rename is recorded so name references follow it.
  */
 #include "core/compat.h"
+
+#include <ctype.h>
 #include <regex.h>
 #include "core/arena.h"
 #include "model/doc.h"
@@ -495,6 +497,137 @@ enum patch_kind { PK_ANY, PK_SMP, PK_JSON };
  * One patch: `path` (a file relative to `dir`) or `text` (inline), with an
  * optional target.  `at` is the entry, for messages.
  */
+/*
+ * Strict JSON (RFC 8259), as Go's encoding/json accepts it: kustomize
+ * decodes a patch whose text starts with '[' as JSON, without reading it
+ * as YAML first, so a YAML flow sequence ("[{op: add, ...}]") that our
+ * reader would take is not a JSON patch there.  *p advances past the value.
+ */
+static bool json_ws(const char **p)
+{
+	while (**p == ' ' || **p == '\t' || **p == '\n' || **p == '\r')
+		(*p)++;
+	return true;
+}
+
+static bool json_value(const char **p, unsigned depth)
+{
+	const char *s = *p;
+
+	if (depth > 1000)
+		return false;
+	json_ws(&s);
+	if (*s == '{' || *s == '[') {
+		char close = *s == '{' ? '}' : ']';
+		bool obj = *s == '{', first = true;
+
+		s++;
+		for (;;) {
+			json_ws(&s);
+			if (*s == close && first) {
+				s++;
+				break;
+			}
+			if (obj) {
+				if (*s != '"' || !json_value(&s, depth + 1))
+					return false;
+				json_ws(&s);
+				if (*s++ != ':')
+					return false;
+			}
+			if (!json_value(&s, depth + 1))
+				return false;
+			json_ws(&s);
+			first = false;
+			if (*s == ',') {
+				s++;
+				continue;
+			}
+			if (*s++ != close)
+				return false;
+			break;
+		}
+	} else if (*s == '"') {
+		for (s++; *s != '"'; s++) {
+			if ((unsigned char)*s < 0x20)
+				return false;
+			if (*s != '\\')
+				continue;
+			s++;
+			if (*s == 'u') {
+				for (int k = 1; k <= 4; k++)
+					if (!isxdigit((unsigned char)s[k]))
+						return false;
+				s += 4;
+			} else if (!*s || !strchr("\"\\/bfnrt", *s)) {
+				return false;
+			}
+		}
+		s++;
+	} else if (*s == '-' || (*s >= '0' && *s <= '9')) {
+		if (*s == '-')
+			s++;
+		if (*s == '0')
+			s++;
+		else if (*s >= '1' && *s <= '9')
+			while (*s >= '0' && *s <= '9')
+				s++;
+		else
+			return false;
+		if (*s == '.') {
+			if (!(*++s >= '0' && *s <= '9'))
+				return false;
+			while (*s >= '0' && *s <= '9')
+				s++;
+		}
+		if (*s == 'e' || *s == 'E') {
+			s++;
+			if (*s == '+' || *s == '-')
+				s++;
+			if (!(*s >= '0' && *s <= '9'))
+				return false;
+			while (*s >= '0' && *s <= '9')
+				s++;
+		}
+	} else if (!strncmp(s, "true", 4) || !strncmp(s, "null", 4)) {
+		s += 4;
+	} else if (!strncmp(s, "false", 5)) {
+		s += 5;
+	} else {
+		return false;
+	}
+	*p = s;
+	return true;
+}
+
+/*
+ * kustomize's reading of a patch whose text starts with '[' (after
+ * trimming an inline one): JSON only.  Text that is not JSON fails both
+ * readings ("unable to parse SM or JSON patch"), and an empty list is
+ * both an empty JSON patch and an empty strategic merge patch, which
+ * `patches:` refuses ("illegally qualifies as both an SM and JSON patch"),
+ * and patchesJson6902 too ("patch appears to be empty").
+ */
+static int check_json_text(const char *text, size_t len, enum patch_kind want,
+			   const char *name)
+{
+	const char *p = text, *end;
+
+	if (*p != '[' || want == PK_SMP)
+		return 0;
+	if (strlen(text) != len || !json_value(&p, 0) || (json_ws(&p), *p))
+		return err_set(ERR_INVALID,
+			       "%s: unable to parse SM or JSON patch: it starts with '[' but is not JSON",
+			       name);
+	end = text + 1;
+	json_ws(&end);
+	if (*end == ']')
+		return err_set(ERR_INVALID, want == PK_JSON ? "%s: patch appears to be empty" :
+			       "%s: illegally qualifies as both an SM and JSON patch (an empty list)",
+			       name);
+	return 0;
+}
+
 static int apply_patch(struct kbuild *b, struct kresmap *m, const char *dir, const char *path,
 		       const char *text, const struct doc_node *target,
 		       const struct patch_opts *o, enum patch_kind want, const struct doc_node *at)
@@ -514,6 +647,14 @@ static int apply_patch(struct kbuild *b, struct kresmap *m, const char *dir, con
 	} else {
 		strbuf_addf(&name, "inline patch at %s", doc_where(at, where, sizeof(where)));
 		rc = strbuf_addstr(&data, text);
+	}
+	if (!rc) {
+		/* An inline patch is trimmed first; a file is read as it is. */
+		const char *lead = data.buf;
+
+		while (!path && (*lead == ' ' || *lead == '\t' || *lead == '\n' || *lead == '\r'))
+			lead++;
+		rc = check_json_text(lead, data.len - (size_t)(lead - data.buf), want, name.buf);
 	}
 	if (!rc)
 		rc = doc_parse(&st, data.buf, data.len, name.buf, NULL);

@@ -173,6 +173,15 @@ static struct doc_node *new_for_next(struct arena *a, const char *next, enum doc
 	return doc_new_scalar(a, "", 0, DOC_STYLE_PLAIN);
 }
 
+static int need_seq(const struct doc_node *n);
+
+static bool is_null_node(const struct doc_node *n)
+{
+	struct doc_value v;
+
+	return !n->tag && !doc_resolve(n, &v) && v.type == DOC_T_NULL;
+}
+
 /*
  * kyaml's PathGetter: *out is the slot of the node at `parts`, or NULL
  * when absent.  With `create` (the kind of the value to be written),
@@ -193,6 +202,9 @@ static int path_get(struct arena *a, struct doc_node **root, char **parts, size_
 		if (!strcmp(part, "*"))
 			return err_set(ERR_INVALID, "wildcard is not supported in PathGetter");
 		if (is_index(part, &idx)) {
+			/* kyaml's doIdx: a null is missing, a mapping or scalar an error. */
+			if (cur->kind != DOC_SEQ && !(cur->kind == DOC_SCALAR && is_null_node(cur)))
+				return need_seq(cur);
 			if (cur->kind != DOC_SEQ || idx >= cur->n)
 				return 0;
 			slot = &cur->kids[idx];
@@ -775,10 +787,10 @@ static int run_file(struct kbuild *b, struct kresmap *m, const char *dir, const 
 	d = st->ndocs ? st->docs[0] : NULL;
 	if (d && d->kind == DOC_SEQ) {
 		for (i = 0; !r && i < d->n; i++)
-			if (!(r = kust_schema_replacement(d->kids[i])))
+			if (!(r = kust_schema_replacement(st->arena, d->kids[i])))
 				r = run_one(b, m, d->kids[i]);
 	} else if (d && d->kind == DOC_MAP) {
-		r = kust_schema_replacement(st->docs[0]);
+		r = kust_schema_replacement(st->arena, st->docs[0]);
 		if (!r)
 			r = run_one(b, m, d);
 	} else {

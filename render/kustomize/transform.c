@@ -547,12 +547,21 @@ int kust_images(struct kbuild *b, struct kresmap *m, const struct doc_node *imag
 	for (i = 0; i < images->n; i++) {
 		const struct doc_node *e = images->kids[i];
 		struct image_rule *ru = &rules[n];
+		struct doc_value ev;
 
+		/*
+		 * A null entry is Go's zero Image and a missing name the empty
+		 * one: kustomize matches it as the pattern "" (no real image).
+		 */
+		if (e->kind == DOC_SCALAR && !e->tag && !doc_resolve(e, &ev) && ev.type == DOC_T_NULL)
+			continue;
 		ru->name = doc_get_str(e, "name", NULL);
 		ru->new_name = doc_get_str(e, "newName", NULL);
 		ru->new_tag = doc_get_str(e, "newTag", NULL);
 		ru->digest = doc_get_str(e, "digest", NULL);
-		if (e->kind != DOC_MAP || !ru->name || !*ru->name) {
+		if (e->kind == DOC_MAP && !ru->name)
+			ru->name = "";
+		if (e->kind != DOC_MAP || !ru->name) {
 			r = err_set(ERR_INVALID, "%s: an images entry needs a name",
 				    doc_where(e, where, sizeof(where)));
 			goto out;
@@ -651,6 +660,9 @@ int kust_replicas(struct kbuild *b, struct kresmap *m, const struct doc_node *re
 		const struct doc_node *count = doc_map_get(e, "count");
 		struct doc_value v;
 
+		/* No count is Go's zero value, as `count: ~` (schema.c dropped that) is. */
+		if (!count && name && e->kind == DOC_MAP)
+			count = doc_new_scalar(b->arena, "0", 1, DOC_STYLE_PLAIN);
 		if (!name || !count || count->kind != DOC_SCALAR || doc_resolve(count, &v) ||
 		    v.type != DOC_T_INT)
 			return err_set(ERR_INVALID, "%s: a replicas entry needs a name and an integer count",

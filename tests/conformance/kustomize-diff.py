@@ -7,7 +7,9 @@ Each case is a small tree: a base with a few objects, an optional component,
 and an overlay drawing on every built-in transformer and generator
 (prefix/suffix, namespace, labels, annotations, images, replicas, patches of
 the three kinds, generators with options, replacements, vars,
-configurations).  Both tools build the overlay; the output, or the fact of
+configurations), with now and then a scalar of another YAML 1.1 type
+(yes, on, 0x10, 1.5, ~, a tag, a quoted number) put where a string, bool
+or integer goes, or as a key.  Both tools build the overlay; the output, or the fact of
 failing, must be the same.  On a difference it prints the seed, shrinks the
 case (dropping overlay fields one at a time while the difference stays) and
 prints the smallest one.  Ends with "N passed, N failed".
@@ -86,11 +88,27 @@ def dump(x, ind=0):
     return pad + scalar(x) + "\n"
 
 
+class Raw(str):
+    """A scalar written as it is, unquoted: YAML 1.1 typing applies to it."""
+
+
+# What a kustomization may hold where a string, a bool or an integer goes:
+# kustomize reads its files with YAML 1.1 rules and decodes them through
+# JSON into typed structs, so each is accepted or refused by its field.
+RAW_SCALARS = ["yes", "no", "on", "Off", "y", "N", "true", "FALSE", "123", "-7", "0x10",
+               "017", "0o17", "1_0", "1.5", "3.0", "1e3", "~", "null", "", '"123"', '"yes"',
+               "!!str 7", "!!int 5", "!custom 9", "2001-12-14", ".inf", "08"]
+
+
 def q(s):
+    if isinstance(s, Raw):
+        return str(s)
     return '"%s"' % s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") if isinstance(s, str) else str(s)
 
 
 def scalar(v):
+    if isinstance(v, Raw):
+        return str(v)
     if v is True:
         return "true"
     if v is False:
@@ -195,8 +213,45 @@ def make_case(seed):
         ov["configurations"] = ["cfg.yaml"]
     if rng.random() < 0.2:
         ov["sortOptions"] = {"order": rng.choice(["legacy", "fifo"])}
+    # Scalars of other types: drawn from their own generator, so the rest
+    # of each case stays what it was before this was added.
+    mut = random.Random(seed ^ 0x5CA1A5)
+    if "commonLabels" in ov and "labels" in ov and mut.random() < 0.5:
+        # One key in both: kustomize applies labels: first, commonLabels last.
+        ov["labels"][0]["pairs"]["env"] = "from-labels"
+    if mut.random() < 0.25:
+        for _ in range(mut.choice([1, 1, 2])):
+            retype(mut, ov)
     files["overlay/kustomization.yaml"] = dump(ov)
     return files
+
+
+def retype(rng, ov):
+    """Replaces one scalar of the overlay (or a label key) by one of RAW_SCALARS."""
+    slots = []
+
+    def walk(x, top):
+        items = x.items() if isinstance(x, dict) else enumerate(x)
+        for k, v in items:
+            if top and k in ("resources", "components", "configurations"):
+                continue
+            if isinstance(v, (dict, list)):
+                walk(v, False)
+            else:
+                slots.append((x, k))
+            if isinstance(x, dict) and not top and isinstance(k, str) and rng.random() < 0.1:
+                slots.append((x, ("key", k)))
+
+    walk(ov, True)
+    if not slots:
+        return
+    x, k = rng.choice(slots)
+    raw = Raw(rng.choice(RAW_SCALARS))
+    if isinstance(k, tuple):
+        if k[1] in x:
+            x[Raw(raw or "~")] = x.pop(k[1])
+    else:
+        x[k] = raw
 
 
 def run_case(args, files, workdir):

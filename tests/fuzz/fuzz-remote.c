@@ -4,8 +4,9 @@
  * pushed file) and netrc text.
  *
  * The first byte picks the parser (0: URL, 1: lock, 2: netrc, 3: a Helm
- * repository's index.yaml, with a constraint or a digest); the rest is
- * its input.  Errors are fine; crashes, leaks and sanitizer reports are
+ * repository's index.yaml, with a constraint or a digest, 4: a chart's
+ * Chart.yaml and Chart.lock, split at a "--8<--" line, whose digest is
+ * checked); the rest is its input.  Errors are fine; crashes, leaks and sanitizer reports are
  * not.  A lock that parses must format and parse back to the same text.
  */
 #include "core/compat.h"
@@ -13,6 +14,7 @@
 #include "source/remote.h"
 #include "core/strbuf.h"
 #include "render/helm/chart-repo.h"
+#include "model/doc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -44,7 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!size)
 		return 0;
 	strbuf_add(&in, data + 1, size - 1);
-	switch (data[0] % 4) {
+	switch (data[0] % 5) {
 	case 0:
 		if (strlen(in.buf) == in.len)
 			one_url(in.buf);
@@ -95,6 +97,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				       "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
 				       &e))
 			helm_index_entry_release(&e);
+		break;
+	}
+	case 4: {
+		const char *cut = strstr(in.buf, "\n--8<--\n");
+		struct doc_stream *lock = NULL;
+
+		if (!cut || strlen(in.buf) != in.len)
+			break;
+		if (!doc_parse(&lock, cut + 8, in.len - (size_t)(cut + 8 - in.buf), "fuzz/Chart.lock",
+			       NULL) &&
+		    lock->ndocs)
+			helm_lock_check(in.buf, (size_t)(cut - in.buf) + 1, lock->docs[0], "fuzz");
+		doc_stream_free(lock);
 		break;
 	}
 	}

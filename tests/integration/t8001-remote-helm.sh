@@ -6,7 +6,9 @@
 # manifests are what the Helm oracle renders from the same archive with the
 # same values; the artifact records the pin; the cache serves the charts
 # once the server is gone; a tampered archive, a floating range without a
-# lock and an oversized archive are refused with nothing published.
+# lock and an oversized archive are refused with nothing published.  Charts
+# in an OCI registry (Helm's media types) at an exact version and at a
+# range over the registry's tags.
 . "$(dirname "$0")/../lib.sh"
 
 start_registry R
@@ -83,6 +85,21 @@ index() {
 	EOF
 }
 
+# chart_lock CONSTRAINT VERSION: Chart.lock as `helm dependency update`
+# writes it for umbrella's one dependency; its digest is Helm's: sha256
+# over Go's json.Marshal of [Chart.yaml's dependencies, the lock's].
+chart_lock() {
+	python3 - "$REPO" "$1" "$2" <<-\EOF
+	import hashlib, json, sys
+	repo, want, got = sys.argv[1:]
+	req = [{"name": "mychart", "version": want, "repository": repo}]
+	lock = [{"name": "mychart", "version": got, "repository": repo}]
+	d = hashlib.sha256(json.dumps([req, lock], separators=(",", ":")).encode()).hexdigest()
+	print("dependencies:\n- name: mychart\n  repository: \"%s\"\n  version: %s\n"
+	      "digest: sha256:%s\ngenerated: \"2026-01-02T03:04:05Z\"" % (repo, got, d))
+	EOF
+}
+
 test_expect_success 'setup: a chart repository with mychart 1.2.3, 1.2.5 and 1.3.0' '
 	mkdir -p "$SRV/files/charts" &&
 	chart 1.2.3 one && chart 1.2.5 two && chart 1.3.0 three && index &&
@@ -94,7 +111,7 @@ test_expect_success 'setup: apps naming the chart at 1.2.3 and at ~1.2' '
 	git clone -q server.git work 2>/dev/null &&
 	mkdir -p work/web work/ranged work/umbrella/templates &&
 	printf "apiVersion: v2\nname: umbrella\nversion: 0.1.0\ndependencies:\n- name: mychart\n  version: \"~1.2\"\n  repository: \"$REPO\"\n" >work/umbrella/Chart.yaml &&
-	printf "dependencies:\n- name: mychart\n  repository: \"$REPO\"\n  version: 1.2.3\ndigest: sha256:0000000000000000000000000000000000000000000000000000000000000000\ngenerated: \"2026-01-02T03:04:05Z\"\n" >work/umbrella/Chart.lock &&
+	chart_lock "~1.2" 1.2.3 >work/umbrella/Chart.lock &&
 	printf "mychart:\n  msg: from-parent\n" >work/umbrella/values.yaml &&
 	printf "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: {{ .Release.Name }}-own}\n" >work/umbrella/templates/own.yaml &&
 	printf "msg: prod\n" >work/web/values.yaml &&
@@ -160,6 +177,17 @@ test_expect_success 'a chart dependency from a repository is fetched at the vers
 	fi &&
 	test_expect_code 1 hoist template umbrella work/umbrella 2>err &&
 	test_grep "missing in charts/ directory: mychart" err
+'
+
+test_expect_success 'refused: a Chart.lock out of sync with Chart.yaml (as helm dependency build)' '
+	cp -r work/umbrella stale &&
+	sed -i "s/~1.2/~1.3/" stale/Chart.yaml &&
+	test_expect_code 1 hoist template umbrella stale --allow-remote "$H" 2>err &&
+	test_grep "the lock file (Chart.lock) is out of sync with the dependencies file (Chart.yaml)" err &&
+	test_grep "run helm dependency update" err &&
+	chart_lock "~1.3" 1.3.0 >stale/Chart.lock &&
+	hoist template umbrella stale --allow-remote "$H" --allow-floating >stale.out &&
+	test_grep "chart: mychart-1.3.0" stale.out
 '
 
 test_expect_success 'kustomize helmCharts: with repo: pulls the chart; the same as the chart vendored in charts/' '
@@ -266,12 +294,39 @@ test_expect_success 'refused: a chart repository on a host that is not allowed' 
 	git -C work reset -q --hard HEAD~1
 '
 
-test_expect_success 'an OCI chart needs an exact version' '
+test_expect_success 'an OCI chart at a semver range: the highest tag it allows, pinned by hoist.lock' '
+	push_oci_chart "$SRV/files/charts/mychart-1.2.5.tgz" 1.2.5 &&
+	push_oci_chart "$SRV/files/charts/mychart-1.3.0.tgz" 1.3.0 &&
 	sed -i "s|chart: \"oci://$REGISTRY_R/charts/mychart\", version: \"1.2.3\"|chart: \"oci://$REGISTRY_R/charts/mychart\", version: \"~1.2\"|" work/hoist.yaml &&
 	git -C work commit -qam oci-range &&
-	test_expect_code 1 hoist publish --repo work --dry-run --allow-floating 2>err &&
-	test_grep "an OCI chart needs an exact version, not .~1.2." err &&
-	git -C work reset -q --hard HEAD~1
+	test_expect_code 1 hoist publish --repo work --dry-run 2>err &&
+	test_grep "chart mychart ~1.2 of oci://$REGISTRY_R/charts is not pinned in hoist.lock (lock mismatch" err &&
+	(cd work && hoist lock 2>/dev/null) &&
+	test_grep "ref: \"mychart@~1.2\"" work/hoist.lock &&
+	git -C work add hoist.lock && git -C work commit -qm oci-range-lock &&
+	chart 1.2.9 nine && mv "$SRV/files/charts/mychart-1.2.9.tgz" oci-1.2.9.tgz &&
+	push_oci_chart oci-1.2.9.tgz 1.2.9 &&
+	git -C work push -q origin main 2>push-range.err &&
+	hoist pull "$REGISTRY_R/acme/ociweb:dev" -o po2 &&
+	test_grep "chart: mychart-1.2.5" po2/manifests.yaml &&
+	d=$(sha256sum "$SRV/files/charts/mychart-1.2.5.tgz" | cut -d" " -f1) &&
+	test_grep "\"digest\":\"sha256:$d\",\"kind\":\"chart\",\"ref\":\"mychart@~1.2\",\"url\":\"oci://$REGISTRY_R/charts\"" po2/hoist.json &&
+	oracle_cmp "$SRV/files/charts/mychart-1.2.5.tgz" ociweb work/web/values.yaml po2/manifests.yaml &&
+	(cd work && hoist lock 2>/dev/null) &&
+	d=$(sha256sum oci-1.2.9.tgz | cut -d" " -f1) &&
+	test_grep "digest: sha256:$d" work/hoist.lock
+'
+
+test_expect_success 'refused: an OCI range without a lock floats; one no tag satisfies' '
+	mkdir -p ocik &&
+	printf "helmCharts:\n- {name: mychart, repo: \"oci://$REGISTRY_R/charts\", version: \"~1.2\", releaseName: k}\n" >ocik/kustomization.yaml &&
+	test_expect_code 1 hoist render ocik --allow-remote "$REGISTRY_R" 2>err &&
+	test_grep "chart mychart version .~1.2. is a floating range (it resolved to 1.2.9 today)" err &&
+	hoist render ocik --allow-remote "$REGISTRY_R" --allow-floating >ocik.out &&
+	test_grep "chart: mychart-1.2.9" ocik.out &&
+	printf "helmCharts:\n- {name: mychart, repo: \"oci://$REGISTRY_R/charts\", version: \">=2.0\", releaseName: k}\n" >ocik/kustomization.yaml &&
+	test_expect_code 1 hoist render ocik --allow-remote "$REGISTRY_R" --allow-floating 2>err &&
+	test_grep "no tag of oci://$REGISTRY_R/charts/mychart is a version .>=2.0. allows" err
 '
 
 test_done

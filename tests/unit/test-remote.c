@@ -11,6 +11,7 @@
 #include "source/remote.h"
 #include "core/strbuf.h"
 #include "render/helm/chart-repo.h"
+#include "model/doc.h"
 
 struct url_case {
 	const char *in, *clone, *host, *path, *ref;
@@ -257,6 +258,81 @@ static void helm_index_picks_the_highest_allowed_version(void **state)
 	assert_false(helm_semver_is_exact(">=1.2.3"));
 }
 
+/*
+ * Chart.lock's digest: the expected values are digests Helm itself wrote
+ * (bitnami's redis, nginx and postgresql charts, Chart.lock of August 2025,
+ * for these dependency lists).
+ */
+/* A chart using every field of a dependency (see chart_lock_digest_is_helms). */
+static const char full_cy[] = "apiVersion: v2\n"
+		"name: app\n"
+		"version: 0.1.0\n"
+		"dependencies:\n"
+		"- name: common\n"
+		"  repository: oci://registry.example/charts\n"
+		"  version: 2.x.x\n"
+		"  condition: common.enabled\n"
+		"  tags: [a, \"b<c\"]\n"
+		"  enabled: true\n"
+		"  import-values:\n"
+		"  - child: x\n"
+		"    parent: y\n"
+		"  - data\n"
+		"  alias: c\n"
+		"- name: local\n"
+		"  repository: file://../local\n";
+static const char full_cl[] = "dependencies:\n"
+		"- name: common\n"
+		"  repository: oci://registry.example/charts\n"
+		"  version: 2.31.4\n"
+		"- name: local\n"
+		"  repository: file://../local\n"
+		"  version: 0.1.0\n"
+		"digest: sha256:7733eeb3925648c85e9ac5046fa1a4e40d880bb60f2fabdebc99424d2e3f5aef\n"
+		"generated: \"2026-01-01T00:00:00Z\"\n";
+
+static void chart_lock_digest_is_helms(void **state)
+{
+	static const char cy[] = "apiVersion: v2\nname: redis\nversion: 23.1.1\n"
+				 "dependencies:\n- name: common\n"
+				 "  repository: oci://registry-1.docker.io/bitnamicharts\n"
+				 "  tags:\n  - bitnami-common\n  version: 2.x.x\n";
+	static const char cl[] = "dependencies:\n- name: common\n"
+				 "  repository: oci://registry-1.docker.io/bitnamicharts\n"
+				 "  version: 2.31.4\n"
+				 "digest: sha256:fc442e77200e1914dd46fe26490dcf62f44caa51db673c2f8e67d5319cd4c163\n"
+				 "generated: \"2025-08-13T18:17:23.415861424Z\"\n";
+	struct doc_stream *y = NULL, *l = NULL;
+	struct strbuf other = STRBUF_INIT;
+	char got[72];
+
+	(void)state;
+	assert_int_equal(doc_parse(&y, cy, strlen(cy), "Chart.yaml", NULL), 0);
+	assert_int_equal(doc_parse(&l, cl, strlen(cl), "Chart.lock", NULL), 0);
+	assert_int_equal(helm_lock_digest(got, doc_map_get(y->docs[0], "dependencies"),
+					  doc_map_get(l->docs[0], "dependencies")), 0);
+	assert_string_equal(got, "sha256:fc442e77200e1914dd46fe26490dcf62f44caa51db673c2f8e67d5319cd4c163");
+	assert_int_equal(helm_lock_check(cy, strlen(cy), l->docs[0], "redis"), 0);
+	/* Chart.yaml moved on (another range): the lock is out of sync. */
+	strbuf_addstr(&other, cy);
+	other.buf[other.len - 2] = 'y';
+	assert_int_equal(helm_lock_check(other.buf, other.len, l->docs[0], "redis"), ERR_CONFLICT);
+	assert_non_null(strstr(err_msg(), "out of sync with the dependencies file (Chart.yaml)"));
+	strbuf_release(&other);
+	doc_stream_free(y);
+	doc_stream_free(l);
+	y = l = NULL;
+	/*
+	 * Every field of a dependency, in Helm's order, with Go's escaping of
+	 * '<': the digest computed by Python's json module (escaping as Go's).
+	 */
+	assert_int_equal(doc_parse(&y, full_cy, strlen(full_cy), "Chart.yaml", NULL), 0);
+	assert_int_equal(doc_parse(&l, full_cl, strlen(full_cl), "Chart.lock", NULL), 0);
+	assert_int_equal(helm_lock_check(full_cy, strlen(full_cy), l->docs[0], "app"), 0);
+	doc_stream_free(y);
+	doc_stream_free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -270,6 +346,7 @@ int main(void)
 		cmocka_unit_test(lock_refuses_bad_pins_with_position),
 		cmocka_unit_test(netrc_gives_credentials_per_host),
 		cmocka_unit_test(helm_index_picks_the_highest_allowed_version),
+		cmocka_unit_test(chart_lock_digest_is_helms),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
