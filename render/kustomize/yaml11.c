@@ -154,8 +154,15 @@ int kust_y11_resolve(const struct doc_node *n, struct y11_value *out)
 		return 0; /* a tag go-yaml v2 does not resolve: the text, as a string */
 	if (!tag && n->style != DOC_STYLE_PLAIN && n->style != DOC_STYLE_ANY)
 		return 0;
-	if (tag && (!strcmp(tag, "str") || !strcmp(tag, "binary") || !strcmp(tag, "timestamp")))
-		return 0; /* NEEDSWORK: !!binary is base64 go-yaml v2 decodes */
+	/*
+	 * go-yaml v2 decodes a !!binary scalar's base64 into the string;
+	 * hoist does not, so it refuses one rather than use the base64 text.
+	 */
+	if (tag && !strcmp(tag, "binary"))
+		return err_set(ERR_INVALID, "%s: a !!binary scalar is not supported here",
+			       doc_where(n, where, sizeof(where)));
+	if (tag && (!strcmp(tag, "str") || !strcmp(tag, "timestamp")))
+		return 0;
 	if (tag && strcmp(tag, "null") && strcmp(tag, "bool") && strcmp(tag, "int") &&
 	    strcmp(tag, "float"))
 		return 0;

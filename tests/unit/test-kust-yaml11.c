@@ -110,6 +110,14 @@ static void kustomization_fields_take_what_their_go_type_takes(void **state)
 	st = NULL;
 	assert_int_equal(schema("commonAnnotations: {\"yes\": x}\n", &st), 0);
 	doc_stream_free(st);
+	st = NULL;
+	/*
+	 * kubectl kustomize decodes `namePrefix: !!binary aGVsbG8t` to
+	 * "hello-"; hoist does not decode base64, so it refuses.
+	 */
+	assert_int_equal(schema("namePrefix: !!binary aGVsbG8t\n", &st), ERR_INVALID);
+	assert_non_null(strstr(err_msg(), "kustomization.yaml:1:13: a !!binary scalar is not supported"));
+	doc_stream_free(st);
 }
 
 int main(void)
