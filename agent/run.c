@@ -28,7 +28,6 @@ struct run_app {
 	struct run *run;
 	const struct agent_app *app;
 	struct sign_key *key; /* verifyKey, loaded once */
-	struct drift *drift;  /* the app's watcher (NULL: drift: ignore) */
 	pthread_t thread;
 	bool started;
 	pthread_cond_t cv;
@@ -51,6 +50,7 @@ struct run {
 	pthread_mutex_t mu;
 	bool stop; /* guarded by mu */
 	struct server *srv;
+	struct drift *drift; /* every app's watches (NULL: all drift: ignore) */
 	char *push_dir;
 };
 
@@ -551,10 +551,10 @@ int run_start(struct run **out, struct agent *ag, const struct run_opts *o)
 			goto fail;
 		}
 		ra->started = true;
-		rc = drift_start(&ra->drift, ag, ra->app);
-		if (rc)
-			goto fail;
 	}
+	rc = drift_start(&r->drift, ag);
+	if (rc)
+		goto fail;
 	*out = r;
 	return 0;
 fail:
@@ -575,8 +575,7 @@ void run_stop(struct run *r)
 		pthread_cond_signal(&r->apps[i].cv);
 	}
 	pthread_mutex_unlock(&r->mu);
-	for (i = 0; i < r->n; i++)
-		drift_stop(r->apps[i].drift);
+	drift_stop(r->drift);
 	/* The server goes after the apps' threads: it calls into their state. */
 	for (i = 0; i < r->n; i++)
 		if (r->apps[i].started)

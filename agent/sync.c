@@ -59,6 +59,7 @@ struct item {
 	size_t order;                    /* position after the legacy kind sort */
 	struct strbuf body;              /* the apply body (JSON) */
 	const struct doc_node *live;     /* last known live object, NULL: absent */
+	char rv[64];                     /* its resourceVersion, kept when `live` is dropped */
 	struct doc_stream *live_own;     /* its stream, when not a page of a LIST */
 	enum item_state st;
 	bool applied;
@@ -422,11 +423,23 @@ static bool subset(const struct doc_node *want, const struct doc_node *live)
 	return true;
 }
 
+/*
+ * Remembers the resourceVersion of what the server last showed us of the
+ * object: the drift watcher checks what changed after that (drift.c).
+ */
+static void item_seen(struct item *it, const struct doc_node *live)
+{
+	const char *rv = doc_get_str(live, "metadata", "resourceVersion", NULL);
+
+	xsnprintf(it->rv, sizeof(it->rv), "%s", rv && strlen(rv) < sizeof(it->rv) ? rv : "");
+}
+
 static void set_live(struct item *it, struct doc_stream *s)
 {
 	doc_stream_free(it->live_own);
 	it->live_own = s;
 	it->live = s->docs[0];
+	item_seen(it, it->live);
 }
 
 static int item_name_cmp(const void *a, const void *b)
@@ -551,6 +564,7 @@ static int list_live(struct sync_ctx *c, bool *found, bool *absent)
 				doc_stream_free((*hit)->live_own);
 				(*hit)->live_own = NULL;
 				(*hit)->live = items->kids[j];
+				item_seen(*hit, (*hit)->live);
 				found[*hit - c->items] = true;
 			}
 		}
@@ -1106,6 +1120,7 @@ static void record_objects(struct sync_ctx *c)
 		v[i].health_message = it->health == HEALTH_HEALTHY ? NULL : it->reason.buf;
 		v[i].body = it->body.buf;
 		v[i].applied = it->applied;
+		v[i].rv = it->rv;
 	}
 	appstate_set_objects(c->ag, c->app, v, c->n);
 	free(v);
