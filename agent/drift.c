@@ -2,14 +2,18 @@
  * drift.c - drift detection through watches.  See drift.h.
  *
  * One thread watches for every app whose drift policy is not `ignore`.
- * It watches the kinds of each app's objects (those its last sync
- * recorded): one watch per app and resource, across namespaces, with the
- * label selector hoist.dev/app=APP.  Every app's watches share one libcurl
- * multi handle, so against a server that speaks HTTP/2 they are streams of
- * one connection (over HTTP/1.1 each watch still needs its own), and one
- * API client (its own connection) makes every app's LISTs and checks.  A
- * thread, a multi handle and connections per app cost 7.6 MB of an idle
- * agent's 12 MB of anonymous memory with 20 apps (docs/testing.md).
+ * It watches the resources of the apps' objects (those each app's last
+ * sync recorded): one watch per resource for all the apps that have
+ * objects of it, across namespaces, with the label selector
+ * "hoist.dev/app in (APP,...)", as an informer watches a resource for
+ * every object it cares about.  Events go to the apps whose objects they
+ * name.  The watches share one libcurl multi handle, so against a server
+ * that speaks HTTP/2 they are streams of one connection (over HTTP/1.1
+ * each needs its own), and one API client (its own connection) makes the
+ * LISTs and checks of every app.  A thread, a multi handle and a watch
+ * per resource for each app cost 7.6 MB of an idle agent's 12 MB of
+ * anonymous memory with 20 apps (docs/testing.md), and the API server a
+ * watch for each.
  *
  * A watch starts from the resourceVersion of a LIST and goes on from the
  * last resourceVersion seen (bookmarks move it while nothing changes).  A
@@ -47,10 +51,20 @@ struct pending {
 	bool deleted;
 };
 
+/* An app that has objects of a stream's resource. */
+struct member {
+	size_t app;  /* index into drift.apps */
+	bool fresh;  /* its objects changed since the stream last listed */
+};
+
+/* One watch: a resource, for every app with objects of it. */
 struct stream {
-	struct app_watch *w;
+	struct drift *d;
 	struct kube_resource res;
-	char *api_version, *kind; /* of the app's objects of this resource */
+	char *api_version, *kind; /* of the apps' objects of this resource */
+	char *selector;           /* hoist.dev/app in (...) */
+	struct member *m;
+	size_t nm;
 	char rv[64];
 	struct watch_buf buf;
 	CURL *h;
@@ -58,6 +72,7 @@ struct stream {
 	char errbuf[CURL_ERROR_SIZE];
 	bool relist;   /* list again before the next watch */
 	bool running;
+	bool keep;     /* still wanted by the last rebuild */
 	long retry_at; /* monotonic ms: do not reopen before */
 };
 
@@ -65,11 +80,9 @@ struct stream {
 struct app_watch {
 	struct drift *d;
 	const struct agent_app *app;
-	struct stream *s; /* one per resource of its objects */
-	size_t ns;
 	struct app_object_ref *objs;
 	size_t nobjs;
-	unsigned gen; /* of objs (appstate_generation); 0: nothing watched */
+	unsigned gen; /* of objs (appstate_generation); 0: nothing recorded yet */
 	struct pending *pend;
 	size_t npend, pend_alloc;
 	long last_event_ms;
@@ -81,11 +94,16 @@ struct drift {
 	bool started;
 	int stop; /* atomic */
 	struct kube *k; /* LISTs, checks and corrections of every app */
-	CURLM *multi;   /* every app's watches */
+	CURLM *multi;   /* every watch */
 	char *auth;
 	struct app_watch *apps;
 	size_t napps;
+	struct stream **s; /* pointers: a stream's address is its handle's private data */
+	size_t ns, s_alloc;
 };
+
+/* Above this many bytes of app names, a watch selects hoist.dev/app (any app) instead. */
+#define DRIFT_SELECTOR_MAX 2048
 
 static bool stopped(struct drift *d)
 {
@@ -108,6 +126,11 @@ static bool same_group(const char *av, const char *group)
 	return strlen(group) == gl && !strncmp(av, group, gl);
 }
 
+static bool of_stream(const struct app_object_ref *o, const struct stream *s)
+{
+	return !strcmp(o->kind, s->kind) && same_group(o->api_version, s->res.group);
+}
+
 static const struct app_object_ref *find_obj(struct app_watch *w, const struct stream *s,
 					     const char *ns, const char *name)
 {
@@ -115,8 +138,8 @@ static const struct app_object_ref *find_obj(struct app_watch *w, const struct s
 
 	for (i = 0; i < w->nobjs; i++) {
 		const struct app_object_ref *o = &w->objs[i];
-		if (!strcmp(o->kind, s->kind) && !strcmp(o->name, name) &&
-		    !strcmp(o->ns, s->res.namespaced ? ns : "") && same_group(o->api_version, s->res.group))
+		if (!strcmp(o->name, name) && !strcmp(o->ns, s->res.namespaced ? ns : "") &&
+		    of_stream(o, s))
 			return o;
 	}
 	return NULL;
@@ -154,15 +177,22 @@ static void pending_clear(struct app_watch *w)
 	w->npend = 0;
 }
 
-/* One event of a stream. */
+/* Warnings of a stream name the first of its apps (a log line names one app). */
+static const char *stream_app(const struct stream *s)
+{
+	return s->nm ? s->d->apps[s->m[0].app].app->name : NULL;
+}
+
+/* One event of a stream: pending for each app whose object it names. */
 static void on_event(struct stream *s, const char *line, size_t len)
 {
-	struct app_watch *w = s->w;
+	struct drift *d = s->d;
 	struct watch_event ev;
-	const struct app_object_ref *o;
+	size_t i;
 
 	if (watch_event_parse(&ev, line, len)) {
-		agent_log("warn", w->app->name, NULL, NULL, "watch", "%s: %s", s->res.resource, err_msg());
+		agent_log("warn", stream_app(s), NULL, NULL, "watch", "%s: %s", s->res.resource,
+			  err_msg());
 		err_clear();
 		s->relist = true;
 		return;
@@ -170,16 +200,18 @@ static void on_event(struct stream *s, const char *line, size_t len)
 	if (ev.type == WATCH_ERROR) {
 		/* 410 Gone: our resourceVersion is too old.  Anything else: start over too. */
 		if (ev.code != 410)
-			agent_log("warn", w->app->name, NULL, NULL, "watch", "%s: %ld %s", s->res.resource,
-				  ev.code, ev.message ? ev.message : "");
+			agent_log("warn", stream_app(s), NULL, NULL, "watch", "%s: %ld %s",
+				  s->res.resource, ev.code, ev.message ? ev.message : "");
 		s->relist = true;
 		watch_event_release(&ev);
 		return;
 	}
 	if (ev.rv[0])
 		memcpy(s->rv, ev.rv, sizeof(s->rv));
-	if (ev.type != WATCH_BOOKMARK) {
-		o = find_obj(w, s, ev.ns, ev.name);
+	for (i = 0; ev.type != WATCH_BOOKMARK && i < s->nm; i++) {
+		struct app_watch *w = &d->apps[s->m[i].app];
+		const struct app_object_ref *o = find_obj(w, s, ev.ns, ev.name);
+
 		if (o) {
 			add_pending(w, o, ev.type == WATCH_DELETED);
 			w->last_event_ms = mono_ms();
@@ -205,64 +237,94 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *data)
 	return s->relist ? 0 : n;
 }
 
-/* LISTs the stream's collection: its resourceVersion, and objects gone meanwhile. */
-static int relist(struct app_watch *w, struct stream *s)
+/* A listed object: "NAMESPACE/NAME" and its resourceVersion. */
+struct listed {
+	const char *ns, *name, *rv;
+};
+
+static int listed_cmp(const void *a, const void *b)
 {
-	struct strbuf path = STRBUF_INIT, sel = STRBUF_INIT;
+	const struct listed *x = a, *y = b;
+	int c = strcmp(x->ns, y->ns);
+
+	return c ? c : strcmp(x->name, y->name);
+}
+
+/* LISTs the stream's collection: its resourceVersion, and objects gone meanwhile. */
+static int relist(struct stream *s)
+{
+	struct drift *d = s->d;
+	struct strbuf path = STRBUF_INIT;
 	struct doc_stream **pages = NULL;
-	size_t npages = 0, i, j, p;
+	struct listed *v = NULL;
+	size_t npages = 0, nv = 0, alloc = 0, i, j, p;
 	const char *rv;
 	/*
 	 * Changes made while no watch ran are in no event: after a broken
 	 * watch, every object of the collection is checked once.  The first
-	 * list follows the sync that recorded the objects: only those whose
-	 * resourceVersion moved since that sync saw them are checked (an edit
-	 * during its health wait, say).
+	 * list after a sync recorded an app's objects checks those of its
+	 * objects whose resourceVersion moved since that sync saw them (an
+	 * edit during its health wait, say).
 	 */
 	bool check_all = s->rv[0] != '\0';
 	int r;
 
 	kube_path(&path, &s->res, "", NULL);
-	strbuf_addf(&sel, AGENT_LABEL_APP "=%s", w->app->name);
-	r = kube_list(w->d->k, path.buf, sel.buf, &pages, &npages, path.buf);
+	r = kube_list(d->k, path.buf, s->selector, &pages, &npages, path.buf);
 	if (r)
 		goto out;
 	rv = npages ? doc_get_str(pages[0]->docs[0], "metadata", "resourceVersion", NULL) : NULL;
 	xsnprintf(s->rv, sizeof(s->rv), "%s", rv && strlen(rv) < sizeof(s->rv) ? rv : "");
-	for (i = 0; i < w->nobjs; i++) {
-		const struct app_object_ref *o = &w->objs[i];
-		bool seen = false, moved = false;
-		if (strcmp(o->kind, s->kind) || !same_group(o->api_version, s->res.group))
-			continue;
-		for (p = 0; p < npages && !seen; p++) {
-			const struct doc_node *items = doc_map_get(pages[p]->docs[0], "items");
-			for (j = 0; items && items->kind == DOC_SEQ && j < items->n && !seen; j++) {
-				const char *n = doc_get_str(items->kids[j], "metadata", "name", NULL);
-				const char *ns = doc_get_str(items->kids[j], "metadata", "namespace", NULL);
-				const char *irv = doc_get_str(items->kids[j], "metadata", "resourceVersion",
-							      NULL);
-				seen = n && !strcmp(n, o->name) && !strcmp(ns ? ns : "", o->ns);
-				moved = seen && *o->rv && (!irv || strcmp(irv, o->rv));
-			}
+	for (p = 0; p < npages; p++) {
+		const struct doc_node *items = doc_map_get(pages[p]->docs[0], "items");
+		for (j = 0; items && items->kind == DOC_SEQ && j < items->n; j++) {
+			const struct doc_node *it = items->kids[j];
+			const char *n = doc_get_str(it, "metadata", "name", NULL);
+			const char *ns = doc_get_str(it, "metadata", "namespace", NULL);
+
+			if (!n)
+				continue;
+			ALLOC_GROW(v, nv + 1, alloc);
+			v[nv].ns = s->res.namespaced && ns ? ns : "";
+			v[nv].name = n;
+			v[nv].rv = doc_get_str(it, "metadata", "resourceVersion", NULL);
+			nv++;
 		}
-		/* Missing (or its label removed): check it; the check says which. */
-		if (!seen || moved || check_all)
-			add_pending(w, o, false);
+	}
+	if (nv)
+		qsort(v, nv, sizeof(*v), listed_cmp);
+	for (i = 0; i < s->nm; i++) {
+		struct app_watch *w = &d->apps[s->m[i].app];
+
+		for (j = 0; j < w->nobjs; j++) {
+			const struct app_object_ref *o = &w->objs[j];
+			struct listed key = { o->ns, o->name, NULL }, *hit;
+			bool moved;
+
+			if (!of_stream(o, s))
+				continue;
+			hit = nv ? bsearch(&key, v, nv, sizeof(*v), listed_cmp) : NULL;
+			moved = hit && s->m[i].fresh && *o->rv && (!hit->rv || strcmp(hit->rv, o->rv));
+			/* Missing (or its label removed): check it; the check says which. */
+			if (!hit || moved || check_all)
+				add_pending(w, o, false);
+		}
+		s->m[i].fresh = false;
 	}
 	s->relist = false;
 out:
 	for (p = 0; p < npages; p++)
 		doc_stream_free(pages[p]);
 	free(pages);
+	free(v);
 	strbuf_release(&path);
-	strbuf_release(&sel);
 	return r;
 }
 
-static void stream_stop(struct app_watch *w, struct stream *s)
+static void stream_stop(struct stream *s)
 {
 	if (s->h) {
-		curl_multi_remove_handle(w->d->multi, s->h);
+		curl_multi_remove_handle(s->d->multi, s->h);
 		curl_easy_cleanup(s->h);
 		s->h = NULL;
 	}
@@ -290,15 +352,16 @@ static long watch_timeout(void)
 	return *end || v < 1 || v > DRIFT_WATCH_TIMEOUT ? DRIFT_WATCH_TIMEOUT : v;
 }
 
-static void stream_start(struct app_watch *w, struct stream *s)
+static void stream_start(struct stream *s)
 {
-	const struct kube_conf *c = w->d->ag->kube;
-	struct strbuf url = STRBUF_INIT, sel = STRBUF_INIT;
+	struct drift *d = s->d;
+	const struct kube_conf *c = d->ag->kube;
+	struct strbuf url = STRBUF_INIT;
 	CURL *h;
 
 	if (s->relist || !s->rv[0]) {
-		if (relist(w, s)) {
-			agent_log("warn", w->app->name, NULL, NULL, "watch", "%s", err_msg());
+		if (relist(s)) {
+			agent_log("warn", stream_app(s), NULL, NULL, "watch", "%s", err_msg());
 			err_clear();
 			s->retry_at = mono_ms() + 2000;
 			return;
@@ -309,9 +372,8 @@ static void stream_start(struct app_watch *w, struct stream *s)
 		return;
 	strbuf_addstr(&url, c->server);
 	kube_path(&url, &s->res, "", NULL);
-	strbuf_addf(&sel, AGENT_LABEL_APP "=%s", w->app->name);
 	strbuf_addstr(&url, "?watch=1&allowWatchBookmarks=true&labelSelector=");
-	http_urlencode(&url, sel.buf);
+	http_urlencode(&url, s->selector);
 	strbuf_addf(&url, "&timeoutSeconds=%ld&resourceVersion=", watch_timeout());
 	http_urlencode(&url, s->rv);
 	curl_easy_setopt(h, CURLOPT_URL, url.buf);
@@ -319,11 +381,11 @@ static void stream_start(struct app_watch *w, struct stream *s)
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	/*
 	 * HTTP/2 where the server offers it (ALPN), and wait for a connection
-	 * that is being set up rather than open one more: every app's watches
-	 * become streams of one connection.  Not over plain http://, where
-	 * there is no HTTP/2 to wait for: a watch whose answer has not begun
-	 * leaves libcurl unsure whether its connection could multiplex, and
-	 * the next watch would wait for it.
+	 * that is being set up rather than open one more: the watches become
+	 * streams of one connection.  Not over plain http://, where there is
+	 * no HTTP/2 to wait for: a watch whose answer has not begun leaves
+	 * libcurl unsure whether its connection could multiplex, and the next
+	 * watch would wait for it.
 	 */
 	curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
 	if (!strncmp(c->server, "https://", 8))
@@ -341,14 +403,13 @@ static void stream_start(struct app_watch *w, struct stream *s)
 	curl_easy_setopt(h, CURLOPT_FAILONERROR, 1L);
 	kube_conf_apply(c, h);
 	s->hdrs = curl_slist_append(NULL, "Accept: application/json");
-	if (w->d->auth)
-		s->hdrs = curl_slist_append(s->hdrs, w->d->auth);
+	if (d->auth)
+		s->hdrs = curl_slist_append(s->hdrs, d->auth);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, s->hdrs);
 	s->h = h;
 	s->running = true;
-	curl_multi_add_handle(w->d->multi, h);
+	curl_multi_add_handle(d->multi, h);
 	strbuf_release(&url);
-	strbuf_release(&sel);
 }
 
 static void res_release(struct kube_resource *r)
@@ -360,75 +421,181 @@ static void res_release(struct kube_resource *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static void streams_release(struct app_watch *w)
+static void stream_free(struct stream *s)
+{
+	if (!s)
+		return;
+	stream_stop(s);
+	watch_buf_release(&s->buf);
+	res_release(&s->res);
+	free(s->api_version);
+	free(s->kind);
+	free(s->selector);
+	free(s->m);
+	free(s);
+}
+
+static struct stream *stream_find(struct drift *d, const char *group, const char *resource)
 {
 	size_t i;
 
-	for (i = 0; i < w->ns; i++) {
-		stream_stop(w, &w->s[i]);
-		watch_buf_release(&w->s[i].buf);
-		res_release(&w->s[i].res);
-		free(w->s[i].api_version);
-		free(w->s[i].kind);
-	}
-	free(w->s);
-	w->s = NULL;
-	w->ns = 0;
-	app_object_refs_free(w->objs, w->nobjs);
-	w->objs = NULL;
-	w->nobjs = 0;
-}
-
-/* One stream per resource the app's objects use. */
-static void streams_build(struct app_watch *w)
-{
-	size_t i, j;
-
-	appstate_objects(w->d->ag, w->app, &w->objs, &w->nobjs, &w->gen);
-	w->s = xcalloc(w->nobjs ? w->nobjs : 1, sizeof(*w->s));
-	for (i = 0; i < w->nobjs; i++) {
-		const struct kube_resource *r;
-		struct kube_resource copy = { 0 };
-
-		pthread_mutex_lock(&w->d->ag->lock);
-		r = w->d->ag->disco ? kube_discovery_find(w->d->ag->disco, w->objs[i].api_version,
-						       w->objs[i].kind) : NULL;
-		if (r) {
-			copy = *r;
-			copy.group = xstrdup(r->group);
-			copy.version = xstrdup(r->version);
-			copy.kind = xstrdup(r->kind);
-			copy.resource = xstrdup(r->resource);
-		}
-		pthread_mutex_unlock(&w->d->ag->lock);
-		if (!r)
-			continue;
-		for (j = 0; j < w->ns; j++)
-			if (!strcmp(w->s[j].res.group, copy.group) &&
-			    !strcmp(w->s[j].res.resource, copy.resource))
-				break;
-		if (j < w->ns) {
-			res_release(&copy);
-			continue;
-		}
-		w->s[w->ns].w = w;
-		w->s[w->ns].res = copy;
-		w->s[w->ns].api_version = xstrdup(w->objs[i].api_version);
-		w->s[w->ns].kind = xstrdup(w->objs[i].kind);
-		w->s[w->ns].relist = true;
-		watch_buf_init(&w->s[w->ns].buf);
-		w->ns++;
-	}
-}
-
-static const struct stream *stream_of(struct app_watch *w, const struct pending *p)
-{
-	size_t i;
-
-	for (i = 0; i < w->ns; i++)
-		if (!strcmp(w->s[i].kind, p->kind) && same_group(p->api_version, w->s[i].res.group))
-			return &w->s[i];
+	for (i = 0; i < d->ns; i++)
+		if (!strcmp(d->s[i]->res.group, group) && !strcmp(d->s[i]->res.resource, resource))
+			return d->s[i];
 	return NULL;
+}
+
+/* The stream that watches objects of apiVersion/kind, or NULL. */
+static const struct stream *stream_of(struct drift *d, const char *api_version, const char *kind)
+{
+	size_t i;
+
+	for (i = 0; i < d->ns; i++)
+		if (!strcmp(d->s[i]->kind, kind) && same_group(api_version, d->s[i]->res.group))
+			return d->s[i];
+	return NULL;
+}
+
+static void selector_of(struct strbuf *out, struct drift *d, const struct member *m, size_t nm)
+{
+	size_t i, names = 0;
+
+	for (i = 0; i < nm; i++)
+		names += strlen(d->apps[m[i].app].app->name) + 1;
+	if (names > DRIFT_SELECTOR_MAX) {
+		/* Events of other apps' objects name no object of ours: find_obj drops them. */
+		strbuf_addstr(out, AGENT_LABEL_APP);
+		return;
+	}
+	strbuf_addstr(out, AGENT_LABEL_APP " in (");
+	for (i = 0; i < nm; i++)
+		strbuf_addf(out, "%s%s", i ? "," : "", d->apps[m[i].app].app->name);
+	strbuf_addch(out, ')');
+}
+
+static bool same_members(const struct stream *a, const struct stream *b)
+{
+	size_t i;
+
+	if (a->nm != b->nm)
+		return false;
+	for (i = 0; i < a->nm; i++)
+		if (a->m[i].app != b->m[i].app)
+			return false;
+	return true;
+}
+
+/*
+ * Makes the streams follow the apps' recorded objects: one per resource
+ * they use, with those apps as members.  A stream whose apps did not
+ * change keeps watching (lists again if one of its apps has new objects);
+ * one whose apps changed starts over with its new selector.
+ */
+static void streams_rebuild(struct drift *d)
+{
+	struct stream **want = NULL;
+	size_t nwant = 0, want_alloc = 0, i, j, k;
+
+	for (i = 0; i < d->napps; i++) {
+		struct app_watch *w = &d->apps[i];
+		bool fresh = appstate_generation(d->ag, w->app) != w->gen;
+
+		if (fresh) {
+			app_object_refs_free(w->objs, w->nobjs);
+			w->objs = NULL;
+			w->nobjs = 0;
+			appstate_objects(d->ag, w->app, &w->objs, &w->nobjs, &w->gen);
+		}
+		for (j = 0; j < w->nobjs; j++) {
+			const struct kube_resource *r;
+			struct stream *s = NULL;
+
+			for (k = 0; k < nwant && !s; k++)
+				if (of_stream(&w->objs[j], want[k]))
+					s = want[k];
+			if (!s) {
+				pthread_mutex_lock(&d->ag->lock);
+				r = d->ag->disco ? kube_discovery_find(d->ag->disco, w->objs[j].api_version,
+								       w->objs[j].kind) : NULL;
+				if (r) {
+					s = xcalloc(1, sizeof(*s));
+					s->d = d;
+					s->res = *r;
+					s->res.group = xstrdup(r->group);
+					s->res.version = xstrdup(r->version);
+					s->res.kind = xstrdup(r->kind);
+					s->res.resource = xstrdup(r->resource);
+				}
+				pthread_mutex_unlock(&d->ag->lock);
+				if (!s)
+					continue;
+				s->api_version = xstrdup(w->objs[j].api_version);
+				s->kind = xstrdup(w->objs[j].kind);
+				watch_buf_init(&s->buf);
+				ALLOC_GROW(want, nwant + 1, want_alloc);
+				want[nwant++] = s;
+			}
+			if (!s->nm || s->m[s->nm - 1].app != i) {
+				s->m = xrealloc(s->m, (s->nm + 1) * sizeof(*s->m));
+				s->m[s->nm].app = i;
+				s->m[s->nm].fresh = fresh;
+				s->nm++;
+			}
+		}
+	}
+	for (i = 0; i < d->ns; i++)
+		d->s[i]->keep = false;
+	for (k = 0; k < nwant; k++) {
+		struct strbuf sel = STRBUF_INIT;
+		struct stream *old;
+
+		selector_of(&sel, d, want[k]->m, want[k]->nm);
+		want[k]->selector = strbuf_detach(&sel, NULL);
+		old = stream_find(d, want[k]->res.group, want[k]->res.resource);
+		if (old && same_members(old, want[k])) {
+			/* Same apps: go on watching, unless one has new objects: list again. */
+			bool fresh = false;
+
+			for (j = 0; j < old->nm; j++) {
+				old->m[j].fresh |= want[k]->m[j].fresh;
+				fresh |= want[k]->m[j].fresh;
+			}
+			if (fresh) {
+				old->relist = true;
+				stream_stop(old);
+			}
+			old->keep = true;
+			stream_free(want[k]);
+			want[k] = NULL;
+		} else {
+			want[k]->relist = true;
+		}
+	}
+	for (i = 0, j = 0; i < d->ns; i++) {
+		if (d->s[i]->keep)
+			d->s[j++] = d->s[i];
+		else
+			stream_free(d->s[i]);
+	}
+	d->ns = j;
+	for (k = 0; k < nwant; k++) {
+		if (!want[k])
+			continue;
+		ALLOC_GROW(d->s, d->ns + 1, d->s_alloc);
+		d->s[d->ns++] = want[k];
+	}
+	free(want);
+}
+
+/* Whether any app's recorded objects changed since the streams were built. */
+static bool objects_changed(struct drift *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->napps; i++)
+		if (appstate_generation(d->ag, d->apps[i].app) != d->apps[i].gen)
+			return true;
+	return false;
 }
 
 static void what_of(struct strbuf *out, const struct pending *p)
@@ -503,7 +670,7 @@ static bool may_correct(const struct agent_app *app)
 /* Decides whether one changed object drifted, reports and corrects. */
 static void check(struct app_watch *w, const struct pending *p)
 {
-	const struct stream *s = stream_of(w, p);
+	const struct stream *s = stream_of(w->d, p->api_version, p->kind);
 	struct strbuf path = STRBUF_INIT, what = STRBUF_INIT, diff = STRBUF_INIT,
 		      msg = STRBUF_INIT;
 	struct kube_req reqs[2];
@@ -598,32 +765,16 @@ out:
 	strbuf_release(&msg);
 }
 
-/* Follows the app's recorded object set: new watches when a sync changed it. */
-static void follow_objects(struct app_watch *w)
-{
-	unsigned gen = appstate_generation(w->d->ag, w->app);
-
-	if (gen == w->gen)
-		return;
-	pending_clear(w);
-	streams_release(w);
-	w->gen = 0;
-	if (gen)
-		streams_build(w); /* nothing applied yet (0): nothing to watch */
-}
-
 /* A watch request ended: reopen it, from its resourceVersion or after a LIST. */
 static void stream_ended(struct stream *s, CURLcode result)
 {
-	struct app_watch *w = s->w;
-
 	if (result != CURLE_OK && !s->relist) {
-		agent_log("warn", w->app->name, NULL, NULL, "watch", "%s: %s", s->res.resource,
+		agent_log("warn", stream_app(s), NULL, NULL, "watch", "%s: %s", s->res.resource,
 			  s->errbuf[0] ? s->errbuf : curl_easy_strerror(result));
 		s->relist = true;
 		s->retry_at = mono_ms() + 1000;
 	}
-	stream_stop(w, s);
+	stream_stop(s);
 	if (s->retry_at < mono_ms() + 200)
 		s->retry_at = mono_ms() + 200; /* a server that closes at once is not spun on */
 }
@@ -646,7 +797,7 @@ static bool check_pending(struct app_watch *w)
 static void *drift_thread(void *arg)
 {
 	struct drift *d = arg;
-	size_t i, j;
+	size_t i;
 
 	while (!stopped(d)) {
 		bool settling = false;
@@ -654,14 +805,11 @@ static void *drift_thread(void *arg)
 		CURLMsg *m;
 		long now = mono_ms();
 
-		for (i = 0; i < d->napps && !stopped(d); i++) {
-			struct app_watch *w = &d->apps[i];
-
-			follow_objects(w);
-			for (j = 0; j < w->ns; j++)
-				if (!w->s[j].running && now >= w->s[j].retry_at)
-					stream_start(w, &w->s[j]);
-		}
+		if (objects_changed(d))
+			streams_rebuild(d);
+		for (i = 0; i < d->ns && !stopped(d); i++)
+			if (!d->s[i]->running && now >= d->s[i]->retry_at)
+				stream_start(d->s[i]);
 		curl_multi_perform(d->multi, &running);
 		while ((m = curl_multi_info_read(d->multi, &left))) {
 			struct stream *s = NULL;
@@ -676,10 +824,11 @@ static void *drift_thread(void *arg)
 			settling |= check_pending(&d->apps[i]);
 		curl_multi_poll(d->multi, NULL, 0, settling ? DRIFT_SETTLE_MS : 250, NULL);
 	}
-	for (i = 0; i < d->napps; i++) {
-		pending_clear(&d->apps[i]);
-		streams_release(&d->apps[i]);
-	}
+	for (i = 0; i < d->ns; i++)
+		stream_free(d->s[i]);
+	free(d->s);
+	d->s = NULL;
+	d->ns = 0;
 	return NULL;
 }
 
@@ -754,8 +903,11 @@ void drift_stop(struct drift *d)
 		curl_multi_wakeup(d->multi);
 		pthread_join(d->thread, NULL);
 	}
-	for (i = 0; i < d->napps; i++)
+	for (i = 0; i < d->napps; i++) {
+		pending_clear(&d->apps[i]);
 		free(d->apps[i].pend);
+		app_object_refs_free(d->apps[i].objs, d->apps[i].nobjs);
+	}
 	free(d->apps);
 	if (d->multi)
 		curl_multi_cleanup(d->multi);

@@ -777,6 +777,7 @@ static int apply_batch(struct sync_ctx *c, size_t from, size_t to)
 	for (i = 0; i < n; i++) {
 		struct item *it = &c->items[from + i];
 		struct doc_stream *s = NULL;
+		bool has_status;
 
 		if (!reqs[i].method)
 			continue;
@@ -794,6 +795,22 @@ static int apply_batch(struct sync_ctx *c, size_t from, size_t to)
 		c->res->applied++;
 		agent_log("info", c->app->name, c->res->digest, c->res->revision,
 			  it->st == IT_CREATE ? "created" : "configured", "%s", it->what);
+		/*
+		 * Most kinds (ConfigMaps, Secrets, RBAC, ...) are healthy when
+		 * they have no status: a look at the reply's keys tells, and
+		 * parsing it was a quarter of the CPU of a first sync of 1,000
+		 * ConfigMaps.
+		 */
+		if (health_by_status_only(it->obj->api_version, it->obj->kind) &&
+		    !kube_reply_peek(reqs[i].reply.buf, reqs[i].reply.len, &has_status, it->rv,
+				     sizeof(it->rv)) && !has_status) {
+			doc_stream_free(it->live_own);
+			it->live_own = NULL;
+			it->live = NULL;
+			it->health = HEALTH_HEALTHY;
+			strbuf_reset(&it->reason);
+			continue;
+		}
 		if (!kube_parse_object(&s, reqs[i].reply.buf, reqs[i].reply.len, it->what)) {
 			set_live(it, s);
 			/*
