@@ -28,6 +28,7 @@ struct aobj {
 	int health;
 	char *health_message;
 	char *body;
+	char *rv;      /* the resourceVersion the sync saw last */
 	char *drift;   /* differences (plan_diff output), NULL: no drift */
 	bool deleted;
 	time_t since;
@@ -212,6 +213,7 @@ static void aobj_release(struct aobj *o)
 	free(o->name);
 	free(o->health_message);
 	free(o->body);
+	free(o->rv);
 	free(o->drift);
 }
 
@@ -297,6 +299,7 @@ void appstate_set_objects(struct agent *ag, const struct agent_app *app,
 		o->health_message = in[i].health_message && *in[i].health_message
 					    ? xstrdup(in[i].health_message) : NULL;
 		o->body = in[i].body ? xstrdup(in[i].body) : NULL;
+		o->rv = xstrdup(in[i].rv ? in[i].rv : "");
 		/*
 		 * A sync that applied the object undid its drift; one that left
 		 * it alone (its drift accepted meanwhile, say) did not.
@@ -383,6 +386,7 @@ void appstate_objects(struct agent *ag, const struct agent_app *app,
 		(*out)[i].kind = xstrdup(st->objs[i].kind);
 		(*out)[i].ns = xstrdup(st->objs[i].ns);
 		(*out)[i].name = xstrdup(st->objs[i].name);
+		(*out)[i].rv = xstrdup(st->objs[i].rv ? st->objs[i].rv : "");
 	}
 	pthread_mutex_unlock(&ag->lock);
 }
@@ -396,6 +400,7 @@ void app_object_refs_free(struct app_object_ref *v, size_t n)
 		free(v[i].kind);
 		free(v[i].ns);
 		free(v[i].name);
+		free(v[i].rv);
 	}
 	free(v);
 }

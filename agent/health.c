@@ -288,6 +288,23 @@ static enum agent_health generic(const struct doc_node *o, const char *who, stru
 	return HEALTH_HEALTHY;
 }
 
+bool health_by_status_only(const char *api_version, const char *kind)
+{
+	static const char *const ruled[][2] = {
+		{ "apps/v1", "Deployment" }, { "apps/v1", "StatefulSet" }, { "apps/v1", "DaemonSet" },
+		{ "apps/v1", "ReplicaSet" }, { "batch/v1", "Job" }, { "v1", "PersistentVolumeClaim" },
+		{ "v1", "Pod" }, { "v1", "Service" }, { "policy/v1", "PodDisruptionBudget" },
+	};
+	size_t i;
+
+	if (!strcmp(kind, "CustomResourceDefinition") && !strncmp(api_version, "apiextensions.k8s.io/", 21))
+		return false;
+	for (i = 0; i < sizeof(ruled) / sizeof(ruled[0]); i++)
+		if (!strcmp(api_version, ruled[i][0]) && !strcmp(kind, ruled[i][1]))
+			return false;
+	return true;
+}
+
 enum agent_health health_check(const struct doc_node *o, struct strbuf *reason)
 {
 	const char *kind = doc_get_str(o, "kind", NULL);

@@ -38,6 +38,13 @@ struct strbuf;
 /* Judges one live object; `reason` gets a message naming it (empty when healthy). */
 enum agent_health health_check(const struct doc_node *obj, struct strbuf *reason);
 
+/*
+ * Whether the kind has no rule of its own above, so that an object of it
+ * without a `status` is Healthy (what a sync uses to skip parsing most
+ * apply replies).
+ */
+bool health_by_status_only(const char *api_version, const char *kind);
+
 /* The worse of two results (Failed > Degraded > Progressing > Healthy). */
 enum agent_health health_worse(enum agent_health a, enum agent_health b);
 

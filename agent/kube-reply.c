@@ -10,6 +10,7 @@
 #include "model/doc.h"
 #include "core/err.h"
 #include "core/strbuf.h"
+#include <ctype.h>
 
 #define REPLY_DEPTH 100
 #define REPLY_NODES (4u << 20)
@@ -138,6 +139,191 @@ out:
 	if (r)
 		kube_status_release(st);
 	return r;
+}
+
+/*
+ * kube_reply_peek: a JSON walk that only skips values.  Strings may hold
+ * escapes; keys we compare may not (a key spelt with \u escapes could be
+ * "status" in disguise), and any doubt fails the peek: the caller parses.
+ */
+#define PEEK_DEPTH 100
+
+static const char *peek_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+/* At '"': past the closing quote, or NULL.  *esc: the string held an escape. */
+static const char *peek_string(const char *p, const char *end, bool *esc)
+{
+	*esc = false;
+	for (p++; p < end; p++) {
+		if (*p == '\\') {
+			*esc = true;
+			if (++p == end)
+				return NULL;
+		} else if (*p == '"') {
+			return p + 1;
+		} else if ((unsigned char)*p < 0x20) {
+			return NULL;
+		}
+	}
+	return NULL;
+}
+
+static const char *peek_value(const char *p, const char *end, int depth)
+{
+	bool esc;
+
+	p = peek_ws(p, end);
+	if (p == end || depth > PEEK_DEPTH)
+		return NULL;
+	if (*p == '"')
+		return peek_string(p, end, &esc);
+	if (*p == '{' || *p == '[') {
+		char close = *p == '{' ? '}' : ']';
+		bool first = true;
+
+		for (p++;; first = false) {
+			p = peek_ws(p, end);
+			if (p < end && *p == close && first)
+				return p + 1;
+			if (!first) {
+				if (p < end && *p == close)
+					return p + 1;
+				if (p == end || *p != ',')
+					return NULL;
+				p = peek_ws(p + 1, end);
+			}
+			if (close == '}') {
+				if (p == end || *p != '"' || !(p = peek_string(p, end, &esc)))
+					return NULL;
+				p = peek_ws(p, end);
+				if (p == end || *p != ':')
+					return NULL;
+				p++;
+			}
+			if (!(p = peek_value(p, end, depth + 1)))
+				return NULL;
+		}
+	}
+	/* A number, true, false or null: up to what ends it. */
+	{
+		const char *start = p;
+
+		while (p < end && (isalnum((unsigned char)*p) || *p == '-' || *p == '+' || *p == '.'))
+			p++;
+		return p > start ? p : NULL;
+	}
+}
+
+/*
+ * Walks the members of the object at `p` ('{'), calling `fn` for each key
+ * (no escapes allowed) with the value's start and end.  Returns the end of
+ * the object, or NULL.
+ */
+static const char *peek_members(const char *p, const char *end,
+				int (*fn)(void *ctx, const char *key, size_t klen, const char *v,
+					  const char *vend),
+				void *ctx)
+{
+	bool first = true, esc;
+
+	p = peek_ws(p, end);
+	if (p == end || *p != '{')
+		return NULL;
+	for (p++;; first = false) {
+		const char *key, *v;
+		size_t klen;
+
+		p = peek_ws(p, end);
+		if (p < end && *p == '}')
+			return p + 1;
+		if (!first) {
+			if (p == end || *p != ',')
+				return NULL;
+			p = peek_ws(p + 1, end);
+		}
+		if (p == end || *p != '"')
+			return NULL;
+		key = p + 1;
+		if (!(p = peek_string(p, end, &esc)) || esc)
+			return NULL;
+		klen = (size_t)(p - 1 - key);
+		p = peek_ws(p, end);
+		if (p == end || *p != ':')
+			return NULL;
+		v = peek_ws(p + 1, end);
+		if (!(p = peek_value(v, end, 1)))
+			return NULL;
+		if (fn(ctx, key, klen, v, p))
+			return NULL;
+	}
+}
+
+struct peek {
+	bool status, metadata, kind, api_version;
+	char *rv;
+	size_t rvsize;
+	bool rv_seen;
+};
+
+static bool key_is(const char *key, size_t klen, const char *want)
+{
+	return klen == strlen(want) && !memcmp(key, want, klen);
+}
+
+static int peek_meta(void *ctx, const char *key, size_t klen, const char *v, const char *vend)
+{
+	struct peek *pk = ctx;
+	size_t n = (size_t)(vend - v);
+
+	if (!key_is(key, klen, "resourceVersion"))
+		return 0;
+	/* A plain string (no escapes) that fits: anything else, parse the reply. */
+	if (pk->rv_seen || n < 2 || *v != '"' || memchr(v, '\\', n) || n - 2 >= pk->rvsize)
+		return -1;
+	memcpy(pk->rv, v + 1, n - 2);
+	pk->rv[n - 2] = '\0';
+	pk->rv_seen = true;
+	return 0;
+}
+
+static int peek_top(void *ctx, const char *key, size_t klen, const char *v, const char *vend)
+{
+	struct peek *pk = ctx;
+
+	if (key_is(key, klen, "status"))
+		pk->status = true;
+	if (key_is(key, klen, "kind"))
+		pk->kind = *v == '"';
+	if (key_is(key, klen, "apiVersion"))
+		pk->api_version = *v == '"';
+	if (key_is(key, klen, "metadata")) {
+		if (pk->metadata || peek_members(v, vend, peek_meta, pk) != vend)
+			return -1;
+		pk->metadata = true;
+	}
+	return 0;
+}
+
+int kube_reply_peek(const char *buf, size_t len, bool *has_status, char *rv, size_t rvsize)
+{
+	struct peek pk = { false, false, false, false, rv, rvsize, false };
+	const char *end = buf + len, *p;
+
+	*has_status = true;
+	if (rvsize)
+		rv[0] = '\0';
+	if (!rvsize || len > KUBE_REPLY_MAX)
+		return ERR_INVALID;
+	p = peek_members(buf, end, peek_top, &pk);
+	if (!p || peek_ws(p, end) != end || !pk.metadata || !pk.kind || !pk.api_version)
+		return ERR_INVALID;
+	*has_status = pk.status;
+	return 0;
 }
 
 int kube_parse_object(struct doc_stream **out, const char *buf, size_t len, const char *what)

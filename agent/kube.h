@@ -135,6 +135,15 @@ int kube_http_code(long status);
 int kube_parse_object(struct doc_stream **out, const char *buf, size_t len, const char *what);
 
 /*
+ * A look at an object reply without parsing it: whether it has a
+ * top-level "status", and its metadata.resourceVersion (copied into `rv`,
+ * "" when it has none).  Only a well-formed JSON object whose keys hold no
+ * escapes passes (0); anything else is ERR_INVALID, and the caller parses
+ * the reply (kube_parse_object).  No message is set.
+ */
+int kube_reply_peek(const char *buf, size_t len, bool *has_status, char *rv, size_t rvsize);
+
+/*
  * A LIST reply: the items (borrowed from *stream) and metadata.continue
  * (copied into `cont`, empty at the end).  ERR_INVALID when it is not a
  * list.

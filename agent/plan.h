@@ -93,6 +93,7 @@ struct app_object_in {
 	const char *health_message;
 	const char *body; /* the apply body (JSON) drift checks dry-run; may be NULL */
 	bool applied;     /* this sync wrote it (which undid any drift it had) */
+	const char *rv;   /* metadata.resourceVersion the sync saw last; NULL or "": unknown */
 };
 
 /* Replaces the app's object list (after a sync applied the set). */
@@ -122,6 +123,7 @@ bool appstate_applying(struct agent *ag, const struct agent_app *app);
 /* A copy of the app's object list, and its generation. */
 struct app_object_ref {
 	char *api_version, *kind, *ns, *name;
+	char *rv; /* the resourceVersion the last sync saw ("" unknown): changed since, check it */
 };
 void appstate_objects(struct agent *ag, const struct agent_app *app,
 		      struct app_object_ref **out, size_t *n, unsigned *gen);

@@ -59,6 +59,7 @@ struct item {
 	size_t order;                    /* position after the legacy kind sort */
 	struct strbuf body;              /* the apply body (JSON) */
 	const struct doc_node *live;     /* last known live object, NULL: absent */
+	char rv[64];                     /* its resourceVersion, kept when `live` is dropped */
 	struct doc_stream *live_own;     /* its stream, when not a page of a LIST */
 	enum item_state st;
 	bool applied;
@@ -422,11 +423,23 @@ static bool subset(const struct doc_node *want, const struct doc_node *live)
 	return true;
 }
 
+/*
+ * Remembers the resourceVersion of what the server last showed us of the
+ * object: the drift watcher checks what changed after that (drift.c).
+ */
+static void item_seen(struct item *it, const struct doc_node *live)
+{
+	const char *rv = doc_get_str(live, "metadata", "resourceVersion", NULL);
+
+	xsnprintf(it->rv, sizeof(it->rv), "%s", rv && strlen(rv) < sizeof(it->rv) ? rv : "");
+}
+
 static void set_live(struct item *it, struct doc_stream *s)
 {
 	doc_stream_free(it->live_own);
 	it->live_own = s;
 	it->live = s->docs[0];
+	item_seen(it, it->live);
 }
 
 static int item_name_cmp(const void *a, const void *b)
@@ -551,6 +564,7 @@ static int list_live(struct sync_ctx *c, bool *found, bool *absent)
 				doc_stream_free((*hit)->live_own);
 				(*hit)->live_own = NULL;
 				(*hit)->live = items->kids[j];
+				item_seen(*hit, (*hit)->live);
 				found[*hit - c->items] = true;
 			}
 		}
@@ -763,6 +777,7 @@ static int apply_batch(struct sync_ctx *c, size_t from, size_t to)
 	for (i = 0; i < n; i++) {
 		struct item *it = &c->items[from + i];
 		struct doc_stream *s = NULL;
+		bool has_status;
 
 		if (!reqs[i].method)
 			continue;
@@ -780,6 +795,22 @@ static int apply_batch(struct sync_ctx *c, size_t from, size_t to)
 		c->res->applied++;
 		agent_log("info", c->app->name, c->res->digest, c->res->revision,
 			  it->st == IT_CREATE ? "created" : "configured", "%s", it->what);
+		/*
+		 * Most kinds (ConfigMaps, Secrets, RBAC, ...) are healthy when
+		 * they have no status: a look at the reply's keys tells, and
+		 * parsing it was a quarter of the CPU of a first sync of 1,000
+		 * ConfigMaps.
+		 */
+		if (health_by_status_only(it->obj->api_version, it->obj->kind) &&
+		    !kube_reply_peek(reqs[i].reply.buf, reqs[i].reply.len, &has_status, it->rv,
+				     sizeof(it->rv)) && !has_status) {
+			doc_stream_free(it->live_own);
+			it->live_own = NULL;
+			it->live = NULL;
+			it->health = HEALTH_HEALTHY;
+			strbuf_reset(&it->reason);
+			continue;
+		}
 		if (!kube_parse_object(&s, reqs[i].reply.buf, reqs[i].reply.len, it->what)) {
 			set_live(it, s);
 			/*
@@ -1106,6 +1137,7 @@ static void record_objects(struct sync_ctx *c)
 		v[i].health_message = it->health == HEALTH_HEALTHY ? NULL : it->reason.buf;
 		v[i].body = it->body.buf;
 		v[i].applied = it->applied;
+		v[i].rv = it->rv;
 	}
 	appstate_set_objects(c->ag, c->app, v, c->n);
 	free(v);

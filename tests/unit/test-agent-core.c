@@ -297,6 +297,43 @@ static void lists_give_items_and_the_continue_token(void **state)
 	strbuf_release(&cont);
 }
 
+static void reply_peek_finds_status_and_resource_version_or_declines(void **state)
+{
+	static const char cm[] =
+		"{\"kind\":\"ConfigMap\",\"apiVersion\":\"v1\",\"data\":{\"k\":\"\\\"status\\\": x\"},"
+		"\"metadata\":{\"name\":\"a\",\"annotations\":{\"resourceVersion\":\"no\"},"
+		"\"resourceVersion\":\"42\",\"managedFields\":[{\"a\":[1,-2.5e3,true,null,{}]}]}}\n";
+	static const char st[] = "{\"kind\":\"X\",\"apiVersion\":\"a/v1\",\"metadata\":{},"
+				 "\"status\":{\"conditions\":[]}}";
+	static const char *const declined[] = {
+		"{\"kind\":\"X\",\"apiVersion\":\"a/v1\",\"metadata\":{},\"st\\u0061tus\":{}}",
+		"{\"kind\":\"X\",\"apiVersion\":\"a/v1\",\"metadata\":{\"resourceVersion\":7}}",
+		"{\"kind\":\"X\",\"apiVersion\":\"a/v1\",\"metadata\":{},\"metadata\":{}}",
+		"{\"kind\":\"X\",\"apiVersion\":\"a/v1\",\"metadata\":{}} trailing",
+		"{\"kind\":\"X\",\"apiVersion\":\"a/v1\",\"metadata\":{},\"a\":[1,]}",
+		"{\"apiVersion\":\"a/v1\",\"metadata\":{}}",
+		"[]",
+		"",
+	};
+	char rv[64];
+	bool has;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(kube_reply_peek(cm, strlen(cm), &has, rv, sizeof(rv)), 0);
+	assert_false(has);
+	assert_string_equal(rv, "42");
+	assert_int_equal(kube_reply_peek(st, strlen(st), &has, rv, sizeof(rv)), 0);
+	assert_true(has);
+	assert_string_equal(rv, "");
+	for (i = 0; i < sizeof(declined) / sizeof(declined[0]); i++) {
+		has = false;
+		assert_int_equal(kube_reply_peek(declined[i], strlen(declined[i]), &has, rv, sizeof(rv)),
+				 ERR_INVALID);
+		assert_true(has);
+	}
+}
+
 static void inventory_round_trips_and_stays_small(void **state)
 {
 	struct inventory inv = { 0 }, back = { 0 };
@@ -345,6 +382,7 @@ int main(void)
 		cmocka_unit_test(status_errors_keep_the_servers_message_and_managers),
 		cmocka_unit_test(discovery_reads_aggregated_and_legacy_documents),
 		cmocka_unit_test(lists_give_items_and_the_continue_token),
+		cmocka_unit_test(reply_peek_finds_status_and_resource_version_or_declines),
 		cmocka_unit_test(inventory_round_trips_and_stays_small),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
