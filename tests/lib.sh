@@ -13,7 +13,6 @@ TEST_NAME=$(basename "$0" .sh)
 TRASH=$(mktemp -d "${TMPDIR:-/tmp}/hoist-$TEST_NAME.XXXXXX")
 test_count=0
 test_failed=0
-_cleanups=""
 
 export HOME="$TRASH/home"
 mkdir -p "$HOME"
@@ -35,12 +34,19 @@ hoist() {
 	"$HOIST_BUILD/hoist" "$@"
 }
 
+# Cleanups are kept in a file: a test body runs in a subshell, where a
+# variable set would be lost with it (and the servers it started with them).
 test_cleanup() {
-	_cleanups="$1;$_cleanups"
+	printf '%s\n' "$1" >>"$TRASH/.cleanups"
 }
 
 _run_cleanups() {
-	eval "$_cleanups" >/dev/null 2>&1
+	# Newest first, as a stack.
+	if [ -f "$TRASH/.cleanups" ]; then
+		tac "$TRASH/.cleanups" | while IFS= read -r _c; do
+			eval "$_c" >/dev/null 2>&1 </dev/null || true
+		done
+	fi
 	if [ "$test_failed" = 0 ]; then
 		rm -rf "$TRASH"
 	else

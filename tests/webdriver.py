@@ -24,6 +24,7 @@ import base64
 import json
 import os
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -189,16 +190,37 @@ def main():
          "--no-first-run", "--disable-extensions", "--disable-background-networking",
          "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0",
          "--user-data-dir=" + profile, "--window-size=1280,900", "about:blank"],
-        stdout=log, stderr=log)
+        stdout=log, stderr=log, start_new_session=True)
     try:
         run(proc, profile)
     finally:
-        proc.terminate()
+        # Debian's /usr/bin/chromium-headless-shell is a script that does not
+        # exec the browser: the whole process group goes, not just the script.
+        stop(proc, signal.SIGTERM)
         try:
             proc.wait(10)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            stop(proc, signal.SIGKILL)
             proc.wait()
+        deadline = time.monotonic() + 10
+        while group_alive(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        stop(proc, signal.SIGKILL)
+
+
+def stop(proc, sig):
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def group_alive(pgid):
+    try:
+        os.killpg(pgid, 0)
+        return True
+    except ProcessLookupError:
+        return False
 
 
 def run(proc, profile):
