@@ -19,6 +19,10 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
 #include <time.h>
 
 /* The first sync of each app starts within this many seconds of startup. */
@@ -159,16 +163,78 @@ static void *sync_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * Once no sync runs, the agent lets go of the code pages it mapped: the
+ * text of its libraries (libcurl alone brings some thirty: LDAP,
+ * Kerberos, GnuTLS, libssh2, ...) that loading and syncing touched and an
+ * idle agent does not run.  MADV_DONTNEED on a private, never-written
+ * mapping only drops this process's page table entries: the next use
+ * faults the same bytes back from the page cache, and the pages become
+ * reclaimable rather than resident in the agent.  Only executable,
+ * read-only file mappings qualify; the read-only data after relocation
+ * (RELRO) was written by the loader and must never be dropped.
+ * HOIST_AGENT_KEEP_CODE=1 turns this off.
+ */
+static atomic_int syncs_running;
+/* Monotonic seconds when the last sync ended, and of the last drop. */
+static atomic_llong quiet_since, last_drop;
+
+static void run_drop_code_pages(void)
+{
+	char line[512];
+	FILE *f;
+
+	if (getenv("HOIST_AGENT_KEEP_CODE"))
+		return;
+	f = fopen("/proc/self/maps", "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi, ino;
+		char perm[8], path[8];
+
+		/* "lo-hi perms offset dev inode path" */
+		if (sscanf(line, "%lx-%lx %7s %*s %*s %lu %7s", &lo, &hi, perm, &ino, path) != 5)
+			continue;
+		if (!ino || path[0] != '/' || strcmp(perm, "r-xp"))
+			continue;
+		madvise((void *)lo, hi - lo, MADV_DONTNEED);
+	}
+	fclose(f);
+}
+
 static void sync_in_thread(struct run_app *ra)
 {
 	pthread_t t;
 
+	atomic_fetch_add(&syncs_running, 1);
 	if (pthread_create(&t, NULL, sync_thread, ra))
 		sync_once(ra); /* no thread to be had: sync here */
 	else
 		pthread_join(t, NULL);
 	/* Hand the artifact's pages back, and what the thread's cache held. */
 	malloc_trim(0);
+	if (atomic_fetch_sub(&syncs_running, 1) == 1)
+		atomic_store(&quiet_since, (long long)mono_now());
+}
+
+/*
+ * Called every second by the main loop.  While no sync runs, from two
+ * seconds after the last one ended, the code pages go every five seconds:
+ * what an idle agent runs between (the watches, a Kubernetes Event sent
+ * after a sync, a page served) faults back only what it uses, and that
+ * goes again at the next drop.  A drop costs a read of /proc/self/maps and
+ * some fifty madvise calls.
+ */
+static void maybe_drop_code_pages(void)
+{
+	long long now = (long long)mono_now();
+
+	if (atomic_load(&syncs_running) || now - atomic_load(&quiet_since) < 2 ||
+	    now - atomic_load(&last_drop) < 5)
+		return;
+	atomic_store(&last_drop, now);
+	run_drop_code_pages();
 }
 
 static void *app_thread(void *arg)
@@ -698,6 +764,7 @@ int cmd_agent_run(int argc, char **argv)
 		return cmd_fail();
 	}
 	agent_log("info", NULL, NULL, NULL, "start", "%zu app(s)", ag->cfg.napps);
+	atomic_store(&quiet_since, (long long)mono_now());
 	for (;;) {
 		struct timespec tick = { 1, 0 };
 		int sig = sigtimedwait(&set, NULL, &tick);
@@ -709,6 +776,7 @@ int cmd_agent_run(int argc, char **argv)
 		if (sig < 0 && errno != EAGAIN && errno != EINTR)
 			break;
 		poll_sources(r);
+		maybe_drop_code_pages();
 	}
 	run_stop(r);
 	agent_free(ag);

@@ -129,9 +129,9 @@ except Exception:
 		fi
 		sleep 0.1
 	done
-	# Idle: the page served once, then a few quiet seconds.
+	# Idle: the page served once, then ten quiet seconds.
 	curl -s -o /dev/null "http://$(cat "$work/addr")/" || true
-	sleep 3
+	sleep 10
 	awk -v s="$synced" '/^VmRSS/ {r=$2} /^VmHWM/ {h=$2} /^RssAnon/ {a=$2} /^RssFile/ {f=$2}
 		END {print r, h, a, f, s}' "/proc/$pid/status"
 	kill -TERM "$pid"
