@@ -569,6 +569,23 @@ static void streams_rebuild(struct drift *d)
 			want[k] = NULL;
 		} else {
 			want[k]->relist = true;
+			/*
+			 * Its apps changed (one registered): the new stream lists with
+			 * a new selector, and an edit made while the old one stopped
+			 * is in no event.  Taking over the old stream's resourceVersion
+			 * makes that LIST check every object once, as after a broken
+			 * watch, and a member the old stream had not listed for yet
+			 * stays fresh.
+			 */
+			if (old) {
+				xsnprintf(want[k]->rv, sizeof(want[k]->rv), "%s", old->rv);
+				for (j = 0; j < want[k]->nm; j++) {
+					size_t o;
+					for (o = 0; o < old->nm; o++)
+						if (old->m[o].app == want[k]->m[j].app)
+							want[k]->m[j].fresh |= old->m[o].fresh;
+				}
+			}
 		}
 	}
 	for (i = 0, j = 0; i < d->ns; i++) {
