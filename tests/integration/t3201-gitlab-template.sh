@@ -40,9 +40,9 @@ test_expect_success 'setup: a project that includes the template' '
 
 # GitLab sets GITLAB_CI=true in every job; gitlab-ci-local does not.  A
 # job's make must not inherit the make that runs this suite (`make
-# BUILD=dir test` would hand it BUILD through MAKEFLAGS).
+# BUILD=dir test` would hand it BUILD, through MAKEFLAGS and the environment).
 glci() {
-	(cd proj && unset MAKEFLAGS MFLAGS MAKELEVEL && gitlab-ci-local --variable HOIST_GIT_URL="file://$TEST_TOP" \
+	(cd proj && unset MAKEFLAGS MFLAGS MAKELEVEL BUILD && gitlab-ci-local --variable HOIST_GIT_URL="file://$TEST_TOP" \
 		--variable HOIST_GIT_REF="$(git -C "$TEST_TOP" rev-parse --abbrev-ref HEAD)" \
 		--variable GITLAB_CI=true "$@")
 }
