@@ -136,7 +136,9 @@ func (s *server) establish(name, uid string) {
 		return
 	}
 	s.unregister(name)
+	s.typesMu.Lock()
 	s.types = append(s.types, types...)
+	s.typesMu.Unlock()
 	out := copyObj(crd)
 	names := deepCopy(path(crd, "spec", "names")).(map[string]interface{})
 	setPath(out, names, "status", "acceptedNames")
@@ -185,7 +187,9 @@ func (s *server) unregister(crdName string) {
 			keep = append(keep, t)
 		}
 	}
+	s.typesMu.Lock()
 	s.types = keep
+	s.typesMu.Unlock()
 }
 
 // finishCRDDeletion is the finalizer controller: the CRD's objects go,

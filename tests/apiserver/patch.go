@@ -58,13 +58,13 @@ func (s *server) servePatch(w http.ResponseWriter, r *http.Request, ri *reqInfo)
 		writeError(w, aerr)
 		return
 	}
+	if ct == ctApply {
+		s.serveApply(w, ri, body, wo, force)
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	live := s.get(t, ri.ns, ri.name)
-	if ct == ctApply {
-		s.serveApply(w, ri, live, body, wo, force)
-		return
-	}
 	if live == nil {
 		writeError(w, errNotFound(t, ri.name))
 		return
@@ -118,8 +118,13 @@ func (s *server) servePatch(w http.ResponseWriter, r *http.Request, ri *reqInfo)
 	writeJSON(w, 200, output(t, out))
 }
 
-// serveApply: server-side apply. Called locked.
-func (s *server) serveApply(w http.ResponseWriter, ri *reqInfo, live obj, body []byte, wo writeOpts, force bool) {
+// serveApply: server-side apply, as the real server runs it: the body is
+// decoded, and the apply merged, defaulted and validated, without the
+// lock, against the live object read under it; the write then commits
+// only if that object has not changed meanwhile (its resourceVersion),
+// else the whole apply runs again on the new one (etcd's guaranteed
+// update).  Concurrent applies of different objects use every core.
+func (s *server) serveApply(w http.ResponseWriter, ri *reqInfo, body []byte, wo writeOpts, force bool) {
 	t := ri.t
 	config, err := decodeObject(body, true)
 	if err != nil {
@@ -162,48 +167,91 @@ func (s *server) serveApply(w http.ResponseWriter, ri *reqInfo, live obj, body [
 			return
 		}
 	}
-	if live == nil {
-		if ri.sub != "" {
-			writeError(w, errNotFound(t, ri.name))
-			return
+	for {
+		code, out, aerr, retry := s.applyOnce(ri, config, wo, force)
+		if retry {
+			continue
 		}
-		if aerr := s.checkNamespace(t, ri.ns, ri.name); aerr != nil {
+		if aerr != nil {
 			writeError(w, aerr)
 			return
 		}
+		writeJSON(w, code, output(t, out))
+		return
+	}
+}
+
+// rvOf is the resourceVersion of a stored object, "" for none.
+func rvOf(o obj) string {
+	if o == nil {
+		return ""
+	}
+	return metaString(o, "resourceVersion")
+}
+
+// applyOnce is one attempt of serveApply: retry when the object changed
+// between its read and its commit.
+func (s *server) applyOnce(ri *reqInfo, config obj, wo writeOpts, force bool) (int, obj, *apiError, bool) {
+	t := ri.t
+	s.mu.Lock()
+	live := s.get(t, ri.ns, ri.name)
+	if live == nil {
+		if ri.sub != "" {
+			s.mu.Unlock()
+			return 0, nil, errNotFound(t, ri.name), false
+		}
+		if aerr := s.checkNamespace(t, ri.ns, ri.name); aerr != nil {
+			s.mu.Unlock()
+			return 0, nil, aerr, false
+		}
+	}
+	s.mu.Unlock()
+	// Stored objects are never changed in place (every write stores a
+	// new one), so `live` may be read without the lock.
+	readRV := rvOf(live)
+	locked := func() bool {
+		s.mu.Lock()
+		if rvOf(s.get(t, ri.ns, ri.name)) != readRV {
+			s.mu.Unlock()
+			return false
+		}
+		return true
+	}
+	if live == nil {
 		merged, err := s.fmApply(t, "", nil, config, wo.manager, force)
 		if err != nil {
-			writeError(w, typedError(t, ri.name, err))
-			return
+			return 0, nil, typedError(t, ri.name, err), false
 		}
 		if t.Status {
 			s.resetStatusOnCreate(t, merged)
 		}
 		defaultObject(t, merged)
 		if errs := validateObject(t, merged, nil); len(errs) > 0 {
-			writeError(w, errInvalid(t.GK(), t.Group, t.Kind, ri.name, errs))
-			return
+			return 0, nil, errInvalid(t.GK(), t.Group, t.Kind, ri.name, errs), false
+		}
+		if !locked() {
+			return 0, nil, nil, true
+		}
+		defer s.mu.Unlock()
+		if aerr := s.checkNamespace(t, ri.ns, ri.name); aerr != nil {
+			return 0, nil, aerr, false
 		}
 		s.prepareCreate(t, merged)
 		if !wo.dryRun {
 			if aerr := tooLarge(merged); aerr != nil {
-				writeError(w, aerr)
-				return
+				return 0, nil, aerr, false
 			}
 			s.store(t, ri.ns, ri.name, merged, "ADDED")
 			s.afterWrite(t, nil, merged)
 		}
-		writeJSON(w, 201, output(t, merged))
-		return
+		return 201, merged, nil, false
 	}
-	if metaString(config, "resourceVersion") != "" && metaString(config, "resourceVersion") != metaString(live, "resourceVersion") {
-		writeError(w, errConflict(t, ri.name))
-		return
+	if metaString(config, "resourceVersion") != "" && metaString(config, "resourceVersion") != readRV {
+		return 0, nil, errConflict(t, ri.name), false
 	}
 	merged, err := s.fmApply(t, ri.sub, live, config, wo.manager, force)
 	if err != nil {
-		writeError(w, typedError(t, ri.name, err))
-		return
+		return 0, nil, typedError(t, ri.name, err), false
 	}
 	// The applied object goes through the same strategy as an update;
 	// managedFields are already final.
@@ -215,15 +263,17 @@ func (s *server) serveApply(w http.ResponseWriter, ri *reqInfo, live obj, body [
 		delete(meta(merged), "managedFields")
 	}
 	if errs := validateObject(t, merged, live); len(errs) > 0 {
-		writeError(w, errInvalid(t.GK(), t.Group, t.Kind, ri.name, errs))
-		return
+		return 0, nil, errInvalid(t.GK(), t.Group, t.Kind, ri.name, errs), false
 	}
+	if !locked() {
+		return 0, nil, nil, true
+	}
+	defer s.mu.Unlock()
 	out, aerr := s.commit(t, ri.ns, ri.name, live, merged, wo)
 	if aerr != nil {
-		writeError(w, aerr)
-		return
+		return 0, nil, aerr, false
 	}
-	writeJSON(w, 200, output(t, out))
+	return 200, out, nil, false
 }
 
 // mergePatch is RFC 7386 JSON merge patch.

@@ -27,8 +27,11 @@ type server struct {
 	mu   sync.Mutex
 	cond *sync.Cond
 	// types are the served resources: built-ins, then established CRDs'.
-	types []*resType
-	rv    int64
+	// Assigned with typesMu held too, as applies convert between versions
+	// (typeForVersion) without mu.
+	types   []*resType
+	typesMu sync.RWMutex
+	rv      int64
 	// objs: storeKey -> "namespace/name" -> object (stored version).
 	objs   map[string]map[string]obj
 	events []watchEvent
@@ -77,6 +80,8 @@ func (s *server) lookup(group, version, resource string) *resType {
 
 // typeForVersion: the same resource as t in another version of its group.
 func (s *server) typeForVersion(t *resType, gv string) *resType {
+	s.typesMu.RLock()
+	defer s.typesMu.RUnlock()
 	for _, x := range s.types {
 		if x.Group == t.Group && x.Resource == t.Resource && x.GV() == gv {
 			return x
