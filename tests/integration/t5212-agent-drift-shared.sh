@@ -80,6 +80,11 @@ h_cm_is() { # NAMESPACE VALUE
 conns() {
 	ss -tnpH state established "( dport = :$2 )" | grep -c "pid=$1,"
 }
+# conns_are PID PORT OP N: `test CONNECTIONS OP N`, counted anew on each call
+# (for wait_until: a "$(conns ...)" in its arguments is counted only once).
+conns_are() {
+	test "$(conns "$1" "$2")" "$3" "$4"
+}
 
 agent_yaml k "$APISERVER_k" slow a1 a2 a3
 agent_yaml h "$APISERVER_h" a1 a2 a3
@@ -110,7 +115,7 @@ test_expect_success 'an edit in each of the apps is seen and undone' '
 
 test_expect_success 'over HTTP/2 every watch is a stream of one connection' '
 	port=${APISERVER_URL_k##*:} &&
-	wait_until 30 test "$(conns "$(cat agent-k.pid)" "$port")" -le 2 &&
+	wait_until 30 conns_are "$(cat agent-k.pid)" "$port" -le 2 &&
 	conns "$(cat agent-k.pid)" "$port" >n &&
 	echo "connections to the API server: $(cat n) (watches of 3 resources, and checks)" &&
 	test "$(cat n)" -ge 1
@@ -124,7 +129,7 @@ test_expect_success 'over HTTP/1.1 (no TLS): one watch per resource for all apps
 	port=${APISERVER_URL_h##*:} &&
 	# namespaces and configmaps (a connection each: no multiplexing), and
 	# the client of LISTs and checks; a watch per app would be 6 more.
-	wait_until 30 test "$(conns "$(cat agent-h.pid)" "$port")" -eq 3 &&
+	wait_until 30 conns_are "$(cat agent-h.pid)" "$port" -eq 3 &&
 	for a in a1 a2 a3; do
 		h_edit $a edited-$a || return 1
 	done &&
