@@ -279,6 +279,13 @@ int agent_status_json(struct agent *ag, struct strbuf *out);
 /* Records `res` for app `app` in memory and in stateDir/APP.json (atomically). */
 int agent_status_record(struct agent *ag, const struct agent_app *app,
 			const struct sync_result *res);
+/*
+ * A sync that created objects without dry-running them and then failed
+ * deleted them again (agent/sync.c); it marks the digest, and syncs of
+ * that digest dry-run everything first from then on (memory only).
+ */
+void agent_status_set_undone(struct agent *ag, const struct agent_app *app, const char *digest);
+bool agent_status_was_undone(struct agent *ag, const struct agent_app *app, const char *digest);
 /* The digest last applied successfully ("" when none): the loop's skip check. */
 void agent_status_last_digest(struct agent *ag, const struct agent_app *app,
 			      char digest[DIGEST_STR_SIZE]);

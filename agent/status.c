@@ -28,6 +28,7 @@ struct agent_status {
 	char last_ok[DIGEST_STR_SIZE]; /* the digest last applied successfully */
 	char *json;                    /* the recorded object, as served */
 	enum agent_health health;      /* as last recorded: health transitions compare with it */
+	char undone[DIGEST_STR_SIZE];  /* a digest whose creates a failed sync deleted again */
 };
 
 static void json_kv_str(struct strbuf *sb, const char *k, const char *v)
@@ -243,6 +244,23 @@ static void health_transition(struct agent *ag, const struct agent_app *app,
 		.app = app->name, .digest = res->digest, .revision = res->revision,
 		.message = msg.buf });
 	strbuf_release(&msg);
+}
+
+void agent_status_set_undone(struct agent *ag, const struct agent_app *app, const char *digest)
+{
+	pthread_mutex_lock(&ag->lock);
+	xsnprintf(ag->status[app->index].undone, DIGEST_STR_SIZE, "%s", digest);
+	pthread_mutex_unlock(&ag->lock);
+}
+
+bool agent_status_was_undone(struct agent *ag, const struct agent_app *app, const char *digest)
+{
+	bool was;
+
+	pthread_mutex_lock(&ag->lock);
+	was = *digest && !strcmp(ag->status[app->index].undone, digest);
+	pthread_mutex_unlock(&ag->lock);
+	return was;
 }
 
 int agent_status_record(struct agent *ag, const struct agent_app *app,

@@ -62,6 +62,9 @@ struct item {
 	char rv[64];                     /* its resourceVersion, kept when `live` is dropped */
 	struct doc_stream *live_own;     /* its stream, when not a page of a LIST */
 	enum item_state st;
+	bool no_dry_run;                 /* a create left to its own apply (check) */
+	bool unchecked;                  /* a create no dry run could check: new namespace or kind */
+	bool created;                    /* applied with 201 Created: this sync made it */
 	bool applied;
 	enum agent_health health;
 	struct strbuf reason;
@@ -85,6 +88,7 @@ struct sync_ctx {
 	bool manual;                     /* `sync: manual`: plan, apply only what is approved */
 	bool stopped;                    /* a manual pass ended at its plan: nothing recorded */
 	bool stale_digest;               /* the approval named another digest than the source's */
+	bool creates_unchecked;          /* some creates had no dry run: undo them on failure */
 };
 
 static bool cancelled(const struct sync_ctx *c)
@@ -599,6 +603,59 @@ static void item_diff(struct sync_ctx *c, struct item *it, const struct doc_node
 	appstate_ignores_free(ign, nign);
 }
 
+/*
+ * Kinds no controller acts on: a ConfigMap, Secret, ServiceAccount or RBAC
+ * object that exists for a moment and is deleted again leaves nothing
+ * behind.  New objects of these kinds may skip their dry run (check).
+ */
+static bool inert_kind(const char *api_version, const char *kind)
+{
+	if (!strcmp(api_version, "v1"))
+		return !strcmp(kind, "ConfigMap") || !strcmp(kind, "Secret") ||
+		       !strcmp(kind, "ServiceAccount");
+	if (!strcmp(api_version, "rbac.authorization.k8s.io/v1"))
+		return !strcmp(kind, "Role") || !strcmp(kind, "RoleBinding") ||
+		       !strcmp(kind, "ClusterRole") || !strcmp(kind, "ClusterRoleBinding");
+	return false;
+}
+
+/* The dry-run replies of `reqs`: errors into errs, diffs into the items. */
+static void dry_run_results(struct sync_ctx *c, const struct objset *set, struct kube_req *reqs,
+			    int *first, struct strbuf *errs, size_t *nerr)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++) {
+		struct item *it = &c->items[i];
+		struct doc_stream *s = NULL;
+
+		if (!reqs[i].method)
+			continue;
+		if (reqs[i].rc == ERR_NOTFOUND && it->st == IT_CREATE && *it->ns &&
+		    set_has_namespace(set, it->ns)) {
+			it->unchecked = true; /* its namespace comes with this artifact */
+			continue;
+		}
+		if (reqs[i].rc) {
+			if (!*first)
+				*first = reqs[i].rc;
+			strbuf_addf(errs, "%s%s", (*nerr)++ ? "; " : "", reqs[i].error);
+			continue;
+		}
+		if (it->st == IT_CREATE)
+			continue;
+		if (kube_parse_object(&s, reqs[i].reply.buf, reqs[i].reply.len, it->what)) {
+			if (!*first)
+				*first = err_code();
+			strbuf_addf(errs, "%s%s", (*nerr)++ ? "; " : "", err_msg());
+			continue;
+		}
+		item_diff(c, it, s->docs[0]);
+		it->st = it->ndiff ? IT_CHANGE : IT_UNCHANGED;
+		doc_stream_free(s);
+	}
+}
+
 /* Step 2: GET and dry-run everything that can be checked; nothing is written. */
 static int check(struct sync_ctx *c, const struct objset *set, bool same_digest)
 {
@@ -699,33 +756,70 @@ static int check(struct sync_ctx *c, const struct objset *set, bool same_digest)
 	}
 	if (first)
 		goto out;
+	/*
+	 * New objects of inert kinds wait: when no existing object changes,
+	 * their own apply is their check, and should one be refused, every
+	 * object this sync created is deleted again (undo_creates), which
+	 * leaves the cluster as it was.  That halves the requests of a first
+	 * sync of many ConfigMaps.  When an existing object changes, a
+	 * refusal could no longer be undone: they take their dry run then,
+	 * before anything is written.  Not for `sync: manual` plans, nor for
+	 * a digest whose creates were undone before (it would only fail
+	 * again, writing each interval).
+	 */
+	if (!c->manual && !agent_status_was_undone(c->ag, c->app, c->res->digest))
+		for (i = 0; i < c->n; i++) {
+			struct item *it = &c->items[i];
+			if (reqs[i].method && it->st == IT_CREATE &&
+			    inert_kind(it->obj->api_version, it->obj->kind)) {
+				it->no_dry_run = true;
+				reqs[i].method = NULL;
+			}
+		}
 	kube_do_many(c->k, reqs, c->n);
-	for (i = 0; i < c->n; i++) {
-		struct item *it = &c->items[i];
-		struct doc_stream *s = NULL;
+	dry_run_results(c, set, reqs, &first, &errs, &nerr);
+	for (i = 0; i < c->n && !first; i++)
+		if (c->items[i].st == IT_CHANGE)
+			break;
+	if (i < c->n || first) {
+		/* Something changes (or failed): every create is dry-run first. */
+		bool any = false;
 
-		if (!reqs[i].method)
-			continue;
-		if (reqs[i].rc == ERR_NOTFOUND && it->st == IT_CREATE && *it->ns &&
-		    set_has_namespace(set, it->ns))
-			continue; /* its namespace comes with this artifact */
-		if (reqs[i].rc) {
-			if (!first)
-				first = reqs[i].rc;
-			strbuf_addf(&errs, "%s%s", nerr++ ? "; " : "", reqs[i].error);
-			continue;
+		for (i = 0; i < c->n; i++) {
+			kube_req_release(&reqs[i]);
+			kube_req_init(&reqs[i]);
+			if (!c->items[i].no_dry_run)
+				continue;
+			c->items[i].no_dry_run = false;
+			if (first)
+				continue;
+			reqs[i].method = "PATCH";
+			reqs[i].path = paths[i];
+			reqs[i].content_type = "application/apply-patch+yaml";
+			reqs[i].body = c->items[i].body.buf;
+			reqs[i].body_len = c->items[i].body.len;
+			reqs[i].what = c->items[i].what;
+			any = true;
 		}
-		if (it->st == IT_CREATE)
-			continue;
-		if (kube_parse_object(&s, reqs[i].reply.buf, reqs[i].reply.len, it->what)) {
-			if (!first)
-				first = err_code();
-			strbuf_addf(&errs, "%s%s", nerr++ ? "; " : "", err_msg());
-			continue;
+		if (any) {
+			kube_do_many(c->k, reqs, c->n);
+			dry_run_results(c, set, reqs, &first, &errs, &nerr);
 		}
-		item_diff(c, it, s->docs[0]);
-		it->st = it->ndiff ? IT_CHANGE : IT_UNCHANGED;
-		doc_stream_free(s);
+	}
+	/*
+	 * Creates nothing checked (left to their apply, in a namespace or of
+	 * a kind this artifact brings) are undone should the sync fail, when
+	 * no existing object changes: undoing them beside applied changes
+	 * could leave a changed object naming one that is gone.
+	 */
+	for (i = 0; i < c->n; i++) {
+		const struct item *it = &c->items[i];
+		if (it->st == IT_CHANGE) {
+			c->creates_unchecked = false;
+			break;
+		}
+		if (it->no_dry_run || it->unchecked || (it->st == IT_CREATE && !it->res))
+			c->creates_unchecked = true;
 	}
 out:
 	for (i = 0; i < c->n; i++) {
@@ -792,6 +886,7 @@ static int apply_batch(struct sync_ctx *c, size_t from, size_t to)
 			continue;
 		}
 		it->applied = true;
+		it->created = it->st == IT_CREATE && reqs[i].status == 201;
 		c->res->applied++;
 		agent_log("info", c->app->name, c->res->digest, c->res->revision,
 			  it->st == IT_CREATE ? "created" : "configured", "%s", it->what);
@@ -1268,6 +1363,55 @@ out:
 }
 
 /* The parts of a sync after the artifact is verified and unpacked. */
+/*
+ * A sync that left creates to their own apply (check) failed: deletes
+ * every object it created, last first, so the cluster is as it was.  An
+ * object that cannot be deleted stays applied, so the inventory keeps it
+ * and a later sync prunes or adopts it.  Appends what happened to `msg`.
+ */
+static void undo_creates(struct sync_ctx *c, struct strbuf *msg)
+{
+	struct strbuf path = STRBUF_INIT;
+	size_t i, undone = 0, kept = 0;
+
+	for (i = c->n; i-- > 0;) {
+		struct item *it = &c->items[i];
+		struct kube_req req;
+		int r;
+
+		if (!it->created || !it->res)
+			continue;
+		strbuf_reset(&path);
+		kube_path(&path, it->res, it->ns, it->obj->name);
+		strbuf_addstr(&path, "?propagationPolicy=Background");
+		kube_req_init(&req);
+		req.method = "DELETE";
+		req.path = path.buf;
+		req.what = it->what;
+		r = kube_do(c->k, &req);
+		kube_req_release(&req);
+		if (!r || r == ERR_NOTFOUND) {
+			it->applied = false;
+			it->created = false;
+			c->res->applied--;
+			undone++;
+			agent_log("info", c->app->name, c->res->digest, c->res->revision, "undone",
+				  "%s", it->what);
+		} else {
+			kept++;
+			agent_log("error", c->app->name, c->res->digest, c->res->revision, "undo-failed",
+				  "%s", err_msg());
+		}
+		err_clear();
+	}
+	strbuf_release(&path);
+	agent_status_set_undone(c->ag, c->app, c->res->digest);
+	if (undone || kept)
+		strbuf_addf(msg, "; the %zu objects this sync created were deleted again", undone);
+	if (kept)
+		strbuf_addf(msg, " but for %zu, which could not be and stay in the inventory", kept);
+}
+
 static int sync_objects(struct sync_ctx *c, struct objset *set)
 {
 	struct inventory old = { 0 }, pre = { 0 }, cur = { 0 }, keep = { 0 };
@@ -1338,6 +1482,16 @@ static int sync_objects(struct sync_ctx *c, struct objset *set)
 		complete = false;
 		agent_log("error", c->app->name, c->res->digest, c->res->revision, "apply-incomplete",
 			  "%s; nothing is pruned", err_msg());
+		if (c->creates_unchecked) {
+			struct strbuf msg = STRBUF_INIT;
+			int saved = r;
+
+			strbuf_addstr(&msg, err_msg());
+			undo_creates(c, &msg);
+			r = err_set(saved, "%s", msg.buf);
+			free(c->res->message);
+			c->res->message = strbuf_detach(&msg, NULL);
+		}
 	}
 	/* Inventory and prune. */
 	{

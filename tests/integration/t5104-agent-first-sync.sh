@@ -3,7 +3,10 @@
 # instead of fetching each object (docs/testing.md, agent benchmark): what
 # the LIST says is absent is created, but an object that exists is still
 # fetched and checked, so one that another app manages is refused (nothing
-# applied) and one nobody manages is adopted.
+# applied) and one nobody manages is adopted.  A first sync creates new
+# ConfigMaps without dry-running them first; when the server refuses one,
+# everything that sync created is deleted again, and the same digest is
+# dry-run in full from then on.
 . "$(dirname "$0")/../lib.sh"
 
 start_apiserver k
@@ -57,6 +60,61 @@ test_expect_success 'once it is gone, the rest is created and the unmanaged one 
 test_expect_success 'a second sync changes nothing' '
 	"$HOIST_BUILD/hoist-agent" sync big --once -c agent.yaml >out 2>err &&
 	test_grep "41 objects: 0 applied, 41 unchanged" out
+'
+
+test_expect_success 'setup: a first sync of 30 ConfigMaps, one of which the server refuses' '
+	mkdir -p bad &&
+	{
+		cms bad 30 &&
+		printf -- "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-zz\n  namespace: bad\ndata:\n  \"not a key!\": x\n"
+	} >bad/objects.yaml &&
+	hoist pack bad -o bad.tgz --app bad --version 1.0.0 >/dev/null &&
+	hoist push bad.tgz "oci-layout:$TRASH/store/bad:1" >/dev/null 2>&1 &&
+	agent_yaml bad >agent-bad.yaml
+'
+
+test_expect_success 'the refusal deletes what the sync created: nothing is left' '
+	test_must_fail "$HOIST_BUILD/hoist-agent" sync bad --once -c agent-bad.yaml >out 2>err &&
+	test_grep "error: bad: ConfigMap bad/cm-zz: .*a valid config key must consist of alphanumeric characters" err &&
+	test_grep "the 31 objects this sync created were deleted again" err &&
+	test_grep "\"event\":\"created\",\"message\":\"ConfigMap bad/cm-01\"" err &&
+	test_grep "\"event\":\"undone\",\"message\":\"ConfigMap bad/cm-01\"" err &&
+	test_grep "\"event\":\"undone\",\"message\":\"Namespace bad\"" err &&
+	test "$(kc get configmaps -A -l hoist.dev/app=bad -o name | wc -l)" = 0 &&
+	kc get configmap hoist-inventory-bad -n hoist-system -o jsonpath="{.binaryData.inventory\.gz}" |
+		base64 -d | gunzip >inventory &&
+	! grep ConfigMap inventory &&
+	! grep Namespace inventory
+'
+
+test_expect_success 'the run loop then dry-runs that digest in full: nothing is created again' '
+	kc create namespace keep >/dev/null &&
+	mkdir -p bad2 &&
+	sed "1,4d; s/namespace: bad/namespace: keep/" bad/objects.yaml >bad2/objects.yaml &&
+	! grep Namespace bad2/objects.yaml &&
+	hoist pack bad2 -o bad2.tgz --app bad2 --version 1.0.0 >/dev/null &&
+	hoist push bad2.tgz "oci-layout:$TRASH/store/bad2:1" >/dev/null 2>&1 &&
+	cat >agent-loop.yaml <<-EOF &&
+	apiVersion: hoist.dev/v1alpha1
+	kind: Agent
+	kubeconfig: $APISERVER_k
+	stateDir: $TRASH/state-loop
+	listen: 127.0.0.1:0
+	apps:
+	  - {name: bad2, source: "oci-layout:$TRASH/store/bad2:1", timeout: 30s, interval: 1s}
+	EOF
+	"$HOIST_BUILD/hoist-agent" run -c agent-loop.yaml 2>loop.log &
+	pid=$! &&
+	test_cleanup "kill $pid 2>/dev/null" &&
+	wait_until 60 sh -c "test \$(grep -c \"\\\"event\\\":\\\"sync-failed\\\"\" loop.log) -ge 2" &&
+	kill $pid &&
+	test "$(grep -c "\"event\":\"undone\"" loop.log)" = 30 &&
+	test "$(grep -c "\"event\":\"created\"" loop.log)" = 30 &&
+	grep "\"event\":\"sync-failed\"" loop.log | sed -n 1p >first &&
+	test_grep "deleted again" first &&
+	grep "\"event\":\"sync-failed\"" loop.log | sed -n 2p >second &&
+	test_grep "cm-zz.*nothing was applied" second &&
+	test "$(kc get configmaps -n keep -o name | wc -l)" = 0
 '
 
 test_done
