@@ -47,6 +47,7 @@ type options struct {
 	insecureHTTP   bool
 	crdDelay       time.Duration
 	nsDeleteDelay  time.Duration
+	bookmarkEvery  time.Duration
 	watchHistory   int
 	verbose        bool
 	cpuProfile     string
@@ -74,6 +75,7 @@ func main() {
 	flag.BoolVar(&o.insecureHTTP, "insecure-http", false, "serve plain HTTP instead of HTTPS")
 	flag.DurationVar(&o.crdDelay, "crd-establish-delay", 300*time.Millisecond, "time before a new CRD is Established and its kinds served")
 	flag.DurationVar(&o.nsDeleteDelay, "namespace-delete-delay", 100*time.Millisecond, "time a deleted namespace stays Terminating before its content and itself are removed")
+	flag.DurationVar(&o.bookmarkEvery, "bookmark-interval", 2*time.Second, "time between BOOKMARK events of a watch that asked for them (the real server: about a minute; tests want them sooner)")
 	flag.IntVar(&o.watchHistory, "watch-history", 10000, "events kept for watches; an older resourceVersion gets 410 Gone")
 	flag.BoolVar(&o.verbose, "v", false, "log every request to stderr")
 	flag.Var(&o.faults, "fault", "inject a fault: 'METHOD PATH-PREFIX ACTION [times=N]' (see faults.go); repeatable")

@@ -182,7 +182,7 @@ func (s *server) serveWatch(w http.ResponseWriter, r *http.Request, ri *reqInfo)
 			if len(s.events) > 0 && s.events[len(s.events)-1].rv > last {
 				break
 			}
-			if bookmarks && time.Since(lastBookmark) >= bookmarkInterval {
+			if bookmarks && time.Since(lastBookmark) >= s.o.bookmarkEvery {
 				break
 			}
 			s.cond.Wait()
@@ -222,7 +222,7 @@ func (s *server) serveWatch(w http.ResponseWriter, r *http.Request, ri *reqInfo)
 				return
 			}
 		}
-		if bookmarks && time.Since(lastBookmark) >= bookmarkInterval {
+		if bookmarks && time.Since(lastBookmark) >= s.o.bookmarkEvery {
 			if !bookmark(cur) {
 				return
 			}
@@ -231,7 +231,3 @@ func (s *server) serveWatch(w http.ResponseWriter, r *http.Request, ri *reqInfo)
 		s.mu.Lock()
 	}
 }
-
-// bookmarkInterval: the real server sends bookmarks about once a minute;
-// tests need them sooner.
-const bookmarkInterval = 2 * time.Second
