@@ -184,6 +184,7 @@ struct agent {
 	void *wake_ctx;
 	struct notify *notify;           /* receivers' queues (agent/notify.h); NULL: none */
 	struct kevents *kevents;         /* Kubernetes Events' thread (agent/kevent.h) */
+	struct drift *drift;             /* the watches (agent/drift.h), under `lock`; NULL: none */
 };
 
 /*

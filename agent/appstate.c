@@ -13,6 +13,7 @@
  */
 #include "core/compat.h"
 #include "agent/agent.h"
+#include "agent/drift.h"
 #include "agent/plan.h"
 #include "model/doc.h"
 #include "core/err.h"
@@ -312,8 +313,10 @@ void appstate_set_objects(struct agent *ag, const struct agent_app *app,
 		}
 	}
 	/* Only a different set of objects restarts the watches. */
-	if (!same_set(st->objs, st->nobjs, objs, n) || !st->gen)
+	if (!same_set(st->objs, st->nobjs, objs, n) || !st->gen) {
 		st->gen++;
+		drift_wake(ag->drift);
+	}
 	for (i = 0; i < st->nobjs; i++)
 		aobj_release(&st->objs[i]);
 	free(st->objs);

@@ -811,6 +811,24 @@ static bool check_pending(struct app_watch *w)
 	return false;
 }
 
+/* Milliseconds until the first closed watch may reopen; at most a minute. */
+static int next_wake(struct drift *d)
+{
+	long now = mono_ms(), wait = 60000;
+	size_t i;
+
+	for (i = 0; i < d->ns; i++)
+		if (!d->s[i]->running && d->s[i]->retry_at - now < wait)
+			wait = d->s[i]->retry_at - now;
+	return wait < 0 ? 0 : (int)wait;
+}
+
+void drift_wake(struct drift *d)
+{
+	if (d && d->multi)
+		curl_multi_wakeup(d->multi);
+}
+
 static void *drift_thread(void *arg)
 {
 	struct drift *d = arg;
@@ -839,7 +857,14 @@ static void *drift_thread(void *arg)
 		}
 		for (i = 0; i < d->napps && !stopped(d); i++)
 			settling |= check_pending(&d->apps[i]);
-		curl_multi_poll(d->multi, NULL, 0, settling ? DRIFT_SETTLE_MS : 250, NULL);
+		/*
+		 * Sleep until a watch has something, curl's own timers are due,
+		 * a closed watch may reopen, the settle time of an edit passes,
+		 * or drift_wake/drift_stop: an idle agent wakes only for what
+		 * its watches bring, so the code it maps stays dropped
+		 * (run.c).
+		 */
+		curl_multi_poll(d->multi, NULL, 0, settling ? DRIFT_SETTLE_MS : next_wake(d), NULL);
 	}
 	for (i = 0; i < d->ns; i++)
 		stream_free(d->s[i]);
@@ -900,6 +925,9 @@ int drift_start(struct drift **out, struct agent *ag)
 		goto fail;
 	}
 	d->started = true;
+	pthread_mutex_lock(&ag->lock);
+	ag->drift = d;
+	pthread_mutex_unlock(&ag->lock);
 	*out = d;
 	strbuf_release(&tok);
 	return 0;
@@ -915,6 +943,10 @@ void drift_stop(struct drift *d)
 
 	if (!d)
 		return;
+	pthread_mutex_lock(&d->ag->lock);
+	if (d->ag->drift == d)
+		d->ag->drift = NULL;
+	pthread_mutex_unlock(&d->ag->lock);
 	__atomic_store_n(&d->stop, 1, __ATOMIC_SEQ_CST);
 	if (d->started) {
 		curl_multi_wakeup(d->multi);

@@ -19,5 +19,11 @@ struct drift;
 int drift_start(struct drift **out, struct agent *ag);
 /* Stops it (closes its watches) and frees it; NULL is fine. */
 void drift_stop(struct drift *d);
+/*
+ * Tells the watcher that an app's objects changed (appstate.c, under the
+ * agent's lock, which drift_start and drift_stop take to publish and
+ * withdraw ag->drift).  NULL: no watcher, nothing to do.
+ */
+void drift_wake(struct drift *d);
 
 #endif

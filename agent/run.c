@@ -16,6 +16,7 @@
 #include "oci/sign.h"
 #include "core/strbuf.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
@@ -24,6 +25,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 /* The first sync of each app starts within this many seconds of startup. */
 #define RUN_FIRST_SPREAD 5
@@ -170,25 +172,66 @@ static void *sync_thread(void *arg)
  * idle agent does not run.  MADV_DONTNEED on a private, never-written
  * mapping only drops this process's page table entries: the next use
  * faults the same bytes back from the page cache, and the pages become
- * reclaimable rather than resident in the agent.  Only executable,
- * read-only file mappings qualify; the read-only data after relocation
- * (RELRO) was written by the loader and must never be dropped.
+ * reclaimable rather than resident in the agent.  Executable, read-only
+ * file mappings go whole.  The read-only data mappings (constants, symbol
+ * tables, unwind tables: libcrypto alone keeps 1.5 MB of them resident)
+ * hold, besides such pages, the read-only data after relocation (RELRO),
+ * which the loader wrote: those pages are private copies now, and
+ * dropping one would bring back the file's unrelocated bytes.  So only
+ * the pages /proc/self/pagemap shows as still the file's (bit 61) go.
  * HOIST_AGENT_KEEP_CODE=1 turns this off.
  */
 static atomic_int syncs_running;
 /* Monotonic seconds when the last sync ended, and of the last drop. */
 static atomic_llong quiet_since, last_drop;
 
+#define PM_PRESENT (1ULL << 63)
+#define PM_FILE (1ULL << 61)
+
+/* Drops the pages of [lo, hi) that pagemap shows present and the file's. */
+static void drop_file_pages(int pagemap, unsigned long lo, unsigned long hi, unsigned long page)
+{
+	uint64_t e[256];
+	unsigned long at = lo, run = 0; /* run: start of the current run of file pages, 0: none */
+
+	while (at < hi) {
+		size_t n = (hi - at) / page, i;
+		ssize_t got;
+
+		if (n > ARRAY_SIZE(e))
+			n = ARRAY_SIZE(e);
+		got = pread(pagemap, e, n * sizeof(*e), (off_t)(at / page * sizeof(*e)));
+		if (got <= 0)
+			break;
+		n = (size_t)got / sizeof(*e);
+		for (i = 0; i < n; i++, at += page) {
+			bool drop = (e[i] & (PM_PRESENT | PM_FILE)) == (PM_PRESENT | PM_FILE);
+
+			if (drop && !run)
+				run = at;
+			else if (!drop && run) {
+				madvise((void *)run, at - run, MADV_DONTNEED);
+				run = 0;
+			}
+		}
+	}
+	if (run)
+		madvise((void *)run, at - run, MADV_DONTNEED);
+}
+
 static void run_drop_code_pages(void)
 {
+	unsigned long page = (unsigned long)sysconf(_SC_PAGESIZE);
 	char line[512];
 	FILE *f;
+	int pagemap;
 
 	if (getenv("HOIST_AGENT_KEEP_CODE"))
 		return;
 	f = fopen("/proc/self/maps", "re");
 	if (!f)
 		return;
+	pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long lo, hi, ino;
 		char perm[8], path[8];
@@ -196,10 +239,15 @@ static void run_drop_code_pages(void)
 		/* "lo-hi perms offset dev inode path" */
 		if (sscanf(line, "%lx-%lx %7s %*s %*s %lu %7s", &lo, &hi, perm, &ino, path) != 5)
 			continue;
-		if (!ino || path[0] != '/' || strcmp(perm, "r-xp"))
+		if (!ino || path[0] != '/')
 			continue;
-		madvise((void *)lo, hi - lo, MADV_DONTNEED);
+		if (!strcmp(perm, "r-xp"))
+			madvise((void *)lo, hi - lo, MADV_DONTNEED);
+		else if (!strcmp(perm, "r--p") && pagemap >= 0)
+			drop_file_pages(pagemap, lo, hi, page);
 	}
+	if (pagemap >= 0)
+		close(pagemap);
 	fclose(f);
 }
 
