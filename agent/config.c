@@ -141,7 +141,7 @@ static const struct acfg_field top_fields[] = {
 	F("webAuth", ACFG_STR, struct agent_config, web_auth, "write", false, web_auth_choices,
 	  "what needs the token: write (pushes, syncs, approvals; reads are open) or read "
 	  "(also the web page, /v1/status, /v1/apps and /metrics; /healthz stays open)"),
-	N("concurrency", ACFG_COUNT, struct agent_config, concurrency, concurrency_n, "8",
+	N("concurrency", ACFG_COUNT, struct agent_config, concurrency, concurrency_n, "16",
 	  "API requests in flight at once while applying (1-64)"),
 	N("apiTimeout", ACFG_DURATION, struct agent_config, api_timeout, api_timeout_s, "30s",
 	  "how long one request to the API server may take"),

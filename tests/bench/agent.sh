@@ -4,8 +4,8 @@
 #   1. 1,000 ConfigMaps applied by `hoist-agent sync --once` (from an OCI
 #      image layout) and by `kubectl apply --server-side --validate=false`
 #      (from the same objects in a file), each into its own empty namespace
-#      of the same test API server (tests/apiserver/): wall time and peak
-#      RSS (GNU time), and the ratio;
+#      of the same test API server (tests/apiserver/), $RUNS rounds
+#      alternately: median wall time, peak RSS (GNU time), and the ratio;
 #   2. the agent's re-sync of the same 1,000 unchanged objects (best of
 #      $RUNS): what every interval costs when nothing changed;
 #   3. `hoist-agent run` with 20 apps (5 objects each, then 100 each: 2,000
@@ -32,7 +32,10 @@ if [ ! -x "$apiserver" ]; then
 	sh "$top/tests/apiserver/build.sh" "$apiserver" >&2
 fi
 
-"$apiserver" --kubeconfig "$work/kc" --port-file "$work/port" >"$work/apiserver.log" 2>&1 &
+# Watch bookmarks about once a minute, as the real server sends them (the
+# test server's default of 2 s is for tests).
+"$apiserver" --kubeconfig "$work/kc" --port-file "$work/port" --bookmark-interval 1m \
+	>"$work/apiserver.log" 2>&1 &
 echo $! >>"$work/pids"
 for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.1; done
 [ -s "$work/port" ] || { cat "$work/apiserver.log" >&2; exit 1; }
@@ -48,14 +51,9 @@ for i in range(n):
           "  labels:\n    bench: agent\ndata:\n  index: \"%d\"\n  payload: %s" % (i, ns, i, "x" * 200))
 PY
 }
-mkdir -p "$work/app"
-gen bench-agent "$N" >"$work/app/cms.yaml"
-gen bench-kubectl "$N" >"$work/kubectl.yaml"
-kubectl --kubeconfig "$kc" create namespace bench-agent >/dev/null
-kubectl --kubeconfig "$kc" create namespace bench-kubectl >/dev/null
-"$B/hoist" pack "$work/app" -o "$work/bench.tgz" --app bench --version 1.0.0 >/dev/null
-"$B/hoist" push "$work/bench.tgz" "oci-layout:$work/store:1.0.0" >/dev/null 2>&1
-
+# Round r (1..RUNS): the agent creates its ConfigMaps in bench-agent-r (app
+# bench-r), kubectl in bench-kubectl-r, alternately; each tool's median is
+# printed.
 cat >"$work/agent.yaml" <<EOF
 apiVersion: hoist.dev/v1alpha1
 kind: Agent
@@ -63,10 +61,18 @@ kubeconfig: $kc
 namespace: hoist-system
 stateDir: $work/state
 apps:
-  - name: bench
-    source: oci-layout:$work/store:1.0.0
-    timeout: 2m
 EOF
+for r in $(seq "$RUNS"); do
+	mkdir -p "$work/app-$r"
+	gen "bench-agent-$r" "$N" >"$work/app-$r/cms.yaml"
+	gen "bench-kubectl-$r" "$N" >"$work/kubectl-$r.yaml"
+	kubectl --kubeconfig "$kc" create namespace "bench-agent-$r" >/dev/null
+	kubectl --kubeconfig "$kc" create namespace "bench-kubectl-$r" >/dev/null
+	"$B/hoist" pack "$work/app-$r" -o "$work/bench-$r.tgz" --app "bench-$r" --version 1.0.0 >/dev/null
+	"$B/hoist" push "$work/bench-$r.tgz" "oci-layout:$work/store-$r:1.0.0" >/dev/null 2>&1
+	printf '  - {name: bench-%s, source: "oci-layout:%s/store-%s:1.0.0", timeout: 2m}\n' \
+		"$r" "$work" "$r" >>"$work/agent.yaml"
+done
 mkdir -p "$work/state"
 
 timed() { # OUT CMD...: "seconds maxrss_kib" into OUT
@@ -75,16 +81,24 @@ timed() { # OUT CMD...: "seconds maxrss_kib" into OUT
 	/usr/bin/time -f "%e %M" -o "$out" "$@" >"$work/out" 2>"$work/err" ||
 		{ echo "bench agent: $* failed:" >&2; tail -5 "$work/err" >&2; return 1; }
 }
+# median FILE...: the median of the first fields, and the largest second field.
+median() {
+	cat "$@" | sort -n | awk '{t[NR] = $1; if ($2 > m) m = $2} END {print t[int((NR + 1) / 2)], m}'
+}
 
-timed "$work/t-agent" "$B/hoist-agent" sync bench --once -c "$work/agent.yaml"
-timed "$work/t-kubectl" kubectl --kubeconfig "$kc" apply --server-side --validate=false \
-	-f "$work/kubectl.yaml"
-got_a=$(kubectl --kubeconfig "$kc" get configmaps -n bench-agent -l bench=agent -o name | wc -l)
-got_k=$(kubectl --kubeconfig "$kc" get configmaps -n bench-kubectl -l bench=agent -o name | wc -l)
+for r in $(seq "$RUNS"); do
+	timed "$work/t-agent-$r" "$B/hoist-agent" sync "bench-$r" --once -c "$work/agent.yaml"
+	timed "$work/t-kubectl-$r" kubectl --kubeconfig "$kc" apply --server-side --validate=false \
+		-f "$work/kubectl-$r.yaml"
+done
+median "$work"/t-agent-* >"$work/t-agent"
+median "$work"/t-kubectl-* >"$work/t-kubectl"
+got_a=$(kubectl --kubeconfig "$kc" get configmaps -n bench-agent-1 -l bench=agent -o name | wc -l)
+got_k=$(kubectl --kubeconfig "$kc" get configmaps -n bench-kubectl-1 -l bench=agent -o name | wc -l)
 best=""
 rss_resync=0
 for _ in $(seq "$RUNS"); do
-	timed "$work/t-resync" "$B/hoist-agent" sync bench --once -c "$work/agent.yaml"
+	timed "$work/t-resync" "$B/hoist-agent" sync bench-1 --once -c "$work/agent.yaml"
 	t=$(cut -d' ' -f1 "$work/t-resync")
 	m=$(cut -d' ' -f2 "$work/t-resync")
 	if [ -z "$best" ] || [ "$(echo "$t < $best" | bc -l)" = 1 ]; then best=$t; fi
@@ -153,8 +167,8 @@ awk -v n="$N" -v ta="$ta" -v ma="$ma" -v tk="$tk" -v mk="$mk" -v tr="$best" -v m
     -v per="${BENCH_AGENT_PER_APP:-100}" 'BEGIN {
 	printf "\nagent: %d ConfigMaps, server-side apply against the test API server\n", n
 	printf "%-44s %10s %10s\n", "", "seconds", "peak MiB"
-	printf "%-44s %10.3f %10.1f\n", "hoist-agent sync --once (create)", ta, ma / 1024
-	printf "%-44s %10.3f %10.1f\n", "kubectl apply --server-side --validate=false", tk, mk / 1024
+	printf "%-44s %10.3f %10.1f\n", "hoist-agent sync --once (create, median)", ta, ma / 1024
+	printf "%-44s %10.3f %10.1f\n", "kubectl apply --server-side (median)", tk, mk / 1024
 	printf "%-44s %10.3f %10.1f\n", "hoist-agent sync --once (unchanged, best)", tr, mr / 1024
 	printf "objects in the API server: agent %d, kubectl %d\n", ga, gk
 	printf "agent vs kubectl: %.1fx faster, %.1fx less memory\n", tk / (ta > 0 ? ta : 0.001), mk / ma

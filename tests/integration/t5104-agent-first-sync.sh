@@ -103,6 +103,8 @@ test_expect_success 'the run loop then dry-runs that digest in full: nothing is 
 	apps:
 	  - {name: bad2, source: "oci-layout:$TRASH/store/bad2:1", timeout: 30s, interval: 1s}
 	EOF
+	true
+	# Its own list (no && before the &): $! is then the agent itself.
 	"$HOIST_BUILD/hoist-agent" run -c agent-loop.yaml 2>loop.log &
 	pid=$! &&
 	test_cleanup "kill $pid 2>/dev/null" &&

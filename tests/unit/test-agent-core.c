@@ -61,7 +61,7 @@ static void agent_config_reads_every_key_of_the_issue(void **state)
 	assert_int_equal(c.apps[1].interval_s, 60);
 	assert_int_equal(c.apps[1].timeout_s, 300);
 	assert_int_equal(c.apps[1].index, 1);
-	assert_int_equal(c.concurrency_n, 8);
+	assert_int_equal(c.concurrency_n, 16);
 	assert_non_null(agent_config_app(&c, "pushed"));
 	assert_null(agent_config_app(&c, "nope"));
 	agent_config_release(&c);
