@@ -482,7 +482,7 @@ static int publish_upload(struct commit_ctx *cx, const struct publish_item *it, 
 		char *from = config_source(cx, &ref);
 
 		r = oci_artifact_push(&pr, store, p->tag.buf, p->tgz.buf, p->tgz.len, &p->desc,
-				      from);
+				      from, OCI_PUSH_NEW);
 		free(from);
 		if (r)
 			goto out;

@@ -94,7 +94,7 @@ int cmd_push(int argc, char **argv)
 	r = oci_store_open(&store, &ref, &oo);
 	if (r)
 		goto out;
-	r = oci_artifact_push(&res, store, ref.tag, file.buf, file.len, &desc, NULL);
+	r = oci_artifact_push(&res, store, ref.tag, file.buf, file.len, &desc, NULL, 0);
 	if (r)
 		goto out;
 	strbuf_release(&res.manifest);

@@ -87,8 +87,12 @@ static int lay_blob_get(struct oci_store *s, struct strbuf *out, const char *dig
 	return r;
 }
 
-static int lay_blob_mount(struct oci_store *s, const char *digest, const char *from)
+static int lay_blob_mount(struct oci_store *s, const char *digest, const char *from,
+			  const void *buf, size_t len, bool *uploaded)
 {
+	(void)buf;
+	(void)len;
+	(void)uploaded;
 	return err_set(ERR_NOTFOUND, "%s: an image layout cannot mount blobs", s->name);
 }
 

@@ -358,30 +358,18 @@ static void resolve_location(struct strbuf *out, const struct oci_registry *reg,
 		strbuf_addf(out, "%s/v2/%s/blobs/uploads/%s", reg->base_url, reg->repo, loc);
 }
 
-static int upload_once(struct oci_registry *reg, const char *digest, const void *buf, size_t len)
+/* The second half of an upload: the blob PUT to the session at `loc`. */
+static int upload_finish(struct oci_registry *reg, const char *loc, const char *digest,
+			 const void *buf, size_t len)
 {
-	struct strbuf url = STRBUF_INIT, loc = STRBUF_INIT;
+	struct strbuf url = STRBUF_INIT;
 	struct http_response res;
-	struct reg_req rq = { "POST" };
+	struct reg_req rq = { "PUT" };
 	struct progress prog;
 	int r;
 
 	http_response_init(&res);
-	reg_url(&url, reg, "blobs/uploads/", "");
-	rq.url = url.buf;
-	r = reg_send(reg, &res, &rq);
-	if (r)
-		goto out;
-	if (res.status != 202) {
-		r = reg_status_error(reg, &res, "starting a blob upload");
-		goto out;
-	}
-	if (http_header_get(&res, "location", &loc) || !loc.len) {
-		r = err_set(ERR_GENERIC, "registry %s: upload started without a Location",
-			    reg->host);
-		goto out;
-	}
-	resolve_location(&url, reg, loc.buf);
+	resolve_location(&url, reg, loc);
 	strbuf_addf(&url, "%cdigest=", strchr(url.buf, '?') ? '&' : '?');
 	http_urlencode(&url, digest);
 
@@ -406,6 +394,35 @@ static int upload_once(struct oci_registry *reg, const char *digest, const void 
 		goto out;
 	}
 	r = check_content_digest(reg, &res, digest, "blob upload");
+out:
+	strbuf_release(&url);
+	http_response_release(&res);
+	return r;
+}
+
+static int upload_once(struct oci_registry *reg, const char *digest, const void *buf, size_t len)
+{
+	struct strbuf url = STRBUF_INIT, loc = STRBUF_INIT;
+	struct http_response res;
+	struct reg_req rq = { "POST" };
+	int r;
+
+	http_response_init(&res);
+	reg_url(&url, reg, "blobs/uploads/", "");
+	rq.url = url.buf;
+	r = reg_send(reg, &res, &rq);
+	if (r)
+		goto out;
+	if (res.status != 202) {
+		r = reg_status_error(reg, &res, "starting a blob upload");
+		goto out;
+	}
+	if (http_header_get(&res, "location", &loc) || !loc.len) {
+		r = err_set(ERR_GENERIC, "registry %s: upload started without a Location",
+			    reg->host);
+		goto out;
+	}
+	r = upload_finish(reg, loc.buf, digest, buf, len);
 out:
 	strbuf_release(&url);
 	strbuf_release(&loc);
@@ -468,7 +485,8 @@ out:
 	return r;
 }
 
-static int reg_blob_mount(struct oci_store *s, const char *digest, const char *from)
+static int reg_blob_mount(struct oci_store *s, const char *digest, const char *from,
+			  const void *buf, size_t len, bool *uploaded)
 {
 	struct oci_registry *reg = (struct oci_registry *)s;
 	struct strbuf url = STRBUF_INIT, scope = STRBUF_INIT, loc = STRBUF_INIT;
@@ -493,6 +511,13 @@ static int reg_blob_mount(struct oci_store *s, const char *digest, const char *f
 		goto out;
 	if (res.status == 201) {
 		r = check_content_digest(reg, &res, digest, "blob mount");
+		goto out;
+	}
+	if (res.status == 202 && buf && !http_header_get(&res, "location", &loc) && loc.len) {
+		/* Not mounted: the registry opened an upload instead.  Use it. */
+		r = upload_finish(reg, loc.buf, digest, buf, len);
+		if (!r)
+			*uploaded = true;
 		goto out;
 	}
 	if (res.status == 202) {

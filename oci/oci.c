@@ -108,7 +108,7 @@ int oci_blob_mount(struct oci_store *s, const char *digest, const char *from_rep
 		return r;
 	if (!oci_repo_is_valid(from_repo))
 		return err_set(ERR_INVALID, "%s: invalid repository name '%s'", s->name, from_repo);
-	return s->ops->blob_mount(s, digest, from_repo);
+	return s->ops->blob_mount(s, digest, from_repo, NULL, 0, NULL);
 }
 
 int oci_manifest_put(struct oci_store *s, const char *tag, const char *media_type,
@@ -317,33 +317,40 @@ out:
 
 int oci_artifact_push(struct oci_push_result *res, struct oci_store *s, const char *tag,
 		      const void *layer, size_t layer_len, const struct oci_artifact_desc *meta,
-		      const char *config_from)
+		      const char *config_from, unsigned flags)
 {
 	struct oci_artifact_desc d = *meta;
 	const char *config = OCI_ARTIFACT_CONFIG;
 	size_t have = (size_t)-1;
-	bool skipped;
+	bool skipped = false, uploaded = false;
 	int r;
 
 	memset(res, 0, sizeof(*res));
 	strbuf_init(&res->manifest, 0);
-	r = oci_blob_ensure(s, layer, layer_len, d.layer_digest, &skipped);
+	if ((flags & OCI_PUSH_NEW) && layer_len <= OCI_PUSH_ASK_ABOVE)
+		r = oci_blob_put(s, layer, layer_len, d.layer_digest);
+	else
+		r = oci_blob_ensure(s, layer, layer_len, d.layer_digest, &skipped);
 	if (r)
 		goto out;
 	skipped ? res->blobs_skipped++ : res->blobs_uploaded++;
 	d.layer_size = layer_len;
 	d.config_size = strlen(config);
 	r = digest_sha256(d.config_digest, config, d.config_size);
-	if (!r)
-		r = s->ops->blob_exists(s, d.config_digest, &have);
+	if (r)
+		goto out;
+	if (config_from && s->ops->blob_mount &&
+	    !s->ops->blob_mount(s, d.config_digest, config_from, config, d.config_size,
+				&uploaded)) {
+		uploaded ? res->blobs_uploaded++ : res->blobs_mounted++;
+		goto manifest;
+	}
+	err_clear();
+	r = s->ops->blob_exists(s, d.config_digest, &have);
 	if (!r && have != (size_t)-1 && have != d.config_size)
 		r = ERR_NOTFOUND; /* the wrong size: upload it again */
 	if (!r) {
 		res->blobs_skipped++;
-	} else if (r == ERR_NOTFOUND && config_from && s->ops->blob_mount &&
-		   !s->ops->blob_mount(s, d.config_digest, config_from)) {
-		res->blobs_mounted++;
-		r = 0;
 	} else if (r == ERR_NOTFOUND) {
 		/* Not mountable after all (a racing delete): upload it. */
 		r = s->ops->blob_put(s, d.config_digest, config, d.config_size);
@@ -353,7 +360,7 @@ int oci_artifact_push(struct oci_push_result *res, struct oci_store *s, const ch
 	}
 	if (r)
 		goto out;
-
+manifest:
 	/* Last: the only step that makes the tag point anywhere. */
 	oci_manifest_build(&res->manifest, &d);
 	r = oci_manifest_put(s, tag, OCI_MEDIA_MANIFEST, res->manifest.buf, res->manifest.len,

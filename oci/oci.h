@@ -47,8 +47,13 @@ struct oci_store_ops {
 	int (*blob_exists)(struct oci_store *s, const char *digest, size_t *size);
 	int (*blob_put)(struct oci_store *s, const char *digest, const void *buf, size_t len);
 	int (*blob_get)(struct oci_store *s, struct strbuf *out, const char *digest, size_t max);
-	/* Registry only (others return ERR_NOTFOUND): link a blob from another repository. */
-	int (*blob_mount)(struct oci_store *s, const char *digest, const char *from_repo);
+	/*
+	 * Registry only (others return ERR_NOTFOUND): link a blob from another
+	 * repository.  With `buf`, a registry that opens an upload instead
+	 * (202) gets the blob through that session: 0 with *uploaded set.
+	 */
+	int (*blob_mount)(struct oci_store *s, const char *digest, const char *from_repo,
+			  const void *buf, size_t len, bool *uploaded);
 	/* Stores the manifest and points `tag` at it; `digest` is its sha256. */
 	int (*manifest_put)(struct oci_store *s, const char *tag, const char *media_type,
 			    const void *buf, size_t len, const char *digest);
@@ -149,12 +154,19 @@ struct oci_push_result {
 /*
  * Pushes layer + config, then the manifest under `tag` (the last step).
  * `config_from` (may be NULL) names another repository of the same
- * registry known to hold the config blob: a repository that lacks it
- * mounts it from there, one request instead of an upload's two.
+ * registry known to hold the config blob: it is mounted from there, one
+ * request instead of a HEAD and an upload's two (a registry that cannot
+ * mount takes the upload in the session the mount opened).
+ * OCI_PUSH_NEW: the caller knows this content is new to the repository
+ * (its version tag is absent): a layer of up to OCI_PUSH_ASK_ABOVE bytes
+ * is uploaded without asking first whether the registry has it, which
+ * would cost a request that almost always answers no.
  */
+#define OCI_PUSH_NEW 1u
+#define OCI_PUSH_ASK_ABOVE (256 * 1024)
 int oci_artifact_push(struct oci_push_result *res, struct oci_store *s, const char *tag,
 		      const void *layer, size_t layer_len, const struct oci_artifact_desc *meta,
-		      const char *config_from);
+		      const char *config_from, unsigned flags);
 
 /*
  * Fetches the manifest (by tag or digest) and its layer, verifying both;

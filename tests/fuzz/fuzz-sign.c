@@ -99,7 +99,8 @@ static int mem_blob_get(struct oci_store *s, struct strbuf *out, const char *d, 
 	return 0;
 }
 
-static int mem_blob_mount(struct oci_store *s, const char *d, const char *from)
+static int mem_blob_mount(struct oci_store *s, const char *d, const char *from, const void *buf,
+			  size_t len, bool *uploaded)
 {
 	return ERR_NOTFOUND;
 }

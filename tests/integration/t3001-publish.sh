@@ -116,4 +116,43 @@ test_expect_success 'an app that does not render fails the publish naming app, f
 	test_grep "app web: apps/web/bad.yaml:[0-9]*:[0-9]*: " err
 '
 
+# What a first publish asks of a registry, app by app (docs/oci.md): the
+# fault proxy in front of a real registry logs every request.  Apps publish
+# eight at a time; one that starts once another has finished mounts the
+# config blob from it.
+test_expect_success 'a first publish to a registry: 10 requests per app, 12 without a config to mount' '
+	start_registry R &&
+	start_faultproxy P "$REGISTRY_R" &&
+	git init -q reg && mkdir -p reg/apps &&
+	{
+		printf "apiVersion: hoist.dev/v1alpha1\nkind: Project\nregistry: %s/acme\napps:\n" "$PROXY_P"
+		for i in $(seq 20); do printf "  - {name: a%d, path: apps/a%d}\n" $i $i; done
+		printf "environments:\n  - {name: dev, branch: main}\n"
+	} >reg/hoist.yaml &&
+	for i in $(seq 20); do mkdir -p reg/apps/a$i && cm a$i >reg/apps/a$i/a.yaml || return 1; done &&
+	git -C reg add . && git -C reg commit -qm one &&
+	hoist publish --repo reg --insecure >out 2>err &&
+	test "$(grep -c " published$" out)" = 20 &&
+	config=sha256:$(printf "{}" | sha256sum | cut -d" " -f1) &&
+	mounted=0 &&
+	for i in $(seq 20); do
+		grep " /v2/acme/a$i/" "$TRASH/proxy-P/log" >req || return 1
+		n=$(wc -l <req)
+		if grep -q "^pass POST /v2/acme/a$i/blobs/uploads/?mount=$config&from=acme%2Fa[0-9]* 201$" req
+		then
+			test "$n" = 10 || { cat req; return 1; }
+			mounted=$((mounted + 1))
+		else
+			test "$n" = 12 || { cat req; return 1; }
+			grep -q "^pass HEAD /v2/acme/a$i/blobs/$config 404$" req || return 1
+		fi
+		# The layer is uploaded without a HEAD first: only the config is asked for.
+		! grep "^pass HEAD /v2/acme/a$i/blobs/" req | grep -v "$config" || return 1
+	done &&
+	echo "apps that mounted the config: $mounted of 20" &&
+	test $mounted -ge 1 &&
+	hoist pull "$REGISTRY_R/acme/a20:dev" -o a20 --insecure >/dev/null 2>&1 &&
+	grep -rq "name: a20" a20
+'
+
 test_done

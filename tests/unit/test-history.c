@@ -53,7 +53,7 @@ static void artifact(struct oci_store *s, const char *tag, const char *content,
 	struct oci_artifact_desc d = { .title = "a.tar.gz" };
 	struct oci_push_result res;
 
-	assert_int_equal(oci_artifact_push(&res, s, tag, content, strlen(content), &d, NULL), 0);
+	assert_int_equal(oci_artifact_push(&res, s, tag, content, strlen(content), &d, NULL, 0), 0);
 	strbuf_release(&res.manifest);
 	xsnprintf(digest, DIGEST_STR_SIZE, "%s", res.digest);
 }
