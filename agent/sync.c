@@ -1365,9 +1365,12 @@ out:
 /* The parts of a sync after the artifact is verified and unpacked. */
 /*
  * A sync that left creates to their own apply (check) failed: deletes
- * every object it created, last first, so the cluster is as it was.  An
- * object that cannot be deleted stays applied, so the inventory keeps it
- * and a later sync prunes or adopts it.  Appends what happened to `msg`.
+ * every object it created, last first, so the cluster is as it was, but
+ * for the Namespaces and CRDs it created: those stay, empty (a deleted one
+ * stays Terminating for a while, and would refuse the objects of the very
+ * next sync, the fixed artifact's).  What is not deleted stays applied, so
+ * the inventory keeps it and a later sync prunes or adopts it.  Appends
+ * what happened to `msg`.
  */
 static void undo_creates(struct sync_ctx *c, struct strbuf *msg)
 {
@@ -1380,6 +1383,9 @@ static void undo_creates(struct sync_ctx *c, struct strbuf *msg)
 		int r;
 
 		if (!it->created || !it->res)
+			continue;
+		if (!strcmp(it->obj->kind, "Namespace") ||
+		    !strcmp(it->obj->kind, "CustomResourceDefinition"))
 			continue;
 		strbuf_reset(&path);
 		kube_path(&path, it->res, it->ns, it->obj->name);

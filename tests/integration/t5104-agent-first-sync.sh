@@ -76,21 +76,36 @@ test_expect_success 'setup: a first sync of 30 ConfigMaps, one of which the serv
 test_expect_success 'the refusal deletes what the sync created: nothing is left' '
 	test_must_fail "$HOIST_BUILD/hoist-agent" sync bad --once -c agent-bad.yaml >out 2>err &&
 	test_grep "error: bad: ConfigMap bad/cm-zz: .*a valid config key must consist of alphanumeric characters" err &&
-	test_grep "the 31 objects this sync created were deleted again" err &&
+	test_grep "the 30 objects this sync created were deleted again" err &&
 	test_grep "\"event\":\"created\",\"message\":\"ConfigMap bad/cm-01\"" err &&
 	test_grep "\"event\":\"undone\",\"message\":\"ConfigMap bad/cm-01\"" err &&
-	test_grep "\"event\":\"undone\",\"message\":\"Namespace bad\"" err &&
-	test "$(kc get configmaps -A -l hoist.dev/app=bad -o name | wc -l)" = 0 &&
+	test "$(kc get configmaps -n bad -o name | wc -l)" = 0 &&
 	kc get configmap hoist-inventory-bad -n hoist-system -o jsonpath="{.binaryData.inventory\.gz}" |
 		base64 -d | gunzip >inventory &&
 	! grep ConfigMap inventory &&
-	! grep Namespace inventory
+	# The namespace it created stays, empty and in the inventory: deleted,
+	# it would be Terminating when the fixed artifact comes.
+	! grep "\"event\":\"undone\",\"message\":\"Namespace bad\"" err &&
+	kc get namespace bad -o jsonpath={.status.phase} | grep -x Active &&
+	grep -P "^v1\tNamespace\t\tbad$" inventory
+'
+
+test_expect_success 'the fixed artifact then syncs at once, in the namespace left behind' '
+	sed -i "s/\"not a key!\"/fixed/" bad/objects.yaml &&
+	hoist pack bad -o bad2.tgz --app bad --version 1.0.1 >/dev/null &&
+	hoist push bad2.tgz "oci-layout:$TRASH/store/bad:1" >/dev/null 2>&1 &&
+	"$HOIST_BUILD/hoist-agent" sync bad --once -c agent-bad.yaml >out 2>err &&
+	test_grep "32 objects: 31 applied, 1 unchanged" out &&
+	test "$(kc get configmaps -n bad -l hoist.dev/app=bad -o name | wc -l)" = 31
 '
 
 test_expect_success 'the run loop then dry-runs that digest in full: nothing is created again' '
 	kc create namespace keep >/dev/null &&
 	mkdir -p bad2 &&
-	sed "1,4d; s/namespace: bad/namespace: keep/" bad/objects.yaml >bad2/objects.yaml &&
+	{
+		cms keep 30 | sed 1,4d &&
+		printf -- "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-zz\n  namespace: keep\ndata:\n  \"not a key!\": x\n"
+	} >bad2/objects.yaml &&
 	! grep Namespace bad2/objects.yaml &&
 	hoist pack bad2 -o bad2.tgz --app bad2 --version 1.0.0 >/dev/null &&
 	hoist push bad2.tgz "oci-layout:$TRASH/store/bad2:1" >/dev/null 2>&1 &&
