@@ -95,7 +95,8 @@ struct drift {
 	int stop; /* atomic */
 	struct kube *k; /* LISTs, checks and corrections of every app */
 	CURLM *multi;   /* every watch */
-	char *auth;
+	char *auth;     /* the watches' Authorization header */
+	long auth_read; /* monotonic ms of the last read of the token file; 0: read it now */
 	struct app_watch *apps;
 	size_t napps;
 	struct stream **s; /* pointers: a stream's address is its handle's private data */
@@ -116,6 +117,64 @@ static long mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long)(ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/*
+ * The watcher lives as long as the agent, and an in-cluster service
+ * account token rotates (the kubelet replaces the projected file well
+ * before it expires): the token file is read again every minute, and at
+ * once after the server answered 401.  Returns whether the token changed.
+ */
+#define DRIFT_TOKEN_REREAD_MS 60000
+
+static bool auth_refresh(struct drift *d)
+{
+	const char *file = d->ag->kube->token_file;
+	struct strbuf tok = STRBUF_INIT, h = STRBUF_INIT;
+	bool changed = false;
+
+	if (!file)
+		return false;
+	d->auth_read = mono_ms();
+	if (strbuf_read_file(&tok, file, 64 * 1024)) {
+		agent_log("warn", NULL, NULL, NULL, "watch", "token file: %s", err_msg());
+		err_clear();
+		goto out;
+	}
+	strbuf_rtrim(&tok);
+	if (tok.len)
+		strbuf_addf(&h, "Authorization: Bearer %s", tok.buf);
+	if (!d->auth || strcmp(d->auth, h.buf)) {
+		if (d->auth) {
+			explicit_bzero(d->auth, strlen(d->auth));
+			free(d->auth);
+		}
+		d->auth = tok.len ? strbuf_detach(&h, NULL) : NULL;
+		kube_set_token(d->k, tok.buf);
+		changed = true;
+	}
+out:
+	explicit_bzero(tok.buf, tok.len);
+	if (h.len)
+		explicit_bzero(h.buf, h.len);
+	strbuf_release(&tok);
+	strbuf_release(&h);
+	return changed;
+}
+
+/* kube_do for the watcher's client: once more with a re-read token after a 401. */
+static int drift_do(struct drift *d, struct kube_req *req)
+{
+	int r = kube_do(d->k, req);
+
+	if (r == ERR_AUTH && req->status == 401 && auth_refresh(d)) {
+		kube_req_release(req);
+		strbuf_init(&req->reply, 0);
+		req->error = NULL;
+		err_clear();
+		r = kube_do(d->k, req);
+	}
+	return r;
 }
 
 static bool same_group(const char *av, const char *group)
@@ -271,6 +330,10 @@ static int relist(struct stream *s)
 
 	kube_path(&path, &s->res, "", NULL);
 	r = kube_list(d->k, path.buf, s->selector, &pages, &npages, path.buf);
+	if (r == ERR_AUTH && auth_refresh(d)) {
+		err_clear();
+		r = kube_list(d->k, path.buf, s->selector, &pages, &npages, path.buf);
+	}
 	if (r)
 		goto out;
 	rv = npages ? doc_get_str(pages[0]->docs[0], "metadata", "resourceVersion", NULL) : NULL;
@@ -638,7 +701,7 @@ static int correct(struct app_watch *w, const struct stream *s, const struct pen
 	req.body = body;
 	req.body_len = strlen(body);
 	req.what = what;
-	r = kube_do(w->d->k, &req);
+	r = drift_do(w->d, &req);
 	kube_req_release(&req);
 	strbuf_release(&path);
 	return r;
@@ -713,7 +776,7 @@ static void check(struct app_watch *w, const struct pending *p)
 	reqs[0].method = "GET";
 	reqs[0].path = path.buf;
 	reqs[0].what = what.buf;
-	r = kube_do(w->d->k, &reqs[0]);
+	r = drift_do(w->d, &reqs[0]);
 	if (r == ERR_NOTFOUND) {
 		deleted = true;
 	} else if (r || kube_parse_object(&live, reqs[0].reply.buf, reqs[0].reply.len, what.buf)) {
@@ -734,7 +797,7 @@ static void check(struct app_watch *w, const struct pending *p)
 		reqs[1].body = body;
 		reqs[1].body_len = strlen(body);
 		reqs[1].what = what.buf;
-		if (kube_do(w->d->k, &reqs[1]) ||
+		if (drift_do(w->d, &reqs[1]) ||
 		    kube_parse_object(&dry, reqs[1].reply.buf, reqs[1].reply.len, what.buf)) {
 			agent_log("warn", w->app->name, NULL, NULL, "drift-check", "%s", err_msg());
 			goto out;
@@ -785,6 +848,10 @@ out:
 /* A watch request ended: reopen it, from its resourceVersion or after a LIST. */
 static void stream_ended(struct stream *s, CURLcode result)
 {
+	long code = 0;
+
+	if (s->h && !curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &code) && code == 401)
+		s->d->auth_read = 0; /* read the token file again before the next start */
 	if (result != CURLE_OK && !s->relist) {
 		agent_log("warn", stream_app(s), NULL, NULL, "watch", "%s: %s", s->res.resource,
 			  s->errbuf[0] ? s->errbuf : curl_easy_strerror(result));
@@ -840,6 +907,9 @@ static void *drift_thread(void *arg)
 		CURLMsg *m;
 		long now = mono_ms();
 
+		if (d->ag->kube->token_file &&
+		    (!d->auth_read || mono_ms() - d->auth_read >= DRIFT_TOKEN_REREAD_MS))
+			auth_refresh(d);
 		if (objects_changed(d))
 			streams_rebuild(d);
 		for (i = 0; i < d->ns && !stopped(d); i++)
@@ -916,6 +986,7 @@ int drift_start(struct drift **out, struct agent *ag)
 		strbuf_addf(&h, "Authorization: Bearer %s", tok.buf);
 		d->auth = strbuf_detach(&h, NULL);
 	}
+	d->auth_read = mono_ms();
 	d->multi = curl_multi_init();
 	if (d->multi)
 		/* HTTP/2: every watch a stream of one connection (the default; said here). */

@@ -123,6 +123,20 @@ int kube_open(struct kube **out, const struct kube_conf *conf, size_t concurrenc
 	return 0;
 }
 
+void kube_set_token(struct kube *k, const char *token)
+{
+	if (k->auth) {
+		explicit_bzero(k->auth, strlen(k->auth));
+		free(k->auth);
+		k->auth = NULL;
+	}
+	if (token && *token) {
+		struct strbuf h = STRBUF_INIT;
+		strbuf_addf(&h, "Authorization: Bearer %s", token);
+		k->auth = strbuf_detach(&h, NULL);
+	}
+}
+
 void kube_close(struct kube *k)
 {
 	size_t i;

@@ -71,6 +71,12 @@ int kube_open(struct kube **out, const struct kube_conf *conf, size_t concurrenc
  */
 void kube_conf_apply(const struct kube_conf *conf, void *handle);
 void kube_close(struct kube *k);
+/*
+ * Replaces the bearer token the client's requests carry (NULL or "": none):
+ * for a long-lived client whose token file was rotated.  Not while a
+ * request of this client runs.
+ */
+void kube_set_token(struct kube *k, const char *token);
 
 /* One request; `path` starts with "/" and includes the query. */
 struct kube_req {

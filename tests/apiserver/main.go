@@ -44,6 +44,7 @@ type options struct {
 	kubeconfig     string
 	certKubeconfig string
 	token          string
+	tokenFile      string
 	insecureHTTP   bool
 	crdDelay       time.Duration
 	nsDeleteDelay  time.Duration
@@ -72,6 +73,7 @@ func main() {
 	flag.StringVar(&o.kubeconfig, "kubeconfig", "", "write a kubeconfig (bearer token) for this server to this file")
 	flag.StringVar(&o.certKubeconfig, "cert-kubeconfig", "", "write a kubeconfig authenticating with a client certificate to this file")
 	flag.StringVar(&o.token, "token", "", "bearer token clients must present (default: random)")
+	flag.StringVar(&o.tokenFile, "token-file", "", "accept the bearer token this file holds at each request instead of --token (tests rotate it)")
 	flag.BoolVar(&o.insecureHTTP, "insecure-http", false, "serve plain HTTP instead of HTTPS")
 	flag.DurationVar(&o.crdDelay, "crd-establish-delay", 300*time.Millisecond, "time before a new CRD is Established and its kinds served")
 	flag.DurationVar(&o.nsDeleteDelay, "namespace-delete-delay", 100*time.Millisecond, "time a deleted namespace stays Terminating before its content and itself are removed")

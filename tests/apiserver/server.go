@@ -9,6 +9,7 @@ import (
 	"io"
 	"log"
 	"net/http"
+	"os"
 	"runtime/debug"
 	"sort"
 	"strconv"
@@ -286,7 +287,15 @@ func (s *server) authenticate(r *http.Request) (string, *apiError) {
 	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
 		tok = strings.TrimSpace(h[7:])
 	}
-	if tok == "" || subtle.ConstantTimeCompare([]byte(tok), []byte(s.o.token)) != 1 {
+	want := s.o.token
+	if s.o.tokenFile != "" {
+		b, err := os.ReadFile(s.o.tokenFile)
+		if err != nil {
+			return "", errUnauthorized()
+		}
+		want = strings.TrimSpace(string(b))
+	}
+	if tok == "" || subtle.ConstantTimeCompare([]byte(tok), []byte(want)) != 1 {
 		return "", errUnauthorized()
 	}
 	return "hoist-test-admin", nil
