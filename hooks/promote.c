@@ -512,7 +512,7 @@ struct tagged {
 static int by_time_desc(const void *a, const void *b)
 {
 	const struct tagged *x = a, *y = b;
-	int c = strcmp(y->rec.time, x->rec.time);
+	int c = history_time_cmp(y->rec.time, x->rec.time);
 
 	if (c)
 		return c;

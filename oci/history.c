@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "oci/oci.h"
 #include "core/strbuf.h"
+#include <ctype.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -15,23 +16,69 @@
 
 void history_time(char *buf, size_t size, int64_t t)
 {
-	time_t tt = t >= 0 ? (time_t)t : time(NULL);
+	struct timespec now = { 0 };
+	time_t tt;
 	struct tm tm;
+	size_t n;
 
+	if (t >= 0) {
+		tt = (time_t)t;
+	} else {
+		clock_gettime(CLOCK_REALTIME, &now);
+		tt = now.tv_sec;
+	}
 	gmtime_r(&tt, &tm);
-	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+	/* Now: with milliseconds, so two moves in one second keep their order. */
+	if (t < 0)
+		snprintf(buf + n, size - n, ".%03ldZ", now.tv_nsec / 1000000);
+	else
+		snprintf(buf + n, size - n, "Z");
+}
+
+/* Parses "YYYY-MM-DDTHH:MM:SS[.fff...]Z" into seconds and milliseconds. */
+static int parse_time_ms(const char *s, int64_t *sec, long *ms)
+{
+	struct tm tm;
+	char *end;
+	long frac = 0, scale = 100;
+
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!end)
+		return -1;
+	if (*end == '.') {
+		if (!isdigit((unsigned char)end[1]))
+			return -1;
+		for (end++; isdigit((unsigned char)*end); end++, scale /= 10)
+			frac += scale ? (*end - '0') * scale : 0;
+	}
+	if (strcmp(end, "Z"))
+		return -1;
+	*sec = (int64_t)timegm(&tm);
+	*ms = frac;
+	return 0;
 }
 
 int64_t history_parse_time(const char *s)
 {
-	struct tm tm;
-	char *end;
+	int64_t sec;
+	long ms;
 
-	memset(&tm, 0, sizeof(tm));
-	end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (!end || *end)
-		return -1;
-	return (int64_t)timegm(&tm);
+	return parse_time_ms(s, &sec, &ms) ? -1 : sec;
+}
+
+int history_time_cmp(const char *a, const char *b)
+{
+	int64_t sa, sb;
+	long ma, mb;
+	bool ga = !parse_time_ms(a, &sa, &ma), gb = !parse_time_ms(b, &sb, &mb);
+
+	if (!ga || !gb)
+		return ga == gb ? strcmp(a, b) : ga ? 1 : -1; /* unreadable ones first */
+	if (sa != sb)
+		return sa < sb ? -1 : 1;
+	return ma < mb ? -1 : ma > mb;
 }
 
 /*

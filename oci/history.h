@@ -76,9 +76,14 @@ void history_records_free(struct history_record *v, size_t n);
 /* Frees one record's strings (for records moved out of an array). */
 void history_record_release(struct history_record *h);
 
-/* Writes `now` (or the time `t`, when >= 0) as RFC 3339 UTC. */
+/* Writes `now` (with milliseconds) or the time `t` (when >= 0) as RFC 3339 UTC; 32 bytes do. */
 void history_time(char *buf, size_t size, int64_t t);
 /* Parses the RFC 3339 UTC times history writes; -1 on error. */
 int64_t history_parse_time(const char *s);
+/*
+ * Orders two record times ("...:SSZ", or "...:SS.mmmZ" since records keep
+ * milliseconds): <0, 0, >0 as a is older, as old, newer than b.
+ */
+int history_time_cmp(const char *a, const char *b);
 
 #endif

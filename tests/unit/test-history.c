@@ -181,6 +181,30 @@ static void chain_mixing_both_formats_reads_newest_first(void **state)
 	strbuf_release(&man);
 }
 
+/* Two moves in one second keep their order: times carry milliseconds. */
+static void times_order_within_a_second(void **state)
+{
+	char now[32];
+
+	(void)state;
+	assert_true(history_time_cmp("2026-01-02T03:04:05Z", "2026-01-02T03:04:05.001Z") < 0);
+	assert_true(history_time_cmp("2026-01-02T03:04:05.120Z", "2026-01-02T03:04:05.12Z") == 0);
+	assert_true(history_time_cmp("2026-01-02T03:04:05.5Z", "2026-01-02T03:04:05.499Z") > 0);
+	assert_true(history_time_cmp("2026-01-02T03:04:05.999Z", "2026-01-02T03:04:06Z") < 0);
+	assert_true(history_time_cmp("2026-01-02T03:04:06Z", "2026-01-02T03:04:05.999Z") > 0);
+	/* What cannot be read sorts as oldest. */
+	assert_true(history_time_cmp("yesterday", "2026-01-02T03:04:05Z") < 0);
+	assert_int_equal(history_parse_time("2026-01-02T03:04:05.250Z"), 1767323045);
+	assert_int_equal(history_parse_time("2026-01-02T03:04:05Z"), 1767323045);
+	assert_int_equal(history_parse_time("2026-01-02T03:04:05.Z"), -1);
+	assert_int_equal(history_parse_time("2026-01-02T03:04:05+01:00"), -1);
+	history_time(now, sizeof(now), -1);
+	assert_int_equal(strlen(now), strlen("2026-01-02T03:04:05.000Z"));
+	assert_true(history_parse_time(now) > 0);
+	history_time(now, sizeof(now), 1767323045);
+	assert_string_equal(now, "2026-01-02T03:04:05Z");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -188,6 +212,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(chain_mixing_both_formats_reads_newest_first, setup,
 						teardown),
+		cmocka_unit_test(times_order_within_a_second),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
