@@ -974,19 +974,11 @@ int drift_start(struct drift **out, struct agent *ag)
 	if (r)
 		goto fail;
 	if (ag->kube->token_file) {
-		r = strbuf_read_file(&tok, ag->kube->token_file, 64 * 1024);
-		if (r)
-			goto fail;
-		strbuf_rtrim(&tok);
-	} else if (ag->kube->token) {
-		strbuf_addstr(&tok, ag->kube->token);
+		auth_refresh(d); /* kube_open has just read the same file */
+	} else if (ag->kube->token && *ag->kube->token) {
+		strbuf_addf(&tok, "Authorization: Bearer %s", ag->kube->token);
+		d->auth = strbuf_detach(&tok, NULL);
 	}
-	if (tok.len) {
-		struct strbuf h = STRBUF_INIT;
-		strbuf_addf(&h, "Authorization: Bearer %s", tok.buf);
-		d->auth = strbuf_detach(&h, NULL);
-	}
-	d->auth_read = mono_ms();
 	d->multi = curl_multi_init();
 	if (d->multi)
 		/* HTTP/2: every watch a stream of one connection (the default; said here). */

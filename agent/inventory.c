@@ -76,6 +76,8 @@ void inventory_normalize(struct inventory *inv)
 {
 	size_t i, o = 0;
 
+	if (!inv->n)
+		return; /* an empty inventory may have no array at all: qsort wants one */
 	qsort(inv->v, inv->n, sizeof(*inv->v), entry_cmp);
 	for (i = 0; i < inv->n; i++) {
 		if (o && !entry_cmp(&inv->v[o - 1], &inv->v[i])) {

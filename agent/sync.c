@@ -1362,7 +1362,6 @@ out:
 	return r;
 }
 
-/* The parts of a sync after the artifact is verified and unpacked. */
 /*
  * A sync that left creates to their own apply (check) failed: deletes
  * every object it created, last first, so the cluster is as it was, but
@@ -1418,6 +1417,7 @@ static void undo_creates(struct sync_ctx *c, struct strbuf *msg)
 		strbuf_addf(msg, " but for %zu, which could not be and stay in the inventory", kept);
 }
 
+/* The parts of a sync after the artifact is verified and unpacked. */
 static int sync_objects(struct sync_ctx *c, struct objset *set)
 {
 	struct inventory old = { 0 }, pre = { 0 }, cur = { 0 }, keep = { 0 };
