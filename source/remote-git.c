@@ -11,6 +11,7 @@
  */
 #include "core/compat.h"
 #include "source/remote.h"
+#include "source/git-stream.h"
 #include "core/digest.h"
 #include "core/err.h"
 #include "core/http.h"
@@ -159,6 +160,24 @@ out:
 	return r;
 }
 
+/* The error of a failed connect, listing or fetch: too big, too slow, or libgit2's. */
+static int fetch_fail(const struct fetch_state *fs, const char *what, const char *url,
+		      const struct remote_git_url *u)
+{
+	int r;
+
+	if (fs->too_big)
+		r = err_set(ERR_TOOBIG, "%s: %s: the download is larger than %zu bytes (HOIST_REMOTE_MAX_BYTES)",
+			    what, url, fs->c->max_download);
+	else if (fs->too_slow || gitstream_timed_out())
+		r = err_set(ERR_RETRY, "%s: %s: the fetch took longer than %ld ms", what, url,
+			    u->timeout_ms < fs->c->timeout_ms ? u->timeout_ms : fs->c->timeout_ms);
+	else
+		r = git_fail(ERR_RETRY, what, url);
+	git_error_clear();
+	return r;
+}
+
 /*
  * Fetches the ref a URL asks for into `repo`, the ref stored under its own
  * name, and resolves it.
@@ -184,6 +203,8 @@ static int fetch_ref(struct remote_ctx *c, git_repository *repo, const char *url
 	/* A hook's time budget (http_set_deadline) bounds the fetch too. */
 	if (http_deadline() && http_deadline() < fs.deadline)
 		fs.deadline = http_deadline();
+	/* And every connect, read and write of it, a silent server's too. */
+	gitstream_deadline_set(fs.deadline);
 	/*
 	 * No insteadOf rewriting: a user's or the system's git config must not
 	 * send the fetch to a URL the allow-list never saw.
@@ -200,11 +221,11 @@ static int fetch_ref(struct remote_ctx *c, git_repository *repo, const char *url
 	/* Redirects were followed (and checked) before; libgit2 must not follow others. */
 	co.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
 	if (git_remote_connect_ext(rem, GIT_DIRECTION_FETCH, &co)) {
-		r = git_fail(ERR_RETRY, what, url);
+		r = fetch_fail(&fs, what, url, u);
 		goto out;
 	}
 	if (git_remote_ls(&heads, &nheads, rem)) {
-		r = git_fail(ERR_RETRY, what, url);
+		r = fetch_fail(&fs, what, url, u);
 		goto out;
 	}
 	if (!*u->ref) {
@@ -251,15 +272,7 @@ static int fetch_ref(struct remote_ctx *c, git_repository *repo, const char *url
 	fo.prune = GIT_FETCH_NO_PRUNE;
 	fo.update_fetchhead = 0;
 	if (git_remote_fetch(rem, &sa, &fo, NULL)) {
-		if (fs.too_big)
-			r = err_set(ERR_TOOBIG, "%s: %s: the download is larger than %zu bytes (HOIST_REMOTE_MAX_BYTES)",
-				    what, url, c->max_download);
-		else if (fs.too_slow)
-			r = err_set(ERR_RETRY, "%s: %s: the fetch took longer than %ld ms", what, url,
-				    u->timeout_ms < c->timeout_ms ? u->timeout_ms : c->timeout_ms);
-		else
-			r = git_fail(ERR_RETRY, what, url);
-		git_error_clear();
+		r = fetch_fail(&fs, what, url, u);
 		goto out;
 	}
 	c->fetches++;
@@ -267,6 +280,7 @@ static int fetch_ref(struct remote_ctx *c, git_repository *repo, const char *url
 	if (r)
 		r = err_set(ERR_NOTFOUND, "%s: %s has no commit '%s'", what, url, u->ref);
 out:
+	gitstream_deadline_set(0);
 	git_remote_free(rem);
 	strbuf_release(&name);
 	strbuf_release(&spec);

@@ -1,5 +1,6 @@
 #include "core/compat.h"
 #include "source/repo.h"
+#include "source/git-stream.h"
 #include "core/err.h"
 #include "core/strbuf.h"
 #include <git2.h>
@@ -14,6 +15,8 @@ static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
 static void lib_init(void)
 {
 	git_libgit2_init();
+	/* Network I/O with deadlines (libgit2 1.5 has no timeouts of its own). */
+	gitstream_install();
 }
 
 void repo_lib_init(void)

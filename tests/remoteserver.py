@@ -5,6 +5,10 @@
                       run as a CGI over --root/git (every repository exported)
   /redirect/N/REST    302 to the --redirect N target + REST (N indexes the
                       --redirect options, from 0)
+
+While the file --root/stall exists, a Git fetch's POST (git-upload-pack)
+is read and never answered, the connection kept open: a server that hangs
+mid-fetch, after its ref advertisement went out fine.
   anything else       a static file below --root/files
 
 It writes its port to --ready once listening, and logs every request line
@@ -16,6 +20,7 @@ import os
 import socketserver
 import subprocess
 import sys
+import time
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -59,6 +64,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def git(self, path_info, query):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        stall = os.path.join(self.server.opts.root, "stall")
+        if self.command == "POST" and os.path.exists(stall):
+            while os.path.exists(stall):
+                time.sleep(0.1)
+            return
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "GIT_PROJECT_ROOT": os.path.join(self.server.opts.root, "git"),

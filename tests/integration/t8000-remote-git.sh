@@ -9,6 +9,8 @@
 # match, a ref floats without a pin, content was tampered with, or a
 # download is too big.
 . "$(dirname "$0")/../lib.sh"
+# fd 3: the test output, for "# elapsed:" lines from inside a test body.
+exec 3>&1
 
 start_registry R
 export HOIST_RETRY_MAX=1
@@ -337,6 +339,23 @@ test_expect_success 'file:// repositories are off unless "file" is allowed' '
 	test_grep "remote host .file. is not allowed" err &&
 	hoist render local --allow-remote file >local.out &&
 	test_grep "name: web" local.out
+'
+
+test_expect_success 'a Git server that stops answering mid-fetch: the render fails at its timeout' '
+	mkdir -p stall && printf "resources:\n- $BASE//base?ref=big&timeout=2s\n" >stall/kustomization.yaml &&
+	touch "$SRV/stall" &&
+	test_cleanup "rm -f \"$SRV/stall\"" &&
+	t0=$(now_ms) &&
+	test_expect_code 1 env HOIST_CACHE_DIR="$TRASH/cache6" \
+		timeout 60 "$HOIST_BUILD/hoist" render stall --allow-remote "$S" 2>err &&
+	ms=$(( $(now_ms) - t0 )) &&
+	echo "# elapsed: a fetch from a stalled Git server failed after $ms ms (timeout 2 s)" >&3 &&
+	test_grep "the fetch took longer than 2000 ms" err &&
+	test $ms -lt 30000 &&
+	grep -q "^POST /git/org/base.git/git-upload-pack" "$SRV/log" &&
+	rm "$SRV/stall" &&
+	env HOIST_CACHE_DIR="$TRASH/cache6" hoist render stall --allow-remote "$S" >stall.out &&
+	test_grep "name: web" stall.out
 '
 
 test_done
