@@ -21,7 +21,7 @@ N=${BENCH_AGENT_OBJECTS:-1000}
 APPS=${BENCH_AGENT_APPS:-20}
 RUNS=${BENCH_RUNS:-3}
 work=$(mktemp -d)
-trap 'for p in $(cat "$work/pids" 2>/dev/null); do kill "$p" 2>/dev/null; done; rm -rf "$work"' EXIT
+trap 'for p in $(cat "$work/pids" 2>/dev/null); do kill "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
 
 if ! command -v kubectl >/dev/null 2>&1; then
 	echo "bench agent: kubectl not installed; skipped"

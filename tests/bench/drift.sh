@@ -12,7 +12,7 @@ B=${HOIST_BUILD:-$top/build}
 N=${BENCH_DRIFT_OBJECTS:-200}
 EDITS=${BENCH_DRIFT_EDITS:-10}
 work=$(mktemp -d)
-trap 'for p in $(cat "$work/pids" 2>/dev/null); do kill "$p" 2>/dev/null; done; rm -rf "$work"' EXIT
+trap 'for p in $(cat "$work/pids" 2>/dev/null); do kill "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
 
 if ! command -v kubectl >/dev/null 2>&1; then
 	echo "bench drift: kubectl not installed; skipped"

@@ -16,7 +16,7 @@ mkdir -p "$work/reg"
 printf 'version: 0.1\nlog: {level: error, accesslog: {disabled: true}}\nstorage: {filesystem: {rootdirectory: %s/reg}}\nhttp: {addr: 127.0.0.1:%s}\n' "$work" "$port" >"$work/reg.yml"
 docker-registry serve "$work/reg.yml" >/dev/null 2>&1 &
 regpid=$!
-trap 'kill $regpid 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill $regpid 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && break; sleep 0.1; done
 
 now() { date +%s.%N; }

@@ -11,7 +11,7 @@ B=${HOIST_BUILD:-$top/build}
 N=${BENCH_REMOTE_OBJECTS:-500}
 RUNS=${BENCH_RUNS:-3}
 work=$(mktemp -d)
-trap 'kill $(cat "$work/pid" 2>/dev/null) 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill $(cat "$work/pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
 export HOME="$work/home" GIT_CONFIG_NOSYSTEM=1
 mkdir -p "$HOME" "$work/srv/git/org" "$work/srv/files" "$work/up/base" "$work/app"
 
