@@ -238,6 +238,17 @@ start_apiserver() {
 	eval "APISERVER_TOKEN_$_name=\$_tok"
 }
 
+# start_agent_env: what most agent tests start with, a registry and a test
+# API server; sets R (the registry's host:port) and KC (the kubeconfig),
+# and kc runs kubectl against that server.  Use it at the top level.
+start_agent_env() {
+	start_registry reg || return 1
+	start_apiserver k || return 1
+	KC=$APISERVER_k
+	R=$REGISTRY_reg
+}
+kc() { kubectl --kubeconfig "$KC" "$@"; }
+
 stop_apiserver() {
 	kill "$(cat "$TRASH/apiserver-$1/pid")" 2>/dev/null
 	_i=0

@@ -7,11 +7,7 @@
 # issue; SIGTERM stops the agent cleanly.
 . "$(dirname "$0")/../lib.sh"
 
-start_registry reg
-start_apiserver k
-KC=$APISERVER_k
-R=$REGISTRY_reg
-kc() { kubectl --kubeconfig "$KC" "$@"; }
+start_agent_env
 
 # wait_for CMD...: polls until CMD succeeds (bounded, so a bug fails the
 # test instead of hanging it; the expected event takes about a second).

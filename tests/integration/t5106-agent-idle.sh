@@ -7,11 +7,7 @@
 # the two processes, never against a time or a fixed size.
 . "$(dirname "$0")/../lib.sh"
 
-start_registry reg
-start_apiserver k
-KC=$APISERVER_k
-R=$REGISTRY_reg
-kc() { kubectl --kubeconfig "$KC" "$@"; }
+start_agent_env
 
 artifact() { # VERSION VALUE
 	rm -rf src && mkdir src &&

@@ -6,11 +6,7 @@
 # live change is refused (409, the new plan shown) and changes nothing.
 . "$(dirname "$0")/../lib.sh"
 
-start_registry reg
-start_apiserver k
-KC=$APISERVER_k
-R=$REGISTRY_reg
-kc() { kubectl --kubeconfig "$KC" "$@"; }
+start_agent_env
 
 artifact() { # NAME VERSION OBJECTS-FILE: pushes acme/NAME:latest, prints the digest
 	rm -rf "src-$1" && mkdir "src-$1" && cp "$3" "src-$1/objects.yaml" &&

@@ -7,11 +7,7 @@
 # ignoreDifferences and accept-drift silence a field (kept across a restart).
 . "$(dirname "$0")/../lib.sh"
 
-start_registry reg
-start_apiserver k
-KC=$APISERVER_k
-R=$REGISTRY_reg
-kc() { kubectl --kubeconfig "$KC" "$@"; }
+start_agent_env
 
 artifact() { # NAME VERSION OBJECTS-FILE
 	rm -rf "src-$1" && mkdir "src-$1" && cp "$3" "src-$1/objects.yaml" &&
