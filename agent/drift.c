@@ -94,8 +94,7 @@ struct drift {
 	bool started;
 	int stop; /* atomic */
 	struct kube *k; /* LISTs, checks and corrections of every app */
-	CURLM *multi;   /* every watch */
-	char *auth;     /* the watches' Authorization header */
+	CURLM *multi;   /* every watch; they carry k's Authorization header */
 	long auth_read; /* monotonic ms of the last read of the token file; 0: read it now */
 	struct app_watch *apps;
 	size_t napps;
@@ -129,37 +128,15 @@ static long mono_ms(void)
 
 static bool auth_refresh(struct drift *d)
 {
-	const char *file = d->ag->kube->token_file;
-	struct strbuf tok = STRBUF_INIT, h = STRBUF_INIT;
-	bool changed = false;
+	int r;
 
-	if (!file)
-		return false;
 	d->auth_read = mono_ms();
-	if (strbuf_read_file(&tok, file, 64 * 1024)) {
+	r = kube_reload_token(d->k);
+	if (r < 0) {
 		agent_log("warn", NULL, NULL, NULL, "watch", "token file: %s", err_msg());
 		err_clear();
-		goto out;
 	}
-	strbuf_rtrim(&tok);
-	if (tok.len)
-		strbuf_addf(&h, "Authorization: Bearer %s", tok.buf);
-	if (!d->auth || strcmp(d->auth, h.buf)) {
-		if (d->auth) {
-			explicit_bzero(d->auth, strlen(d->auth));
-			free(d->auth);
-		}
-		d->auth = tok.len ? strbuf_detach(&h, NULL) : NULL;
-		kube_set_token(d->k, tok.buf);
-		changed = true;
-	}
-out:
-	explicit_bzero(tok.buf, tok.len);
-	if (h.len)
-		explicit_bzero(h.buf, h.len);
-	strbuf_release(&tok);
-	strbuf_release(&h);
-	return changed;
+	return r > 0;
 }
 
 /* kube_do for the watcher's client: once more with a re-read token after a 401. */
@@ -466,8 +443,8 @@ static void stream_start(struct stream *s)
 	curl_easy_setopt(h, CURLOPT_FAILONERROR, 1L);
 	kube_conf_apply(c, h);
 	s->hdrs = curl_slist_append(NULL, "Accept: application/json");
-	if (d->auth)
-		s->hdrs = curl_slist_append(s->hdrs, d->auth);
+	if (kube_auth_header(d->k))
+		s->hdrs = curl_slist_append(s->hdrs, kube_auth_header(d->k));
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, s->hdrs);
 	s->h = h;
 	s->running = true;
@@ -947,7 +924,6 @@ static void *drift_thread(void *arg)
 int drift_start(struct drift **out, struct agent *ag)
 {
 	struct drift *d;
-	struct strbuf tok = STRBUF_INIT;
 	size_t i, n = 0;
 	int r;
 
@@ -968,17 +944,13 @@ int drift_start(struct drift **out, struct agent *ag)
 	}
 	/*
 	 * The client for LISTs, checks and corrections: one request at a
-	 * time (the thread waits for each).  Opening it reads the token file.
+	 * time (the thread waits for each).  Opening it reads the token
+	 * file; the watches carry the same header.
 	 */
 	r = kube_open(&d->k, ag->kube, 1);
 	if (r)
 		goto fail;
-	if (ag->kube->token_file) {
-		auth_refresh(d); /* kube_open has just read the same file */
-	} else if (ag->kube->token && *ag->kube->token) {
-		strbuf_addf(&tok, "Authorization: Bearer %s", ag->kube->token);
-		d->auth = strbuf_detach(&tok, NULL);
-	}
+	d->auth_read = mono_ms();
 	d->multi = curl_multi_init();
 	if (d->multi)
 		/* HTTP/2: every watch a stream of one connection (the default; said here). */
@@ -992,10 +964,8 @@ int drift_start(struct drift **out, struct agent *ag)
 	ag->drift = d;
 	pthread_mutex_unlock(&ag->lock);
 	*out = d;
-	strbuf_release(&tok);
 	return 0;
 fail:
-	strbuf_release(&tok);
 	drift_stop(d);
 	return r;
 }
@@ -1024,9 +994,5 @@ void drift_stop(struct drift *d)
 	if (d->multi)
 		curl_multi_cleanup(d->multi);
 	kube_close(d->k);
-	if (d->auth) {
-		explicit_bzero(d->auth, strlen(d->auth));
-		free(d->auth);
-	}
 	free(d);
 }

@@ -85,10 +85,42 @@ void kube_conf_apply(const struct kube_conf *c, void *handle)
 	}
 }
 
+/*
+ * Sets k->auth from the kubeconfig's token, or from its token file read
+ * now (projected service account tokens rotate): 1 when the header
+ * changed, 0 when not, or the error reading the file (k->auth kept).
+ */
+static int load_token(struct kube *k)
+{
+	struct strbuf tok = STRBUF_INIT, h = STRBUF_INIT;
+	int r = 0;
+
+	if (k->conf->token_file) {
+		r = strbuf_read_file(&tok, k->conf->token_file, 64 * 1024);
+		strbuf_rtrim(&tok);
+	} else if (k->conf->token) {
+		strbuf_addstr(&tok, k->conf->token);
+	}
+	if (!r && tok.len)
+		strbuf_addf(&h, "Authorization: Bearer %s", tok.buf);
+	if (!r && (k->auth ? strcmp(k->auth, h.buf) : h.len > 0)) {
+		if (k->auth) {
+			explicit_bzero(k->auth, strlen(k->auth));
+			free(k->auth);
+		}
+		k->auth = h.len ? strbuf_detach(&h, NULL) : NULL;
+		r = 1;
+	}
+	explicit_bzero(tok.buf, tok.len);
+	explicit_bzero(h.buf, h.len);
+	strbuf_release(&tok);
+	strbuf_release(&h);
+	return r;
+}
+
 int kube_open(struct kube **out, const struct kube_conf *conf, size_t concurrency)
 {
 	struct kube *k;
-	struct strbuf tok = STRBUF_INIT;
 	int r;
 
 	*out = NULL;
@@ -97,25 +129,12 @@ int kube_open(struct kube **out, const struct kube_conf *conf, size_t concurrenc
 	k->conf = conf;
 	k->concurrency = concurrency ? concurrency : 1;
 	k->idle = xcalloc(k->concurrency, sizeof(*k->idle));
-	if (conf->token_file) {
-		/* Re-read each time: projected service account tokens rotate. */
-		r = strbuf_read_file(&tok, conf->token_file, 64 * 1024);
-		if (r) {
-			free(k->idle);
-			free(k);
-			strbuf_release(&tok);
-			return r;
-		}
-		strbuf_rtrim(&tok);
-	} else if (conf->token) {
-		strbuf_addstr(&tok, conf->token);
+	r = load_token(k);
+	if (r < 0) {
+		free(k->idle);
+		free(k);
+		return r;
 	}
-	if (tok.len) {
-		struct strbuf h = STRBUF_INIT;
-		strbuf_addf(&h, "Authorization: Bearer %s", tok.buf);
-		k->auth = strbuf_detach(&h, NULL);
-	}
-	strbuf_release(&tok);
 	k->multi = curl_multi_init();
 	curl_multi_setopt(k->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
 	curl_multi_setopt(k->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)k->concurrency);
@@ -123,18 +142,14 @@ int kube_open(struct kube **out, const struct kube_conf *conf, size_t concurrenc
 	return 0;
 }
 
-void kube_set_token(struct kube *k, const char *token)
+int kube_reload_token(struct kube *k)
 {
-	if (k->auth) {
-		explicit_bzero(k->auth, strlen(k->auth));
-		free(k->auth);
-		k->auth = NULL;
-	}
-	if (token && *token) {
-		struct strbuf h = STRBUF_INIT;
-		strbuf_addf(&h, "Authorization: Bearer %s", token);
-		k->auth = strbuf_detach(&h, NULL);
-	}
+	return k->conf->token_file ? load_token(k) : 0;
+}
+
+const char *kube_auth_header(const struct kube *k)
+{
+	return k->auth;
 }
 
 void kube_close(struct kube *k)

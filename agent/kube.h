@@ -72,11 +72,14 @@ int kube_open(struct kube **out, const struct kube_conf *conf, size_t concurrenc
 void kube_conf_apply(const struct kube_conf *conf, void *handle);
 void kube_close(struct kube *k);
 /*
- * Replaces the bearer token the client's requests carry (NULL or "": none):
- * for a long-lived client whose token file was rotated.  Not while a
- * request of this client runs.
+ * Reads the kubeconfig's token file again, for a long-lived client (its
+ * token rotates): 1 when the token changed, 0 when not (or there is no
+ * file), the error when it cannot be read (the old token stays).  Not
+ * while a request of this client runs.
  */
-void kube_set_token(struct kube *k, const char *token);
+int kube_reload_token(struct kube *k);
+/* The "Authorization: Bearer ..." header its requests carry; NULL: none. */
+const char *kube_auth_header(const struct kube *k);
 
 /* One request; `path` starts with "/" and includes the query. */
 struct kube_req {
